@@ -1,0 +1,124 @@
+//! A session's sign-in state: its token and client registration in the keychain,
+//! and the silent refresh that keeps a day's work to one sign-in.
+
+use anyhow::Context as _;
+
+use crate::env::Env;
+use crate::files::{self, Lock};
+use crate::keychain::{Keychain, KeychainError};
+use crate::oidc::{self, OidcClient, OidcError, Registration, Token};
+use crate::sdk::Net;
+use crate::session::Session;
+
+pub fn token_key(session: &str) -> String {
+    format!("session/{session}/token")
+}
+
+pub fn registration_key(session: &str) -> String {
+    format!("session/{session}/client")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("not signed in to the session '{session}'")]
+    NotSignedIn { session: String },
+    #[error("the sign-in to '{session}' has expired and could not be renewed")]
+    Expired { session: String },
+}
+
+impl AuthError {
+    pub fn hint(&self) -> String {
+        let (Self::NotSignedIn { session } | Self::Expired { session }) = self;
+        format!("run: ssokey login --session {session}")
+    }
+}
+
+pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, KeychainError> {
+    keychain.read_json(&token_key(session))
+}
+
+pub fn store_token(keychain: &Keychain, session: &str, token: &Token) -> Result<(), KeychainError> {
+    keychain.write_json(&token_key(session), token)
+}
+
+pub fn load_registration(
+    keychain: &Keychain,
+    session: &str,
+) -> Result<Option<Registration>, KeychainError> {
+    keychain.read_json(&registration_key(session))
+}
+
+/// What [`refresh`] did.
+pub enum Refreshed {
+    /// The token is fresh: no call was needed (another process may have just refreshed it).
+    AlreadyFresh(Token),
+    Renewed(Token),
+}
+
+/// Refreshes the session's access token with its refresh token, under the
+/// session's lock, so that parallel runs make one refresh between them. A new
+/// refresh token in the answer is stored at once, since the old one may stop
+/// working. Fails with [`AuthError`] when the portal refuses the refresh.
+pub fn refresh(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+) -> anyhow::Result<Refreshed> {
+    let _lock = Lock::acquire(&files::session_lock_path(&env.cache_dir, &session.name))
+        .context("could not take the session's lock file")?;
+    let expired = || AuthError::Expired {
+        session: session.name.clone(),
+    };
+    let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
+        session: session.name.clone(),
+    })?;
+    if !token.needs_refresh(oidc::now_epoch()) {
+        return Ok(Refreshed::AlreadyFresh(token));
+    }
+    let Some(refresh_token) = token.refresh_token.clone() else {
+        return Err(expired().into());
+    };
+    let Some(registration) = load_registration(keychain, &session.name)? else {
+        return Err(expired().into());
+    };
+    let client = OidcClient::new(&net.config);
+    match net.block_on(client.refresh(&registration, &refresh_token)) {
+        Ok(granted) => {
+            let token = granted.into_token(
+                oidc::now_epoch(),
+                &token.start_url,
+                &token.region,
+                Some(refresh_token),
+            );
+            store_token(keychain, &session.name, &token)?;
+            Ok(Refreshed::Renewed(token))
+        }
+        Err(err @ (OidcError::InvalidGrant | OidcError::InvalidClient)) => {
+            Err(anyhow::Error::new(err).context(expired()))
+        }
+        Err(err) => Err(anyhow::Error::new(err).context("could not renew the sign-in")),
+    }
+}
+
+/// A usable access token for the session, refreshed silently when it is due.
+/// A token that is due but still usable is used when the refresh cannot reach
+/// the portal.
+pub fn access_token(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+) -> anyhow::Result<Token> {
+    let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
+        session: session.name.clone(),
+    })?;
+    if !token.needs_refresh(oidc::now_epoch()) {
+        return Ok(token);
+    }
+    match refresh(env, keychain, session, net) {
+        Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
+        Err(_) if token.is_usable(oidc::now_epoch()) => Ok(token),
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,193 @@
+//! `ssokey login`: the device-authorization sign-in.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::auth::{self, Refreshed};
+use crate::cli::LoginArgs;
+use crate::env::Env;
+use crate::keychain::Keychain;
+use crate::oidc::{self, OidcClient, OidcError, Poll, Registration};
+use crate::render;
+use crate::sdk::Net;
+use crate::session::{self, Session};
+
+pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow::Result<ExitCode> {
+    let request = session::Request {
+        session: session_flag,
+        start_url: args.start_url.clone(),
+        region: args.region.clone(),
+    };
+    let (session, mut state) = super::resolve_session(env, &request)?;
+    let keychain = Keychain::open()?;
+    let net = Net::new(&session.region).context("could not start the network runtime")?;
+
+    if !args.force && already_signed_in(env, &keychain, &session, &net)? {
+        remember(env, &mut state, &session);
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let client = OidcClient::new(&net.config);
+    let mut registration = registration(&keychain, &session, &net, &client, false)?;
+    let authorization =
+        match net.block_on(client.start_device_authorization(&registration, &session.start_url)) {
+            Err(OidcError::InvalidClient) => {
+                // The portal forgot the registration: register anew, once.
+                registration = self::registration(&keychain, &session, &net, &client, true)?;
+                net.block_on(client.start_device_authorization(&registration, &session.start_url))
+            }
+            other => other,
+        }
+        .context("could not start the sign-in")?;
+
+    eprintln!(
+        "Signing in to '{}' ({}, {}).",
+        session.name, session.start_url, session.region
+    );
+    eprintln!(
+        "Open this URL in a browser and check that it shows the code {}:",
+        authorization.user_code
+    );
+    eprintln!("  {}", authorization.verification_uri_complete);
+    eprintln!(
+        "(or go to {} and enter the code there)",
+        authorization.verification_uri
+    );
+    if !args.no_browser
+        && let Err(err) = webbrowser::open(&authorization.verification_uri_complete)
+    {
+        eprintln!("ssokey: warning: could not open a browser ({err}); open the URL above yourself");
+    }
+
+    let granted = poll(env, &net, &client, &registration, &authorization)?;
+    let token = granted.into_token(oidc::now_epoch(), &session.start_url, &session.region, None);
+    auth::store_token(&keychain, &session.name, &token).context("could not store the token")?;
+    remember(env, &mut state, &session);
+    eprintln!(
+        "Signed in to '{}'; the sign-in lasts until {} ({}).",
+        session.name,
+        render::rfc3339(token.expires_at),
+        render::relative(token.expires_at, oidc::now_epoch())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says so and returns true when the session holds a valid token, renewing it
+/// silently first when it is due and can be renewed.
+fn already_signed_in(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+) -> anyhow::Result<bool> {
+    let Some(token) = auth::load_token(keychain, &session.name)? else {
+        return Ok(false);
+    };
+    if token.start_url != session.start_url {
+        return Ok(false);
+    }
+    let now = oidc::now_epoch();
+    let token = if token.needs_refresh(now) {
+        match auth::refresh(env, keychain, session, net) {
+            Ok(Refreshed::Renewed(token)) => {
+                eprintln!(
+                    "Renewed the sign-in to '{}' without a browser.",
+                    session.name
+                );
+                token
+            }
+            Ok(Refreshed::AlreadyFresh(token)) => token,
+            Err(_) => return Ok(false),
+        }
+    } else {
+        token
+    };
+    eprintln!(
+        "Already signed in to '{}' until {} ({}); use --force to sign in again.",
+        session.name,
+        render::rfc3339(token.expires_at),
+        render::relative(token.expires_at, oidc::now_epoch())
+    );
+    Ok(true)
+}
+
+/// The stored client registration when it can be reused, else a new one (stored at once).
+fn registration(
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+    client: &OidcClient,
+    renew: bool,
+) -> anyhow::Result<Registration> {
+    if !renew
+        && let Some(stored) = auth::load_registration(keychain, &session.name)?
+        && stored.is_reusable(oidc::now_epoch(), &session.scopes)
+    {
+        return Ok(stored);
+    }
+    let registration = net
+        .block_on(client.register(&session.scopes))
+        .context("could not register ssokey with the portal")?;
+    keychain
+        .write_json(&auth::registration_key(&session.name), &registration)
+        .context("could not store the client registration")?;
+    Ok(registration)
+}
+
+/// Polls CreateToken at the server's pace until the user approves, refuses,
+/// or the code's lifetime runs out.
+fn poll(
+    env: &Env,
+    net: &Net,
+    client: &OidcClient,
+    registration: &Registration,
+    authorization: &oidc::DeviceAuthorization,
+) -> anyhow::Result<oidc::Granted> {
+    let deadline = Instant::now() + authorization.expires_in;
+    let mut interval = oidc::next_interval(authorization.interval, &Poll::Pending);
+    let spinner = spinner(env);
+    let result = loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break Err(OidcError::DeviceCodeExpired);
+        }
+        std::thread::sleep(interval.min(deadline - now));
+        match net.block_on(client.poll(registration, &authorization.device_code)) {
+            Ok(Poll::Granted(granted)) => break Ok(granted),
+            Ok(poll) => interval = oidc::next_interval(interval, &poll),
+            Err(err) => break Err(err),
+        }
+    };
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    result.context("the sign-in did not complete")
+}
+
+fn spinner(env: &Env) -> Option<ProgressBar> {
+    if !env.stderr_is_terminal {
+        return None;
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message("Waiting for approval in the browser (Ctrl-C to cancel)...");
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    Some(spinner)
+}
+
+fn remember(env: &Env, state: &mut session::State, session: &Session) {
+    if state.record(session)
+        && let Err(err) = state.save(&env.config_dir)
+    {
+        eprintln!(
+            "ssokey: warning: could not remember the session in {}: {err}",
+            env.config_dir.display()
+        );
+    }
+}

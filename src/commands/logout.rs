@@ -1,0 +1,77 @@
+//! `ssokey logout`: end the portal session and delete its tokens.
+
+use std::process::ExitCode;
+
+use crate::auth;
+use crate::cli::LogoutArgs;
+use crate::env::Env;
+use crate::keychain::Keychain;
+use crate::portal::PortalClient;
+use crate::sdk::Net;
+use crate::session::{self, Session, State};
+
+pub fn run(env: &Env, session_flag: Option<&str>, args: &LogoutArgs) -> anyhow::Result<ExitCode> {
+    let sessions = if args.all {
+        let config = super::load_config(env)?;
+        session::known(config.as_ref(), &State::load(&env.config_dir))
+    } else {
+        let request = session::Request {
+            session: session_flag.map(str::to_owned),
+            ..session::Request::default()
+        };
+        vec![super::resolve_session(env, &request)?.0]
+    };
+    let keychain = Keychain::open()?;
+    for session in &sessions {
+        logout(env, &keychain, session)?;
+    }
+    if sessions.is_empty() {
+        eprintln!("No session is known; nothing to sign out of.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+    let stored = match auth::load_token(keychain, &session.name) {
+        Ok(token) => token.is_some(),
+        // A damaged entry is deleted all the same.
+        Err(_) => true,
+    };
+    if !stored {
+        eprintln!(
+            "Not signed in to '{}'; nothing to sign out of.",
+            session.name
+        );
+        return Ok(());
+    }
+    let ended = end_portal_session(env, keychain, session);
+    keychain.delete(&auth::token_key(&session.name))?;
+    match ended {
+        Ok(()) => eprintln!("Signed out of '{}'.", session.name),
+        Err(err) => eprintln!(
+            "ssokey: warning: could not end the portal session of '{}' ({err:#}); deleted its tokens from the keychain all the same",
+            session.name
+        ),
+    }
+    Ok(())
+}
+
+/// Calls the portal's Logout with a usable token (renewed first if it is due),
+/// so that the sign-in ends on the portal too, refresh token included.
+fn end_portal_session(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+    let net = Net::new(&session.region)?;
+    let token = match auth::access_token(env, keychain, session, &net) {
+        Ok(token) => token,
+        // Nothing usable is left to end on the portal.
+        Err(err)
+            if err
+                .chain()
+                .any(|c| c.is::<auth::AuthError>() || c.is::<crate::keychain::KeychainError>()) =>
+        {
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
+    net.block_on(PortalClient::new(&net.config).logout(&token.access_token))?;
+    Ok(())
+}

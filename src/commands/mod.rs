@@ -1,0 +1,43 @@
+//! One module per subcommand, and what they share: the config file and the session.
+
+mod login;
+mod logout;
+mod status;
+
+use std::process::ExitCode;
+
+use crate::aws_config::{self, ConfigFile};
+use crate::cli::{Cli, Command};
+use crate::env::Env;
+use crate::session::{self, Session, State};
+
+pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Login(args) => login::run(env, cli.session, &args),
+        Command::Logout(args) => logout::run(env, cli.session.as_deref(), &args),
+        Command::Status(args) => status::run(env, cli.session.as_deref(), &args),
+    }
+}
+
+/// The AWS config file, or `None` when there is none.
+fn load_config(env: &Env) -> anyhow::Result<Option<ConfigFile>> {
+    Ok(aws_config::load(&env.aws_config_file)?)
+}
+
+/// The session a command means, with the config file and state it came from.
+fn resolve_session(env: &Env, request: &session::Request) -> anyhow::Result<(Session, State)> {
+    // The config file is read only when the command line does not say it all.
+    let config = if request.start_url.is_some() && request.session.is_none() {
+        None
+    } else {
+        load_config(env)?
+    };
+    let state = State::load(&env.config_dir);
+    let session = session::resolve(
+        request,
+        config.as_ref(),
+        &env.aws_config_file.display().to_string(),
+        &state,
+    )?;
+    Ok((session, state))
+}

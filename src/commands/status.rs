@@ -1,0 +1,118 @@
+//! `ssokey status`: every known session and whether it is signed in.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::auth;
+use crate::cli::{Output, StatusArgs};
+use crate::env::Env;
+use crate::keychain::Keychain;
+use crate::oidc::{self, Token};
+use crate::render;
+use crate::session::{self, State};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    session: String,
+    start_url: String,
+    region: String,
+    /// A usable token is held, or one that renews silently.
+    signed_in: bool,
+    /// "signed-in", "renewable", "expired", "signed-out" or "damaged".
+    state: &'static str,
+    expires_at: Option<String>,
+    #[serde(skip)]
+    expires_epoch: Option<u64>,
+    last_used: bool,
+}
+
+pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(env)?;
+    let state = State::load(&env.config_dir);
+    let mut sessions = session::known(config.as_ref(), &state);
+    if let Some(name) = session_flag {
+        sessions.retain(|s| s.name == name);
+    }
+    let keychain = if sessions.is_empty() {
+        None
+    } else {
+        Some(Keychain::open()?)
+    };
+    let now = oidc::now_epoch();
+    let rows: Vec<Row> = sessions
+        .into_iter()
+        .map(|session| {
+            let token = keychain
+                .as_ref()
+                .map(|k| auth::load_token(k, &session.name));
+            let (state_name, expires) = classify(token, now);
+            Row {
+                last_used: state.last.as_deref() == Some(session.name.as_str()),
+                session: session.name,
+                start_url: session.start_url,
+                region: session.region,
+                signed_in: matches!(state_name, "signed-in" | "renewable"),
+                state: state_name,
+                expires_at: expires.map(render::rfc3339),
+                expires_epoch: expires,
+            }
+        })
+        .collect();
+    let out = match args.output {
+        Output::Json => {
+            let mut text = serde_json::to_string_pretty(&rows)?;
+            text.push('\n');
+            text
+        }
+        Output::Table if rows.is_empty() => {
+            eprintln!(
+                "No session is known yet.\nhint: run: ssokey login --start-url https://NAME.awsapps.com/start --region REGION"
+            );
+            String::new()
+        }
+        Output::Table => table(&rows, now),
+    };
+    crate::output::print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify(
+    token: Option<Result<Option<Token>, crate::keychain::KeychainError>>,
+    now: u64,
+) -> (&'static str, Option<u64>) {
+    match token {
+        None | Some(Ok(None)) => ("signed-out", None),
+        Some(Err(_)) => ("damaged", None),
+        Some(Ok(Some(token))) if token.is_usable(now) => ("signed-in", Some(token.expires_at)),
+        Some(Ok(Some(token))) if token.refresh_token.is_some() => {
+            ("renewable", Some(token.expires_at))
+        }
+        Some(Ok(Some(token))) => ("expired", Some(token.expires_at)),
+    }
+}
+
+fn table(rows: &[Row], now: u64) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let status = match (row.state, row.expires_epoch) {
+                ("signed-in", Some(at)) => {
+                    format!("signed in, expires {}", render::relative(at, now))
+                }
+                ("renewable", _) => "signed in, renews at next use".to_owned(),
+                ("expired", Some(at)) => format!("expired {}", render::relative(at, now)),
+                ("damaged", _) => "keychain entry damaged: sign in again".to_owned(),
+                _ => "signed out".to_owned(),
+            };
+            let name = if row.last_used {
+                format!("{} *", row.session)
+            } else {
+                row.session.clone()
+            };
+            vec![name, row.start_url.clone(), row.region.clone(), status]
+        })
+        .collect();
+    render::table(&["SESSION", "START URL", "REGION", "STATUS"], &cells)
+}

@@ -1,0 +1,100 @@
+//! How a failure reaches the user: one `error:` line, a `hint:` line with the
+//! command to run next, and a documented exit code.
+
+use std::process::ExitCode;
+
+use crate::auth::AuthError;
+use crate::aws_config::ConfigError;
+use crate::keychain::KeychainError;
+use crate::oidc::OidcError;
+use crate::sdk::CallError;
+use crate::session::SessionError;
+
+/// The exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    /// Any other failure.
+    Failure = 1,
+    /// The command line was wrong (clap uses 2 as well).
+    Usage = 2,
+    /// Not signed in, or the sign-in expired or was revoked: run `ssokey login`.
+    NotSignedIn = 3,
+    /// No keychain could be reached, or it is locked.
+    Keychain = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// The hint and exit code for an error, from the first typed error in its chain.
+pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<AuthError>() {
+            return (Some(e.hint()), Exit::NotSignedIn);
+        }
+        if let Some(e) = cause.downcast_ref::<KeychainError>() {
+            let exit = match e {
+                KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
+                _ => Exit::Failure,
+            };
+            return (Some(e.hint()), exit);
+        }
+        if let Some(e) = cause.downcast_ref::<SessionError>() {
+            return (Some(e.hint()), Exit::Usage);
+        }
+        if let Some(e) = cause.downcast_ref::<ConfigError>() {
+            return (Some(e.hint()), Exit::Failure);
+        }
+        if let Some(e) = cause.downcast_ref::<OidcError>() {
+            return (Some(oidc_hint(e)), Exit::Failure);
+        }
+        if let Some(e) = cause.downcast_ref::<CallError>() {
+            return (Some(call_hint(e)), Exit::Failure);
+        }
+    }
+    (None, Exit::Failure)
+}
+
+fn oidc_hint(err: &OidcError) -> String {
+    match err {
+        OidcError::AccessDenied | OidcError::DeviceCodeExpired => {
+            "run ssokey login again and approve the code in the browser".to_owned()
+        }
+        OidcError::InvalidGrant | OidcError::InvalidClient => {
+            "run: ssokey login --force".to_owned()
+        }
+        OidcError::Call(call) => call_hint(call),
+    }
+}
+
+fn call_hint(err: &CallError) -> String {
+    match err {
+        CallError::Unreachable { .. } => "check your network connection (and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings), then try again".to_owned(),
+        CallError::Service { code, .. } if code.contains("TooManyRequests") || code.contains("Throttl") => {
+            "the portal is throttling requests; wait a minute and try again".to_owned()
+        }
+        _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),
+    }
+}
+
+/// Prints the error on stderr: the message with its causes on one line, then the hint.
+pub fn report(err: &anyhow::Error) -> ExitCode {
+    let (hint, exit) = classify(err);
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    eprintln!("ssokey: error: {message}");
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+    exit.into()
+}

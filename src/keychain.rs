@@ -1,0 +1,570 @@
+//! The OS keychain: entries under one service name, keyed by session, each value
+//! split into pieces small enough for every platform's store.
+//!
+//! Windows Credential Manager rejects a blob over 2,560 bytes and stores text as
+//! UTF-16, so no piece is longer than 1,280 UTF-16 code units, on every platform:
+//! the split that Windows needs is the split that the Linux tests exercise.
+//!
+//! A value is written as continuation pieces under a fresh generation id first,
+//! then the head entry that names that generation, then the old generation's
+//! pieces are deleted. The head is replaced in one store call, so a reader sees
+//! the old value or the new one, never a mix, and a crash leaves at worst some
+//! orphan pieces that the next write of the same key removes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The one service name that every ssokey entry is stored under.
+pub const SERVICE: &str = "ssokey";
+
+/// The longest piece, in UTF-16 code units (2,560 bytes on Windows).
+pub const MAX_PIECE_UNITS: usize = 1280;
+
+const HEAD_MAGIC: &str = "ssokey1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    #[error("no keychain can be reached: {cause}")]
+    Unavailable { cause: String },
+    #[error("the keychain is locked or refused access: {cause}")]
+    Locked { cause: String },
+    #[error("the keychain entry '{key}' is corrupt: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error("the keychain failed on entry '{key}': {cause}")]
+    Failed { key: String, cause: String },
+}
+
+impl KeychainError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Unavailable { .. } => unavailable_hint().to_owned(),
+            Self::Locked { .. } => {
+                "unlock your keychain (the login keyring) and run the command again".to_owned()
+            }
+            Self::Corrupt { key, .. } => {
+                let session = key.split('/').nth(1).unwrap_or("NAME");
+                format!(
+                    "run: ssokey logout --session {session} && ssokey login --session {session}"
+                )
+            }
+            Self::Failed { .. } => "run the command again; if it keeps failing, check that your keychain works (e.g. with secret-tool or the Keychain Access app)".to_owned(),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn unavailable_hint() -> &'static str {
+    "ssokey keeps tokens only in the Secret Service over the D-Bus session bus; start one (GNOME Keyring, KWallet or KeePassXC) in your desktop session, or on a headless machine run: dbus-run-session -- bash, then inside it: gnome-keyring-daemon --unlock --components=secrets"
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unavailable_hint() -> &'static str {
+    "ssokey keeps tokens only in the OS keychain; sign in to a desktop session where it is available"
+}
+
+/// The primitive operations of a credential store, one item per `user` name.
+pub trait RawStore {
+    fn get(&self, user: &str) -> Result<Option<String>, KeychainError>;
+    fn set(&self, user: &str, value: &str) -> Result<(), KeychainError>;
+    /// Returns whether there was an item to delete.
+    fn delete(&self, user: &str) -> Result<bool, KeychainError>;
+}
+
+/// The keychain, as the rest of ssokey sees it: whole values by key.
+pub struct Keychain {
+    store: Box<dyn RawStore>,
+}
+
+impl Keychain {
+    /// Connects to the OS's native store.
+    pub fn open() -> Result<Self, KeychainError> {
+        Ok(Self::with_store(Box::new(NativeStore::open()?)))
+    }
+
+    pub fn with_store(store: Box<dyn RawStore>) -> Self {
+        Self { store }
+    }
+
+    pub fn read(&self, key: &str) -> Result<Option<String>, KeychainError> {
+        // A concurrent writer may delete the pieces of the generation that we
+        // just read the head of: read again, and give up only if that persists.
+        for _ in 0..3 {
+            let Some(head) = self.store.get(key)? else {
+                return Ok(None);
+            };
+            let head = Head::parse(key, &head)?;
+            let mut value = head.first.to_owned();
+            let mut complete = true;
+            for index in 1..head.count {
+                let Some(piece) = self.store.get(&piece_name(key, head.generation, index))? else {
+                    complete = false;
+                    break;
+                };
+                value.push_str(&piece);
+            }
+            if complete {
+                return Ok(Some(value));
+            }
+        }
+        Err(KeychainError::Corrupt {
+            key: key.to_owned(),
+            reason: "a piece of the value is missing".to_owned(),
+        })
+    }
+
+    pub fn write(&self, key: &str, value: &str) -> Result<(), KeychainError> {
+        let old = match self.store.get(key)? {
+            Some(head) => Head::parse(key, &head)
+                .ok()
+                .map(|head| (head.generation, head.count)),
+            None => None,
+        };
+        let generation = new_generation();
+        let header_units = Head::header(generation, usize::MAX).len();
+        let pieces = split(value, MAX_PIECE_UNITS - header_units, MAX_PIECE_UNITS);
+        let mut written = Vec::new();
+        for (index, piece) in pieces.iter().enumerate().skip(1) {
+            let name = piece_name(key, generation, index);
+            if let Err(err) = self.store.set(&name, piece) {
+                self.delete_pieces(&written);
+                return Err(err);
+            }
+            written.push(name);
+        }
+        let head = format!("{}{}", Head::header(generation, pieces.len()), pieces[0]);
+        if let Err(err) = self.store.set(key, &head) {
+            self.delete_pieces(&written);
+            return Err(err);
+        }
+        if let Some((generation, count)) = old {
+            let stale: Vec<String> = (1..count)
+                .map(|index| piece_name(key, generation, index))
+                .collect();
+            self.delete_pieces(&stale);
+        }
+        Ok(())
+    }
+
+    /// Deletes the value and its pieces; returns whether there was one.
+    pub fn delete(&self, key: &str) -> Result<bool, KeychainError> {
+        if let Some(head) = self.store.get(key)?
+            && let Ok(head) = Head::parse(key, &head)
+        {
+            let pieces: Vec<String> = (1..head.count)
+                .map(|index| piece_name(key, head.generation, index))
+                .collect();
+            self.delete_pieces(&pieces);
+        }
+        self.store.delete(key)
+    }
+
+    pub fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, KeychainError> {
+        let Some(text) = self.read(key)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|err| KeychainError::Corrupt {
+                key: key.to_owned(),
+                // serde_json's message names a position and a kind, never the text.
+                reason: format!("not the JSON that ssokey writes ({err})"),
+            })
+    }
+
+    pub fn write_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), KeychainError> {
+        let text = serde_json::to_string(value).map_err(|err| KeychainError::Failed {
+            key: key.to_owned(),
+            cause: err.to_string(),
+        })?;
+        self.write(key, &text)
+    }
+
+    fn delete_pieces(&self, names: &[String]) {
+        for name in names {
+            // Best effort: an orphan piece holds part of a value that no head
+            // names, and the next write of the key removes what it can find.
+            let _ = self.store.delete(name);
+        }
+    }
+}
+
+struct Head<'a> {
+    generation: u64,
+    count: usize,
+    first: &'a str,
+}
+
+impl<'a> Head<'a> {
+    fn header(generation: u64, count: usize) -> String {
+        format!("{HEAD_MAGIC}:{generation:016x}:{count}:")
+    }
+
+    fn parse(key: &str, text: &'a str) -> Result<Self, KeychainError> {
+        let corrupt = |reason: &str| KeychainError::Corrupt {
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut parts = text.splitn(4, ':');
+        if parts.next() != Some(HEAD_MAGIC) {
+            return Err(corrupt("it was not written by ssokey"));
+        }
+        let generation = parts
+            .next()
+            .and_then(|g| u64::from_str_radix(g, 16).ok())
+            .ok_or_else(|| corrupt("its header has no generation"))?;
+        let count = parts
+            .next()
+            .and_then(|c| c.parse::<usize>().ok())
+            .filter(|&c| (1..=1000).contains(&c))
+            .ok_or_else(|| corrupt("its header has no piece count"))?;
+        let first = parts
+            .next()
+            .ok_or_else(|| corrupt("its header is cut short"))?;
+        Ok(Self {
+            generation,
+            count,
+            first,
+        })
+    }
+}
+
+fn piece_name(key: &str, generation: u64, index: usize) -> String {
+    format!("{key}#{generation:016x}.{index}")
+}
+
+fn new_generation() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    // Unique across processes (pid) and within one (counter); not a secret.
+    #[allow(clippy::cast_possible_truncation)]
+    let mixed = (nanos as u64)
+        ^ (u64::from(std::process::id()) << 40)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(20);
+    mixed
+}
+
+/// Splits `value` into pieces of at most `first_units` UTF-16 code units for the
+/// first piece and `rest_units` for each later one, never inside a character.
+fn split(value: &str, first_units: usize, rest_units: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut units = 0;
+    let mut limit = first_units;
+    for (offset, ch) in value.char_indices() {
+        if units + ch.len_utf16() > limit {
+            pieces.push(&value[start..offset]);
+            start = offset;
+            units = 0;
+            limit = rest_units;
+        }
+        units += ch.len_utf16();
+    }
+    pieces.push(&value[start..]);
+    pieces
+}
+
+/// The native store of this OS, through keyring-core.
+struct NativeStore {
+    store: Arc<keyring_core::CredentialStore>,
+}
+
+impl NativeStore {
+    fn open() -> Result<Self, KeychainError> {
+        let store = native_store().map_err(|err| KeychainError::Unavailable {
+            cause: describe(&err),
+        })?;
+        Ok(Self { store })
+    }
+
+    fn entry(&self, user: &str) -> Result<keyring_core::Entry, KeychainError> {
+        keyring_core::Entry::new_in_store(&self.store, SERVICE, user)
+            .map_err(|err| map_error(user, err))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn native_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    let store: Arc<keyring_core::CredentialStore> =
+        zbus_secret_service_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn native_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    let store: Arc<keyring_core::CredentialStore> =
+        apple_native_keyring_store::keychain::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(target_os = "windows")]
+fn native_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    let store: Arc<keyring_core::CredentialStore> = windows_native_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn native_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "ssokey supports the keychains of Linux, macOS and Windows".to_owned(),
+    ))
+}
+
+impl RawStore for NativeStore {
+    fn get(&self, user: &str) -> Result<Option<String>, KeychainError> {
+        match self.entry(user)?.get_password() {
+            Ok(value) => Ok(Some(value)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(err) => Err(map_error(user, err)),
+        }
+    }
+
+    fn set(&self, user: &str, value: &str) -> Result<(), KeychainError> {
+        // The Windows limit holds everywhere, so that the Linux tests prove the split.
+        if value.encode_utf16().count() > MAX_PIECE_UNITS {
+            return Err(KeychainError::Failed {
+                key: user.to_owned(),
+                cause: format!("a piece is longer than {MAX_PIECE_UNITS} UTF-16 code units"),
+            });
+        }
+        self.entry(user)?
+            .set_password(value)
+            .map_err(|err| map_error(user, err))
+    }
+
+    fn delete(&self, user: &str) -> Result<bool, KeychainError> {
+        match self.entry(user)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(err) => Err(map_error(user, err)),
+        }
+    }
+}
+
+/// Maps a keyring error without ever carrying the raw bytes some variants hold.
+fn map_error(user: &str, err: keyring_core::Error) -> KeychainError {
+    use keyring_core::Error as E;
+    let key = user.to_owned();
+    match err {
+        E::NoStorageAccess(cause) => KeychainError::Locked {
+            cause: cause.to_string(),
+        },
+        E::BadEncoding(_) => KeychainError::Corrupt {
+            key,
+            reason: "it is not UTF-8 text".to_owned(),
+        },
+        E::BadDataFormat(_, _) => KeychainError::Corrupt {
+            key,
+            reason: "the store could not decode it".to_owned(),
+        },
+        E::Ambiguous(entries) => KeychainError::Corrupt {
+            key,
+            reason: format!("{} keychain items match it", entries.len()),
+        },
+        E::PlatformFailure(cause) => {
+            let cause = cause.to_string();
+            if looks_unreachable(&cause) {
+                KeychainError::Unavailable { cause }
+            } else {
+                KeychainError::Failed { key, cause }
+            }
+        }
+        other => KeychainError::Failed {
+            key,
+            cause: describe(&other),
+        },
+    }
+}
+
+fn describe(err: &keyring_core::Error) -> String {
+    match err {
+        keyring_core::Error::PlatformFailure(cause)
+        | keyring_core::Error::NoStorageAccess(cause) => cause.to_string(),
+        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(_, _) => {
+            "undecodable data".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Whether a platform failure means that no store answers at all.
+fn looks_unreachable(cause: &str) -> bool {
+    let cause = cause.to_ascii_lowercase();
+    [
+        "serviceunknown",
+        "not provided by any .service",
+        "no such file",
+        "connection refused",
+        "address",
+    ]
+    .iter()
+    .any(|needle| cause.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// An in-memory store that enforces the Windows size limit, as the real one does.
+    #[derive(Default)]
+    struct MemoryStore {
+        items: RefCell<BTreeMap<String, String>>,
+        fail_sets_after: RefCell<Option<usize>>,
+    }
+
+    impl RawStore for std::rc::Rc<MemoryStore> {
+        fn get(&self, user: &str) -> Result<Option<String>, KeychainError> {
+            Ok(self.items.borrow().get(user).cloned())
+        }
+        fn set(&self, user: &str, value: &str) -> Result<(), KeychainError> {
+            assert!(
+                value.encode_utf16().count() <= MAX_PIECE_UNITS,
+                "piece of {} units",
+                value.encode_utf16().count()
+            );
+            if let Some(left) = self.fail_sets_after.borrow_mut().as_mut() {
+                if *left == 0 {
+                    return Err(KeychainError::Failed {
+                        key: user.to_owned(),
+                        cause: "injected".to_owned(),
+                    });
+                }
+                *left -= 1;
+            }
+            self.items
+                .borrow_mut()
+                .insert(user.to_owned(), value.to_owned());
+            Ok(())
+        }
+        fn delete(&self, user: &str) -> Result<bool, KeychainError> {
+            Ok(self.items.borrow_mut().remove(user).is_some())
+        }
+    }
+
+    fn keychain() -> (Keychain, std::rc::Rc<MemoryStore>) {
+        let store = std::rc::Rc::new(MemoryStore::default());
+        (Keychain::with_store(Box::new(store.clone())), store)
+    }
+
+    #[test]
+    fn small_values_take_one_item() {
+        let (keychain, store) = keychain();
+        keychain.write("session/a/token", "hello").unwrap();
+        assert_eq!(store.items.borrow().len(), 1);
+        assert_eq!(
+            keychain.read("session/a/token").unwrap().as_deref(),
+            Some("hello")
+        );
+    }
+
+    #[test]
+    fn large_values_are_split_and_joined() {
+        let (keychain, store) = keychain();
+        let value: String = (0..5000u32)
+            .map(|i| char::from_digit(i % 36, 36).unwrap())
+            .collect();
+        keychain.write("k", &value).unwrap();
+        // 1,234 characters fit beside the header, then 1,280 a piece.
+        assert_eq!(store.items.borrow().len(), 4);
+        assert_eq!(keychain.read("k").unwrap().unwrap(), value);
+    }
+
+    #[test]
+    fn split_counts_utf16_units_and_never_cuts_a_character() {
+        // 'é' is one UTF-16 unit and two UTF-8 bytes; '😀' is two units.
+        let value = "é😀".repeat(1000);
+        let pieces = split(&value, 100, MAX_PIECE_UNITS);
+        assert!(
+            pieces
+                .iter()
+                .all(|p| p.encode_utf16().count() <= MAX_PIECE_UNITS)
+        );
+        assert!(pieces[0].encode_utf16().count() <= 100);
+        assert_eq!(pieces.concat(), value);
+        let (keychain, _) = keychain();
+        keychain.write("k", &value).unwrap();
+        assert_eq!(keychain.read("k").unwrap().unwrap(), value);
+    }
+
+    #[test]
+    fn split_of_empty_value_is_one_empty_piece() {
+        assert_eq!(split("", 10, 10), vec![""]);
+    }
+
+    #[test]
+    fn rewrite_removes_the_old_pieces() {
+        let (keychain, store) = keychain();
+        keychain.write("k", &"x".repeat(4000)).unwrap();
+        keychain.write("k", &"y".repeat(3000)).unwrap();
+        assert_eq!(store.items.borrow().len(), 3);
+        assert_eq!(keychain.read("k").unwrap().unwrap(), "y".repeat(3000));
+        keychain.write("k", "z").unwrap();
+        assert_eq!(store.items.borrow().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_value() {
+        let (keychain, store) = keychain();
+        keychain.write("k", &"x".repeat(3000)).unwrap();
+        let before = store.items.borrow().clone();
+        *store.fail_sets_after.borrow_mut() = Some(1);
+        assert!(keychain.write("k", &"y".repeat(5000)).is_err());
+        assert_eq!(*store.items.borrow(), before);
+        assert_eq!(keychain.read("k").unwrap().unwrap(), "x".repeat(3000));
+    }
+
+    #[test]
+    fn delete_removes_every_piece() {
+        let (keychain, store) = keychain();
+        keychain.write("k", &"x".repeat(4000)).unwrap();
+        keychain.write("other", "keep").unwrap();
+        assert!(keychain.delete("k").unwrap());
+        assert!(!keychain.delete("k").unwrap());
+        assert_eq!(store.items.borrow().keys().collect::<Vec<_>>(), ["other"]);
+    }
+
+    #[test]
+    fn foreign_or_damaged_entries_are_reported_as_corrupt() {
+        let (keychain, store) = keychain();
+        store.set("k", "not ours").unwrap();
+        assert!(matches!(
+            keychain.read("k"),
+            Err(KeychainError::Corrupt { .. })
+        ));
+        keychain.write("k", &"x".repeat(3000)).unwrap();
+        let piece = store
+            .items
+            .borrow()
+            .keys()
+            .find(|name| name.contains('#'))
+            .cloned()
+            .unwrap();
+        store.delete(&piece).unwrap();
+        assert!(matches!(
+            keychain.read("k"),
+            Err(KeychainError::Corrupt { .. })
+        ));
+        store.set("j", "ssokey1:zz:1:").unwrap();
+        assert!(matches!(
+            keychain.read("j"),
+            Err(KeychainError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn json_that_is_not_ours_is_corrupt_and_the_error_holds_no_value() {
+        let (keychain, _) = keychain();
+        keychain.write("k", "{\"secret\": \"s3cr3t\"").unwrap();
+        let err = keychain.read_json::<serde_json::Value>("k").unwrap_err();
+        assert!(matches!(err, KeychainError::Corrupt { .. }));
+        assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+    }
+}

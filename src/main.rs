@@ -1,0 +1,29 @@
+//! ssokey: sign in to AWS IAM Identity Center once, then get short-lived AWS credentials.
+
+mod auth;
+mod aws_config;
+mod cli;
+mod commands;
+mod env;
+mod error;
+mod files;
+mod keychain;
+mod oidc;
+mod output;
+mod portal;
+mod render;
+mod sdk;
+mod secret;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match env::Env::from_process().and_then(|env| commands::run(cli, &env)) {
+        Ok(code) => code,
+        Err(err) => error::report(&err),
+    }
+}

@@ -1,0 +1,370 @@
+//! The portal's OIDC service: client registration, device authorization and
+//! the token grants (device code and refresh token), plus the stored forms of
+//! the registration and the token.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::sdk::CallError;
+use crate::secret::Secret;
+
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+
+/// A client registration, kept in the keychain and reused until shortly before
+/// its secret expires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Seconds since the Unix epoch.
+    pub expires_at: u64,
+    pub scopes: Vec<String>,
+}
+
+impl Registration {
+    /// A registration is renewed a day before it expires, so that the tokens
+    /// issued through it can be refreshed for a whole day's work.
+    pub const RENEW_BEFORE: u64 = 24 * 3600;
+
+    pub fn is_reusable(&self, now: u64, scopes: &[String]) -> bool {
+        self.expires_at > now + Self::RENEW_BEFORE && self.scopes == scopes
+    }
+}
+
+/// The portal's tokens for one session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    pub access_token: Secret,
+    /// Seconds since the Unix epoch.
+    pub expires_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    pub start_url: String,
+    pub region: String,
+}
+
+impl Token {
+    /// Refresh this long before the access token expires.
+    pub const REFRESH_BEFORE: u64 = 5 * 60;
+    /// An access token with less than this left is not used at all.
+    pub const USABLE_MARGIN: u64 = 30;
+
+    pub fn needs_refresh(&self, now: u64) -> bool {
+        self.expires_at <= now + Self::REFRESH_BEFORE
+    }
+
+    pub fn is_usable(&self, now: u64) -> bool {
+        self.expires_at > now + Self::USABLE_MARGIN
+    }
+}
+
+/// A pending device authorization: what to show the user and what to poll with.
+#[derive(Debug)]
+pub struct DeviceAuthorization {
+    pub device_code: Secret,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: Duration,
+    pub interval: Duration,
+}
+
+/// What one CreateToken poll with a device code gave.
+#[derive(Debug)]
+pub enum Poll {
+    Pending,
+    SlowDown,
+    Granted(Granted),
+}
+
+/// A freshly granted token, before it is stored.
+#[derive(Debug)]
+pub struct Granted {
+    pub access_token: Secret,
+    pub expires_in: Duration,
+    pub refresh_token: Option<Secret>,
+}
+
+impl Granted {
+    pub fn into_token(
+        self,
+        now: u64,
+        start_url: &str,
+        region: &str,
+        previous_refresh: Option<Secret>,
+    ) -> Token {
+        Token {
+            access_token: self.access_token,
+            expires_at: now + self.expires_in.as_secs(),
+            // A refresh that returns no new refresh token leaves the old one valid.
+            refresh_token: self.refresh_token.or(previous_refresh),
+            start_url: start_url.to_owned(),
+            region: region.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("the sign-in was denied in the browser")]
+    AccessDenied,
+    #[error("the sign-in code expired before it was approved")]
+    DeviceCodeExpired,
+    #[error("the portal refused the refresh token")]
+    InvalidGrant,
+    #[error("the portal no longer knows ssokey's client registration")]
+    InvalidClient,
+    #[error(transparent)]
+    Call(CallError),
+}
+
+impl From<CallError> for OidcError {
+    fn from(err: CallError) -> Self {
+        match err.code() {
+            Some("AccessDeniedException") => Self::AccessDenied,
+            Some("ExpiredTokenException") => Self::DeviceCodeExpired,
+            Some("InvalidGrantException") => Self::InvalidGrant,
+            Some("InvalidClientException" | "UnauthorizedClientException") => Self::InvalidClient,
+            _ => Self::Call(err),
+        }
+    }
+}
+
+pub struct OidcClient {
+    client: aws_sdk_ssooidc::Client,
+}
+
+impl OidcClient {
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            client: aws_sdk_ssooidc::Client::new(config),
+        }
+    }
+
+    /// RegisterClient as a public client with the given scopes, so that the
+    /// portal issues refresh tokens.
+    pub async fn register(&self, scopes: &[String]) -> Result<Registration, OidcError> {
+        let out = self
+            .client
+            .register_client()
+            .client_name(format!("ssokey-{}", now_epoch()))
+            .client_type("public")
+            .set_scopes(Some(scopes.to_vec()))
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("RegisterClient", &err))?;
+        let (Some(client_id), Some(client_secret)) = (out.client_id(), out.client_secret()) else {
+            return Err(missing("RegisterClient", "clientId or clientSecret"));
+        };
+        Ok(Registration {
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+            expires_at: u64::try_from(out.client_secret_expires_at()).unwrap_or(0),
+            scopes: scopes.to_vec(),
+        })
+    }
+
+    pub async fn start_device_authorization(
+        &self,
+        registration: &Registration,
+        start_url: &str,
+    ) -> Result<DeviceAuthorization, OidcError> {
+        let out = self
+            .client
+            .start_device_authorization()
+            .client_id(&registration.client_id)
+            .client_secret(registration.client_secret.expose())
+            .start_url(start_url)
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("StartDeviceAuthorization", &err))?;
+        let op = "StartDeviceAuthorization";
+        let device_code = out.device_code().ok_or_else(|| missing(op, "deviceCode"))?;
+        let user_code = out.user_code().ok_or_else(|| missing(op, "userCode"))?;
+        let verification_uri = out
+            .verification_uri()
+            .ok_or_else(|| missing(op, "verificationUri"))?;
+        let verification_uri_complete = out.verification_uri_complete().unwrap_or(verification_uri);
+        Ok(DeviceAuthorization {
+            device_code: Secret::new(device_code),
+            user_code: user_code.to_owned(),
+            verification_uri: verification_uri.to_owned(),
+            verification_uri_complete: verification_uri_complete.to_owned(),
+            expires_in: seconds(out.expires_in(), 600),
+            // RFC 8628 says 5 s when the server names no interval.
+            interval: seconds(out.interval(), 5),
+        })
+    }
+
+    /// One CreateToken call with the device code.
+    pub async fn poll(
+        &self,
+        registration: &Registration,
+        device_code: &Secret,
+    ) -> Result<Poll, OidcError> {
+        let result = self
+            .client
+            .create_token()
+            .client_id(&registration.client_id)
+            .client_secret(registration.client_secret.expose())
+            .grant_type(DEVICE_CODE_GRANT)
+            .device_code(device_code.expose())
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Poll::Granted(granted("CreateToken", &out)?)),
+            Err(err) => {
+                let err = CallError::from_sdk("CreateToken", &err);
+                match err.code() {
+                    Some("AuthorizationPendingException") => Ok(Poll::Pending),
+                    Some("SlowDownException") => Ok(Poll::SlowDown),
+                    _ => Err(err.into()),
+                }
+            }
+        }
+    }
+
+    /// CreateToken with the refresh token.
+    pub async fn refresh(
+        &self,
+        registration: &Registration,
+        refresh_token: &Secret,
+    ) -> Result<Granted, OidcError> {
+        let out = self
+            .client
+            .create_token()
+            .client_id(&registration.client_id)
+            .client_secret(registration.client_secret.expose())
+            .grant_type(REFRESH_TOKEN_GRANT)
+            .refresh_token(refresh_token.expose())
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
+        granted("CreateToken", &out)
+    }
+}
+
+fn granted(
+    op: &'static str,
+    out: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
+) -> Result<Granted, OidcError> {
+    let access_token = out
+        .access_token()
+        .ok_or_else(|| missing(op, "accessToken"))?;
+    if out.expires_in() <= 0 {
+        return Err(missing(op, "a positive expiresIn"));
+    }
+    Ok(Granted {
+        access_token: Secret::new(access_token),
+        expires_in: seconds(out.expires_in(), 0),
+        refresh_token: out
+            .refresh_token()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
+    })
+}
+
+fn missing(op: &'static str, what: &str) -> OidcError {
+    OidcError::Call(CallError::Malformed {
+        op,
+        cause: format!("it has no {what}"),
+    })
+}
+
+fn seconds(value: i32, default: u64) -> Duration {
+    Duration::from_secs(
+        u64::try_from(value)
+            .ok()
+            .filter(|&v| v > 0)
+            .unwrap_or(default),
+    )
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The wait before the next poll: the server's interval, 5 s more after each
+/// slow_down (RFC 8628 section 3.5), and never less than a second.
+pub fn next_interval(current: Duration, poll: &Poll) -> Duration {
+    let next = match poll {
+        Poll::SlowDown => current + Duration::from_secs(5),
+        _ => current,
+    };
+    next.max(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_down_adds_five_seconds_and_pending_keeps_the_pace() {
+        let one = Duration::from_secs(1);
+        assert_eq!(next_interval(one, &Poll::Pending), one);
+        assert_eq!(next_interval(one, &Poll::SlowDown), Duration::from_secs(6));
+        assert_eq!(next_interval(Duration::ZERO, &Poll::Pending), one);
+    }
+
+    #[test]
+    fn registration_is_renewed_a_day_before_it_expires() {
+        let scopes = vec!["sso:account:access".to_owned()];
+        let reg = Registration {
+            client_id: "id".into(),
+            client_secret: Secret::new("s"),
+            expires_at: 1_000_000,
+            scopes: scopes.clone(),
+        };
+        assert!(reg.is_reusable(1_000_000 - 24 * 3600 - 1, &scopes));
+        assert!(!reg.is_reusable(1_000_000 - 24 * 3600, &scopes));
+        assert!(!reg.is_reusable(0, &[]));
+    }
+
+    #[test]
+    fn token_freshness() {
+        let token = Token {
+            access_token: Secret::new("a"),
+            expires_at: 10_000,
+            refresh_token: None,
+            start_url: String::new(),
+            region: String::new(),
+        };
+        assert!(!token.needs_refresh(10_000 - 301));
+        assert!(token.needs_refresh(10_000 - 300));
+        assert!(token.is_usable(10_000 - 31));
+        assert!(!token.is_usable(10_000 - 30));
+    }
+
+    #[test]
+    fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
+        let granted = Granted {
+            access_token: Secret::new("a2"),
+            expires_in: Duration::from_hours(1),
+            refresh_token: None,
+        };
+        let token = granted.into_token(100, "u", "r", Some(Secret::new("r1")));
+        assert_eq!(token.expires_at, 3700);
+        assert_eq!(token.refresh_token.unwrap().expose(), "r1");
+    }
+
+    #[test]
+    fn stored_tokens_never_show_in_debug() {
+        let token = Token {
+            access_token: Secret::new("AT-secret"),
+            expires_at: 1,
+            refresh_token: Some(Secret::new("RT-secret")),
+            start_url: "u".into(),
+            region: "r".into(),
+        };
+        let debug = format!("{token:?}");
+        assert!(!debug.contains("AT-secret") && !debug.contains("RT-secret"));
+    }
+}

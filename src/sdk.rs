@@ -1,0 +1,124 @@
+//! The AWS SDK's shared configuration (region, the `AWS_ENDPOINT_URL_*`
+//! overrides that aws-config reads, timeouts and retries) and the mapping of
+//! SDK errors into one small type.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// How many times a throttled or failing call is tried in all.
+const MAX_ATTEMPTS: u32 = 6;
+
+/// Loads the SDK configuration for the Identity Center region. aws-config reads
+/// `AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL_SSO` and `AWS_ENDPOINT_URL`
+/// here, so that the clients built from it honour them. No AWS credentials are
+/// needed: every call ssokey makes is authorized by a bearer token or a client
+/// secret.
+pub async fn load(region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .no_credentials()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(20))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(90))
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(250))
+                .with_max_backoff(Duration::from_secs(8)),
+        )
+        .load()
+        .await
+}
+
+/// A failed call to the portal or its OIDC service.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The service answered with an error.
+    #[error("{op} failed: {code}: {message}")]
+    Service {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+    /// No answer: the service could not be reached, or it timed out.
+    #[error("{op} failed: could not reach the service: {cause}")]
+    Unreachable { op: &'static str, cause: String },
+    /// An answer that is not what the service sends.
+    #[error("{op} failed: the service sent an answer ssokey cannot read: {cause}")]
+    Malformed { op: &'static str, cause: String },
+}
+
+impl CallError {
+    pub fn from_sdk<E, R>(op: &'static str, err: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match err {
+            SdkError::ServiceError(service) => {
+                let inner = service.err();
+                Self::Service {
+                    op,
+                    code: inner.code().unwrap_or("UnknownError").to_owned(),
+                    message: inner
+                        .message()
+                        .map_or_else(String::new, |m| m.chars().take(300).collect()),
+                }
+            }
+            SdkError::TimeoutError(_) => Self::Unreachable {
+                op,
+                cause: "the request timed out".to_owned(),
+            },
+            SdkError::DispatchFailure(_) => Self::Unreachable {
+                op,
+                cause: DisplayErrorContext(err).to_string(),
+            },
+            _ => Self::Malformed {
+                op,
+                cause: DisplayErrorContext(err).to_string(),
+            },
+        }
+    }
+
+    /// The service's error code, when the service answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A single-threaded runtime for the few network calls a command makes.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The runtime and SDK configuration that a command's network calls share.
+pub struct Net {
+    runtime: tokio::runtime::Runtime,
+    pub config: SdkConfig,
+}
+
+impl Net {
+    pub fn new(region: &str) -> std::io::Result<Self> {
+        let runtime = runtime()?;
+        let config = runtime.block_on(load(region));
+        Ok(Self { runtime, config })
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}

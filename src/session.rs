@@ -1,0 +1,650 @@
+//! Which portal: `[sso-session]` sections of the AWS config file, and sessions
+//! remembered from `--start-url`, with the session used last.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws_config::{ConfigFile, SsoSession};
+use crate::files;
+
+/// The scope that makes the portal issue refresh tokens.
+pub const DEFAULT_SCOPE: &str = "sso:account:access";
+
+/// A portal to sign in to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub name: String,
+    pub start_url: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// An `[sso-session]` section of the AWS config file.
+    ConfigFile,
+    /// Remembered from an earlier `--start-url`.
+    Remembered,
+    /// Given with `--start-url` on this command line.
+    CommandLine,
+}
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub session: Option<String>,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SessionError {
+    #[error("no session is set up yet")]
+    NoneKnown,
+    #[error("several sessions are known ({}) and none has been used yet", .0.join(", "))]
+    Ambiguous(Vec<String>),
+    #[error("no session named '{name}' in {config} or among the sessions ssokey remembers")]
+    Unknown {
+        name: String,
+        config: String,
+        known: Vec<String>,
+    },
+    #[error("[sso-session {name}] in {config} has no {key}")]
+    Incomplete {
+        name: String,
+        config: String,
+        key: &'static str,
+    },
+    #[error("--start-url needs --region (the region of your IAM Identity Center instance)")]
+    MissingRegion,
+    #[error("'{0}' is not a valid start URL: {1}")]
+    BadStartUrl(String, &'static str),
+    #[error("'{0}' is not an AWS region name")]
+    BadRegion(String),
+    #[error("'{0}' is not a usable session name: use letters, digits, '-', '_' and '.'")]
+    BadName(String),
+    #[error("the session '{name}' in {config} has the start URL {configured}, not {given}")]
+    Conflict {
+        name: String,
+        config: String,
+        configured: String,
+        given: String,
+    },
+}
+
+impl SessionError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Ambiguous(names) => {
+                format!("pick one, e.g.: ssokey login --session {}", names[0])
+            }
+            Self::Unknown { known, .. } if !known.is_empty() => {
+                format!(
+                    "known sessions: {}; or run: ssokey login --start-url URL --region REGION",
+                    known.join(", ")
+                )
+            }
+            Self::NoneKnown | Self::Unknown { .. } => {
+                "run: ssokey login --start-url https://NAME.awsapps.com/start --region REGION"
+                    .to_owned()
+            }
+            Self::Incomplete { name, key, .. } => {
+                format!("add '{key} = ...' to [sso-session {name}]")
+            }
+            Self::MissingRegion => "add --region, e.g. --region us-east-1".to_owned(),
+            Self::BadStartUrl(..) => {
+                "use the URL of your AWS access portal, like https://NAME.awsapps.com/start"
+                    .to_owned()
+            }
+            Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
+            Self::BadName(_) => "pick another name with --session".to_owned(),
+            Self::Conflict { .. } => {
+                "pick another name with --session, or drop --start-url".to_owned()
+            }
+        }
+    }
+}
+
+/// The non-secret metadata that ssokey keeps between runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    #[serde(default)]
+    pub sessions: BTreeMap<String, Remembered>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Remembered {
+    pub start_url: String,
+    pub region: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl State {
+    pub fn path(config_dir: &Path) -> PathBuf {
+        config_dir.join("sessions.json")
+    }
+
+    /// Reads the state; a missing file is an empty state, and so is a damaged
+    /// one (it holds no secret and is rebuilt by the next login), with a warning.
+    pub fn load(config_dir: &Path) -> Self {
+        let path = Self::path(config_dir);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+                eprintln!(
+                    "ssokey: warning: ignoring {} ({err}); it is rebuilt at the next login",
+                    path.display()
+                );
+                Self::default()
+            }),
+            Err(_) => Self::default(),
+        }
+    }
+
+    pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        files::write_private(&Self::path(config_dir), text.as_bytes())
+    }
+
+    /// Records a session as the one used last, remembering it when it came from
+    /// the command line. Returns whether anything changed.
+    pub fn record(&mut self, session: &Session) -> bool {
+        let mut changed = false;
+        if session.origin == Origin::CommandLine {
+            let remembered = Remembered {
+                start_url: session.start_url.clone(),
+                region: session.region.clone(),
+                scopes: session.scopes.clone(),
+            };
+            if self.sessions.get(&session.name) != Some(&remembered) {
+                self.sessions.insert(session.name.clone(), remembered);
+                changed = true;
+            }
+        }
+        if self.last.as_deref() != Some(&session.name) {
+            self.last = Some(session.name.clone());
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// Every session that ssokey knows of: the config file's, then remembered ones.
+pub fn known(config: Option<&ConfigFile>, state: &State) -> Vec<Session> {
+    let mut sessions: Vec<Session> = config
+        .map(ConfigFile::sso_sessions)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| from_config(&s, "").ok())
+        .collect();
+    for (name, remembered) in &state.sessions {
+        if !sessions.iter().any(|s| &s.name == name) {
+            sessions.push(from_remembered(name, remembered));
+        }
+    }
+    sessions
+}
+
+/// Decides which session a command means. Pure: the caller loads the config
+/// file and the state, and saves the state afterwards if it wants to.
+pub fn resolve(
+    request: &Request,
+    config: Option<&ConfigFile>,
+    config_path: &str,
+    state: &State,
+) -> Result<Session, SessionError> {
+    if let Some(start_url) = &request.start_url {
+        return from_command_line(request, start_url, config, config_path);
+    }
+    if let Some(name) = &request.session {
+        return by_name(name, config, config_path, state);
+    }
+    if let Some(last) = &state.last
+        && let Ok(session) = by_name(last, config, config_path, state)
+    {
+        return Ok(session);
+    }
+    let configured = config.map(ConfigFile::sso_sessions).unwrap_or_default();
+    match configured.as_slice() {
+        [only] => return from_config(only, config_path),
+        [] => {}
+        several => {
+            return Err(SessionError::Ambiguous(
+                several.iter().map(|s| s.name.clone()).collect(),
+            ));
+        }
+    }
+    let mut remembered = state.sessions.iter();
+    match (remembered.next(), remembered.next()) {
+        (Some((name, only)), None) => Ok(from_remembered(name, only)),
+        (None, _) => Err(SessionError::NoneKnown),
+        _ => Err(SessionError::Ambiguous(
+            state.sessions.keys().cloned().collect(),
+        )),
+    }
+}
+
+fn from_command_line(
+    request: &Request,
+    start_url: &str,
+    config: Option<&ConfigFile>,
+    config_path: &str,
+) -> Result<Session, SessionError> {
+    validate_start_url(start_url)?;
+    let region = request
+        .region
+        .as_deref()
+        .ok_or(SessionError::MissingRegion)?;
+    validate_region(region)?;
+    let name = match &request.session {
+        Some(name) => name.clone(),
+        None => name_from_start_url(start_url),
+    };
+    validate_name(&name)?;
+    if let Some(configured) = config.and_then(|c| c.sso_session(&name))
+        && let Some(configured_url) = configured.start_url
+        && normalize_url(&configured_url) != normalize_url(start_url)
+    {
+        return Err(SessionError::Conflict {
+            name,
+            config: config_path.to_owned(),
+            configured: configured_url,
+            given: start_url.to_owned(),
+        });
+    }
+    Ok(Session {
+        name,
+        start_url: start_url.to_owned(),
+        region: region.to_owned(),
+        scopes: vec![DEFAULT_SCOPE.to_owned()],
+        origin: Origin::CommandLine,
+    })
+}
+
+fn by_name(
+    name: &str,
+    config: Option<&ConfigFile>,
+    config_path: &str,
+    state: &State,
+) -> Result<Session, SessionError> {
+    if let Some(section) = config.and_then(|c| c.sso_session(name)) {
+        return from_config(&section, config_path);
+    }
+    if let Some(remembered) = state.sessions.get(name) {
+        return Ok(from_remembered(name, remembered));
+    }
+    Err(SessionError::Unknown {
+        name: name.to_owned(),
+        config: config_path.to_owned(),
+        known: known(config, state).into_iter().map(|s| s.name).collect(),
+    })
+}
+
+fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, SessionError> {
+    let incomplete = |key| SessionError::Incomplete {
+        name: section.name.clone(),
+        config: config_path.to_owned(),
+        key,
+    };
+    let start_url = section
+        .start_url
+        .clone()
+        .ok_or_else(|| incomplete("sso_start_url"))?;
+    let region = section
+        .region
+        .clone()
+        .ok_or_else(|| incomplete("sso_region"))?;
+    validate_start_url(&start_url)?;
+    validate_region(&region)?;
+    let scopes = if section.registration_scopes.is_empty() {
+        vec![DEFAULT_SCOPE.to_owned()]
+    } else {
+        section.registration_scopes.clone()
+    };
+    Ok(Session {
+        name: section.name.clone(),
+        start_url,
+        region,
+        scopes,
+        origin: Origin::ConfigFile,
+    })
+}
+
+fn from_remembered(name: &str, remembered: &Remembered) -> Session {
+    Session {
+        name: name.to_owned(),
+        start_url: remembered.start_url.clone(),
+        region: remembered.region.clone(),
+        scopes: if remembered.scopes.is_empty() {
+            vec![DEFAULT_SCOPE.to_owned()]
+        } else {
+            remembered.scopes.clone()
+        },
+        origin: Origin::Remembered,
+    }
+}
+
+/// `https://NAME.awsapps.com/start` is named NAME; any other portal by its host.
+pub fn name_from_start_url(start_url: &str) -> String {
+    let host = host_of(start_url).unwrap_or("portal");
+    let host = host.split(':').next().unwrap_or(host);
+    let name = host.strip_suffix(".awsapps.com").unwrap_or(host);
+    let out: String = name
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.') {
+                ch
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        "portal".to_owned()
+    } else {
+        out
+    }
+}
+
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(authority.rsplit('@').next().unwrap_or(authority))
+}
+
+fn normalize_url(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// A start URL must be https; plain http is allowed only on the loopback
+/// interface, where the local emulator runs.
+pub fn validate_start_url(url: &str) -> Result<(), SessionError> {
+    let bad = |why| SessionError::BadStartUrl(url.to_owned(), why);
+    let (scheme, _) = url
+        .split_once("://")
+        .ok_or_else(|| bad("it has no scheme"))?;
+    let host = host_of(url).unwrap_or_default();
+    let hostname = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if hostname.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("it contains spaces or control characters"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(()),
+        "http" if is_loopback(hostname) => Ok(()),
+        "http" => Err(bad("it must use https")),
+        _ => Err(bad("it must be an https URL")),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub fn validate_region(region: &str) -> Result<(), SessionError> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(SessionError::BadRegion(region.to_owned()))
+    }
+}
+
+fn validate_name(name: &str) -> Result<(), SessionError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(SessionError::BadName(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn config(text: &str) -> ConfigFile {
+        ConfigFile::parse(text).unwrap()
+    }
+
+    fn request(session: Option<&str>, start_url: Option<&str>, region: Option<&str>) -> Request {
+        Request {
+            session: session.map(str::to_owned),
+            start_url: start_url.map(str::to_owned),
+            region: region.map(str::to_owned),
+        }
+    }
+
+    const TWO: &str = "[sso-session work]\nsso_start_url = https://work.awsapps.com/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n[sso-session play]\nsso_start_url = https://play.awsapps.com/start/\nsso_region = us-east-1\n";
+
+    #[test]
+    fn start_url_alone_names_the_session_after_the_portal() {
+        let session = resolve(
+            &request(
+                None,
+                Some("https://acme.awsapps.com/start"),
+                Some("us-east-2"),
+            ),
+            None,
+            "~/.aws/config",
+            &State::default(),
+        )
+        .unwrap();
+        assert_eq!(session.name, "acme");
+        assert_eq!(session.region, "us-east-2");
+        assert_eq!(session.scopes, [DEFAULT_SCOPE]);
+        assert_eq!(session.origin, Origin::CommandLine);
+    }
+
+    #[test]
+    fn start_url_needs_a_region() {
+        let err = resolve(
+            &request(None, Some("https://acme.awsapps.com/start"), None),
+            None,
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err, SessionError::MissingRegion);
+    }
+
+    #[test]
+    fn session_flag_reads_the_config_section() {
+        let session = resolve(
+            &request(Some("work"), None, None),
+            Some(&config(TWO)),
+            "c",
+            &State::default(),
+        )
+        .unwrap();
+        assert_eq!(session.start_url, "https://work.awsapps.com/start");
+        assert_eq!(session.region, "eu-west-1");
+        assert_eq!(session.origin, Origin::ConfigFile);
+    }
+
+    #[test]
+    fn with_no_flags_the_last_session_wins_then_the_only_one() {
+        let cfg = config(TWO);
+        let err = resolve(&Request::default(), Some(&cfg), "c", &State::default()).unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::Ambiguous(vec!["work".into(), "play".into()])
+        );
+        let state = State {
+            last: Some("play".into()),
+            ..State::default()
+        };
+        let session = resolve(&Request::default(), Some(&cfg), "c", &state).unwrap();
+        assert_eq!(session.name, "play");
+        let one = config(
+            "[sso-session only]\nsso_start_url = https://only.awsapps.com/start\nsso_region = us-west-2\n",
+        );
+        let session = resolve(&Request::default(), Some(&one), "c", &State::default()).unwrap();
+        assert_eq!(session.name, "only");
+    }
+
+    #[test]
+    fn a_remembered_session_serves_later_commands() {
+        let mut state = State::default();
+        let session = resolve(
+            &request(
+                None,
+                Some("https://acme.awsapps.com/start"),
+                Some("us-east-2"),
+            ),
+            None,
+            "c",
+            &state,
+        )
+        .unwrap();
+        assert!(state.record(&session));
+        assert!(!state.record(&session));
+        let again = resolve(&Request::default(), None, "c", &state).unwrap();
+        assert_eq!(again.name, "acme");
+        assert_eq!(again.start_url, "https://acme.awsapps.com/start");
+        assert_eq!(again.origin, Origin::Remembered);
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
+    }
+
+    #[test]
+    fn nothing_known_says_how_to_start() {
+        let err = resolve(&Request::default(), None, "c", &State::default()).unwrap_err();
+        assert_eq!(err, SessionError::NoneKnown);
+        assert!(err.hint().contains("ssokey login --start-url"));
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let err = resolve(
+            &request(Some("nope"), None, None),
+            Some(&config(TWO)),
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert!(err.hint().contains("work, play"), "{}", err.hint());
+    }
+
+    #[test]
+    fn incomplete_sections_name_the_missing_key() {
+        let cfg = config("[sso-session x]\nsso_start_url = https://x.awsapps.com/start\n");
+        let err = resolve(
+            &request(Some("x"), None, None),
+            Some(&cfg),
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            SessionError::Incomplete {
+                key: "sso_region",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_start_url_that_contradicts_the_config_is_refused() {
+        let err = resolve(
+            &request(
+                Some("work"),
+                Some("https://other.awsapps.com/start"),
+                Some("eu-west-1"),
+            ),
+            Some(&config(TWO)),
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, SessionError::Conflict { .. }));
+    }
+
+    #[test]
+    fn start_urls_must_be_https_except_on_loopback() {
+        for ok in [
+            "https://acme.awsapps.com/start",
+            "http://127.0.0.1:4567/start",
+            "http://localhost/start",
+            "http://[::1]:80/start",
+        ] {
+            assert_eq!(validate_start_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://acme.awsapps.com/start",
+            "ftp://acme/start",
+            "acme.awsapps.com",
+            "https:///start",
+            "https://a b/start",
+        ] {
+            assert!(validate_start_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions_are_checked() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "eu-central-2",
+            "ap-southeast-4",
+        ] {
+            assert_eq!(validate_region(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "us-east-1; rm",
+            "useast1",
+        ] {
+            assert!(validate_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_from_start_urls() {
+        assert_eq!(
+            name_from_start_url("https://acme.awsapps.com/start"),
+            "acme"
+        );
+        assert_eq!(
+            name_from_start_url("http://127.0.0.1:4567/start"),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            name_from_start_url("https://ssoins-1234.portal.amazonaws.com/"),
+            "ssoins-1234.portal.amazonaws.com"
+        );
+    }
+}
