@@ -72,6 +72,8 @@ pub trait RawStore {
     fn set(&self, user: &str, value: &str) -> Result<(), KeychainError>;
     /// Returns whether there was an item to delete.
     fn delete(&self, user: &str) -> Result<bool, KeychainError>;
+    /// The `user` names of every item under [`SERVICE`].
+    fn users(&self) -> Result<Vec<String>, KeychainError>;
 }
 
 /// The keychain, as the rest of ssokey sees it: whole values by key.
@@ -149,16 +151,17 @@ impl Keychain {
         Ok(())
     }
 
-    /// Deletes the value and its pieces; returns whether there was one.
+    /// Deletes the value and every piece of it, including the orphans that an
+    /// interrupted write or a damaged head left; returns whether there was a value.
     pub fn delete(&self, key: &str) -> Result<bool, KeychainError> {
-        if let Some(head) = self.store.get(key)?
-            && let Ok(head) = Head::parse(key, &head)
-        {
-            let pieces: Vec<String> = (1..head.count)
-                .map(|index| piece_name(key, head.generation, index))
-                .collect();
-            self.delete_pieces(&pieces);
-        }
+        let prefix = format!("{key}#");
+        let pieces: Vec<String> = self
+            .store
+            .users()?
+            .into_iter()
+            .filter(|user| user.starts_with(&prefix))
+            .collect();
+        self.delete_pieces(&pieces);
         self.store.delete(key)
     }
 
@@ -344,6 +347,33 @@ impl RawStore for NativeStore {
             Err(err) => Err(map_error(user, err)),
         }
     }
+
+    fn users(&self) -> Result<Vec<String>, KeychainError> {
+        let spec = search_spec();
+        let spec: std::collections::HashMap<&str, &str> = spec.iter().copied().collect();
+        let entries = self
+            .store
+            .search(&spec)
+            .map_err(|err| map_error(SERVICE, err))?;
+        Ok(entries
+            .iter()
+            .filter_map(keyring_core::Entry::get_specifiers)
+            .filter(|(service, _)| service == SERVICE)
+            .map(|(_, user)| user)
+            .collect())
+    }
+}
+
+/// What finds every ssokey item: the stores take different search keys.
+#[cfg(not(target_os = "windows"))]
+fn search_spec() -> [(&'static str, &'static str); 1] {
+    [("service", SERVICE)]
+}
+
+/// Windows names a credential `{user}.{service}`.
+#[cfg(target_os = "windows")]
+fn search_spec() -> [(&'static str, &'static str); 1] {
+    [("pattern", r"\.ssokey$")]
 }
 
 /// Maps a keyring error without ever carrying the raw bytes some variants hold.
@@ -447,6 +477,9 @@ mod tests {
         fn delete(&self, user: &str) -> Result<bool, KeychainError> {
             Ok(self.items.borrow_mut().remove(user).is_some())
         }
+        fn users(&self) -> Result<Vec<String>, KeychainError> {
+            Ok(self.items.borrow().keys().cloned().collect())
+        }
     }
 
     fn keychain() -> (Keychain, std::rc::Rc<MemoryStore>) {
@@ -529,6 +562,19 @@ mod tests {
         assert!(keychain.delete("k").unwrap());
         assert!(!keychain.delete("k").unwrap());
         assert_eq!(store.items.borrow().keys().collect::<Vec<_>>(), ["other"]);
+    }
+
+    #[test]
+    fn delete_removes_the_pieces_of_a_damaged_head_too() {
+        let (keychain, store) = keychain();
+        keychain.write("k", &"x".repeat(4000)).unwrap();
+        store.set("k", "damaged").unwrap();
+        assert!(keychain.delete("k").unwrap());
+        assert!(
+            store.items.borrow().is_empty(),
+            "{:?}",
+            store.items.borrow().keys()
+        );
     }
 
     #[test]

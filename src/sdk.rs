@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sso::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 
 /// How many times a throttled or failing call is tried in all.
 const MAX_ATTEMPTS: u32 = 6;
@@ -61,7 +61,7 @@ impl CallError {
     pub fn from_sdk<E, R>(op: &'static str, err: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         match err {
             SdkError::ServiceError(service) => {
@@ -80,11 +80,11 @@ impl CallError {
             },
             SdkError::DispatchFailure(_) => Self::Unreachable {
                 op,
-                cause: DisplayErrorContext(err).to_string(),
+                cause: chain(err),
             },
             _ => Self::Malformed {
                 op,
-                cause: DisplayErrorContext(err).to_string(),
+                cause: chain(err),
             },
         }
     }
@@ -96,6 +96,24 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// The error and its sources, by `Display` only, each said once: the SDK's
+/// `Debug` forms are for developers.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let part = err.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        next = err.source();
+    }
+    text
 }
 
 /// A single-threaded runtime for the few network calls a command makes.

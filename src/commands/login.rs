@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::auth::{self, Refreshed};
 use crate::cli::LoginArgs;
 use crate::env::Env;
-use crate::keychain::Keychain;
+use crate::keychain::{Keychain, KeychainError};
 use crate::oidc::{self, OidcClient, OidcError, Poll, Registration};
 use crate::render;
 use crate::sdk::Net;
@@ -83,8 +83,14 @@ fn already_signed_in(
     session: &Session,
     net: &Net,
 ) -> anyhow::Result<bool> {
-    let Some(token) = auth::load_token(keychain, &session.name)? else {
-        return Ok(false);
+    let token = match auth::load_token(keychain, &session.name) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Ok(false),
+        Err(err @ KeychainError::Corrupt { .. }) => {
+            eprintln!("ssokey: warning: {err}; signing in again replaces it");
+            return Ok(false);
+        }
+        Err(err) => return Err(err.into()),
     };
     if token.start_url != session.start_url {
         return Ok(false);
@@ -122,11 +128,15 @@ fn registration(
     client: &OidcClient,
     renew: bool,
 ) -> anyhow::Result<Registration> {
-    if !renew
-        && let Some(stored) = auth::load_registration(keychain, &session.name)?
-        && stored.is_reusable(oidc::now_epoch(), &session.scopes)
-    {
-        return Ok(stored);
+    if !renew {
+        match auth::load_registration(keychain, &session.name) {
+            Ok(Some(stored)) if stored.is_reusable(oidc::now_epoch(), &session.scopes) => {
+                return Ok(stored);
+            }
+            // A missing, expiring or damaged registration is replaced by a new one.
+            Ok(_) | Err(KeychainError::Corrupt { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
     }
     let registration = net
         .block_on(client.register(&session.scopes))

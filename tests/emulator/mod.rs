@@ -1,0 +1,1946 @@
+//! A local IAM Identity Center for tests and demos: `sso-oidc` and the `sso` portal on loopback.
+//!
+//! One axum server speaks both REST-JSON protocols exactly as the AWS SDK for Rust and botocore
+//! send and parse them, so clients point `AWS_ENDPOINT_URL_SSO_OIDC` and `AWS_ENDPOINT_URL_SSO`
+//! at [`Emulator::url`]. Tests script it through [`Config`] and the methods on [`Emulator`]
+//! (fail the next calls, slow down polling, approve a device code, expire or revoke tokens) and
+//! observe it through per-operation counters and the list of every secret it issued.
+//!
+//! Used by `tests/integration` and by `examples/emulator.rs` through `#[path]`; each uses a subset.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::future::IntoFuture;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The start URL the example prints; the emulator accepts any start URL.
+pub const START_URL: &str = "https://emulator.awsapps.com/start";
+/// The scope that makes `CreateToken` hand out refresh tokens.
+pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
+/// `grantType` of the device authorization flow.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+const OIDC_ERROR_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazonaws.sso.oidc/";
+const BEARER_HEADER: &str = "x-amz-sso_bearer_token";
+const MINUTE: u64 = 60;
+const HOUR: u64 = 60 * MINUTE;
+
+// ---------------------------------------------------------------------------------------------
+// Knobs
+// ---------------------------------------------------------------------------------------------
+
+/// How the emulated instance behaves. Every field can also be changed while it runs, with
+/// [`Emulator::update_config`].
+#[derive(Clone, Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent knobs, not a state machine
+pub struct Config {
+    /// The accounts, and the roles in each, assigned to the signed-in user.
+    pub accounts: Vec<Account>,
+    /// The largest page `ListAccounts` and `ListAccountRoles` return, whatever `max_result` asks.
+    pub page_size: usize,
+    /// Lifetime of access tokens (`expiresIn` of `CreateToken`).
+    pub access_token_ttl: Duration,
+    /// Lifetime of client registrations (`clientSecretExpiresAt`).
+    pub client_secret_ttl: Duration,
+    /// Lifetime of device codes (`expiresIn` of `StartDeviceAuthorization`).
+    pub device_code_ttl: Duration,
+    /// Device codes never expire (`expiresIn` is still advertised): polling answers
+    /// `authorization_pending` forever unless the code is approved or denied. For testing a
+    /// client-side deadline.
+    pub device_code_never_expires: bool,
+    /// The polling `interval`, in seconds, handed out with device codes.
+    pub interval: u32,
+    /// Answer `slow_down` to a poll that comes sooner than the interval after the previous poll
+    /// of the same device code, and then add 5 s to that code's interval (RFC 8628).
+    pub enforce_interval: bool,
+    /// Delay before every answer to a counted operation.
+    pub latency: Duration,
+    /// A refresh returns a new refresh token and invalidates the old one.
+    pub rotate_refresh_tokens: bool,
+    /// Lifetime of role credentials.
+    pub role_credentials_ttl: Duration,
+    /// Device codes approve themselves, as if the person clicked "Allow" at once.
+    pub auto_approve: bool,
+    /// With `auto_approve`, this many polls answer `authorization_pending` before approval.
+    pub auto_approve_after_polls: usize,
+    /// `ListAccountRoles` answers 429 beyond this many requests in any one second.
+    pub list_roles_rate_limit: Option<usize>,
+    /// Print one line per request to stderr: operation, status and error code. Never a secret.
+    pub verbose: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            accounts: accounts(3, &["AdministratorAccess", "ReadOnlyAccess"]),
+            page_size: 20,
+            access_token_ttl: Duration::from_secs(8 * HOUR),
+            client_secret_ttl: Duration::from_secs(90 * 24 * HOUR),
+            device_code_ttl: Duration::from_secs(10 * MINUTE),
+            device_code_never_expires: false,
+            interval: 1,
+            enforce_interval: false,
+            latency: Duration::ZERO,
+            rotate_refresh_tokens: true,
+            role_credentials_ttl: Duration::from_secs(HOUR),
+            auto_approve: false,
+            auto_approve_after_polls: 0,
+            list_roles_rate_limit: None,
+            verbose: false,
+        }
+    }
+}
+
+/// One AWS account assigned to the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<String>,
+}
+
+impl Account {
+    /// An account with an `example.com` address derived from its name.
+    pub fn new(id: &str, name: &str, roles: &[&str]) -> Account {
+        Account {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            email: format!("{name}@example.com"),
+            roles: roles.iter().map(|&role| role.to_owned()).collect(),
+        }
+    }
+}
+
+/// `n` accounts with ids `100000000001`, `100000000002`, … and names `account-001`, …, each
+/// with the same `roles`.
+pub fn accounts(n: usize, roles: &[&str]) -> Vec<Account> {
+    (1..=n)
+        .map(|i| {
+            Account::new(
+                &format!("{}", 100_000_000_000 + i),
+                &format!("account-{i:03}"),
+                roles,
+            )
+        })
+        .collect()
+}
+
+/// The operations the emulator counts and can be told to fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    RegisterClient,
+    StartDeviceAuthorization,
+    CreateToken,
+    ListAccounts,
+    ListAccountRoles,
+    GetRoleCredentials,
+    Logout,
+}
+
+impl Op {
+    pub const ALL: [Op; 7] = [
+        Op::RegisterClient,
+        Op::StartDeviceAuthorization,
+        Op::CreateToken,
+        Op::ListAccounts,
+        Op::ListAccountRoles,
+        Op::GetRoleCredentials,
+        Op::Logout,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The operation belongs to `sso-oidc` (OAuth-style errors) rather than the portal.
+    fn is_oidc(self) -> bool {
+        matches!(
+            self,
+            Op::RegisterClient | Op::StartDeviceAuthorization | Op::CreateToken
+        )
+    }
+
+    fn route(method: &Method, path: &str) -> Option<Op> {
+        let op = match (method.as_str(), path) {
+            ("POST", "/client/register") => Op::RegisterClient,
+            ("POST", "/device_authorization") => Op::StartDeviceAuthorization,
+            ("POST", "/token") => Op::CreateToken,
+            ("GET", "/assignment/accounts") => Op::ListAccounts,
+            ("GET", "/assignment/roles") => Op::ListAccountRoles,
+            ("GET", "/federation/credentials") => Op::GetRoleCredentials,
+            ("POST", "/logout") => Op::Logout,
+            _ => return None,
+        };
+        Some(op)
+    }
+}
+
+/// A client registration as the emulator saw it (no secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+}
+
+/// Role credentials as `GetRoleCredentials` handed them out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedRoleCredentials {
+    pub account_id: String,
+    pub role_name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch milliseconds, as on the wire.
+    pub expiration: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The handle tests hold
+// ---------------------------------------------------------------------------------------------
+
+/// A running emulator. Dropping it stops the server and checks the calls declared with
+/// [`Emulator::expect`].
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts on `127.0.0.1` and a free port, on its own thread and tokio runtime. It is
+    /// listening when this returns.
+    pub fn start(config: Config) -> Emulator {
+        Emulator::start_on(config, 0).expect("start the Identity Center emulator")
+    }
+
+    /// Starts on `127.0.0.1:port` (0 for a free port).
+    pub fn start_on(config: Config, port: u16) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            base: format!("http://{addr}"),
+            state: Mutex::new(Inner::new(config)),
+        });
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sso-emulator".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = axum::serve(listener, app).into_future() => {}
+                        _ = stop => {}
+                    }
+                });
+                // Dropping the runtime here cancels every connection still open.
+            })?;
+        Ok(Emulator {
+            shared,
+            addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, for both `AWS_ENDPOINT_URL_SSO_OIDC` and `AWS_ENDPOINT_URL_SSO`.
+    pub fn url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The two endpoint variables, as `(name, value)` pairs for `Command::envs`.
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            ("AWS_ENDPOINT_URL_SSO_OIDC", self.url()),
+            ("AWS_ENDPOINT_URL_SSO", self.url()),
+        ]
+    }
+
+    fn state(&self) -> MutexGuard<'_, Inner> {
+        self.shared.lock()
+    }
+
+    /// Changes knobs while the emulator runs.
+    pub fn update_config(&self, change: impl FnOnce(&mut Config)) {
+        change(&mut self.state().config);
+    }
+
+    /// Requests of `op` received so far, including failed and injected ones.
+    pub fn count(&self, op: Op) -> usize {
+        self.state().counts[op.index()]
+    }
+
+    /// The most requests of `op` that were being answered at the same time.
+    pub fn max_concurrent(&self, op: Op) -> usize {
+        self.state().max_in_flight[op.index()]
+    }
+
+    /// On drop (unless the test is already panicking), `count(op)` must be exactly `n`.
+    pub fn expect(&self, op: Op, n: usize) {
+        self.state().expected.push((op, n));
+    }
+
+    /// The next `n` calls of `op` answer `status` with the service's error shape: 429
+    /// `TooManyRequestsException`, 500 `InternalServerException`, 503
+    /// `ServiceUnavailableException`, 400 `InvalidRequestException`, 401 the operation's
+    /// unauthorized error, 403 `ForbiddenException` / `AccessDeniedException`.
+    pub fn fail_next(&self, op: Op, status: u16, n: usize) {
+        self.state().failures[op.index()].extend(std::iter::repeat_n(status, n));
+    }
+
+    /// The next `n` device-code polls of `CreateToken` answer `slow_down`.
+    pub fn slow_down_next(&self, n: usize) {
+        self.state().slow_downs += n;
+    }
+
+    /// Approves a pending device code, as the person would in the browser. Dashes and case in
+    /// `user_code` do not matter. Panics on an unknown code.
+    pub fn approve(&self, user_code: &str) {
+        let decided = self.state().decide(user_code, true);
+        assert!(
+            decided.is_some(),
+            "emulator: no device authorization with user code {user_code:?}"
+        );
+    }
+
+    /// Denies a pending device code. Panics on an unknown code.
+    pub fn deny(&self, user_code: &str) {
+        let decided = self.state().decide(user_code, false);
+        assert!(
+            decided.is_some(),
+            "emulator: no device authorization with user code {user_code:?}"
+        );
+    }
+
+    /// The user code of the latest `StartDeviceAuthorization`.
+    pub fn last_user_code(&self) -> Option<String> {
+        self.state().last_user_code.clone()
+    }
+
+    /// Waits until a device authorization is pending (not approved, denied, redeemed or
+    /// expired) and returns its user code, the newest if several. For tests that drive a child
+    /// process and approve from a second thread.
+    pub fn wait_for_user_code(&self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(code) = self.state().pending_user_code(Instant::now()) {
+                return Some(code);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every access token issued so far is now expired server-side (refresh tokens still work).
+    pub fn expire_access_tokens(&self) {
+        for token in self.state().access.values_mut() {
+            token.expired = true;
+        }
+    }
+
+    /// Every access and refresh token issued so far is revoked, as an administrator would.
+    pub fn revoke_all(&self) {
+        let mut state = self.state();
+        for session in &mut state.sessions {
+            session.revoked = true;
+        }
+        for token in state.refresh.values_mut() {
+            token.valid = false;
+        }
+    }
+
+    /// Forgets every client registration: their next call answers `invalid_client`.
+    pub fn invalidate_clients(&self) {
+        self.state().clients.clear();
+    }
+
+    /// The registrations that are still known, without secrets.
+    pub fn clients(&self) -> Vec<RegisteredClient> {
+        let state = self.state();
+        let mut clients: Vec<_> = state
+            .clients
+            .iter()
+            .map(|(id, client)| {
+                (
+                    client.seq,
+                    RegisteredClient {
+                        client_id: id.clone(),
+                        client_name: client.name.clone(),
+                        scopes: client.scopes.clone(),
+                    },
+                )
+            })
+            .collect();
+        clients.sort_by_key(|(seq, _)| *seq);
+        clients.into_iter().map(|(_, client)| client).collect()
+    }
+
+    /// Every client secret, device code, access token, refresh token, secret access key and
+    /// session token issued so far, for scanning files, logs and output for leaks.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.state().issued.clone()
+    }
+
+    /// The role credentials of the latest successful `GetRoleCredentials`.
+    pub fn last_role_credentials(&self) -> Option<IssuedRoleCredentials> {
+        self.state().role_credentials.last().cloned()
+    }
+
+    /// Every role credential handed out, oldest first.
+    pub fn issued_role_credentials(&self) -> Vec<IssuedRoleCredentials> {
+        self.state().role_credentials.clone()
+    }
+
+    /// Whether `token` is an access token the portal accepts right now.
+    pub fn access_token_is_valid(&self, token: &str) -> bool {
+        self.state().session_of(Some(token), Instant::now()).is_ok()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if std::thread::panicking() {
+            return;
+        }
+        let state = self.state();
+        let unmet: Vec<String> = state
+            .expected
+            .iter()
+            .filter(|(op, n)| state.counts[op.index()] != *n)
+            .map(|(op, n)| {
+                format!(
+                    "{op:?}: expected {n} calls, got {}",
+                    state.counts[op.index()]
+                )
+            })
+            .collect();
+        drop(state);
+        assert!(
+            unmet.is_empty(),
+            "emulator: unmet expectations:\n  {}",
+            unmet.join("\n  ")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server state
+// ---------------------------------------------------------------------------------------------
+
+struct Shared {
+    base: String,
+    state: Mutex<Inner>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code path panics while holding the lock, but a poisoned lock must not cascade.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct Client {
+    seq: usize,
+    name: String,
+    secret: String,
+    scopes: Vec<String>,
+    expires_at: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeviceStatus {
+    Pending,
+    Approved,
+    Denied,
+    Redeemed,
+}
+
+struct Device {
+    seq: usize,
+    user_code: String,
+    client_id: String,
+    expires_at: Instant,
+    status: DeviceStatus,
+    pending_answers: usize,
+    interval: Duration,
+    last_poll: Option<Instant>,
+}
+
+/// One sign-in: the access and refresh tokens that descend from one device authorization.
+struct Session {
+    revoked: bool,
+}
+
+struct AccessToken {
+    session: usize,
+    expires_at: Instant,
+    expired: bool,
+}
+
+struct RefreshToken {
+    session: usize,
+    client_id: String,
+    valid: bool,
+}
+
+struct Inner {
+    config: Config,
+    mint: Mint,
+    counts: [usize; 7],
+    in_flight: [usize; 7],
+    max_in_flight: [usize; 7],
+    failures: [VecDeque<u16>; 7],
+    expected: Vec<(Op, usize)>,
+    slow_downs: usize,
+    clients: HashMap<String, Client>,
+    client_seq: usize,
+    devices: HashMap<String, Device>,
+    device_seq: usize,
+    last_user_code: Option<String>,
+    sessions: Vec<Session>,
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, RefreshToken>,
+    page_tokens: HashMap<String, (String, usize)>,
+    roles_window: VecDeque<Instant>,
+    role_credentials: Vec<IssuedRoleCredentials>,
+    issued: Vec<String>,
+}
+
+/// An error answer in the service's own shape.
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    /// The OAuth `error` member of `sso-oidc` bodies.
+    oauth: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(
+        status: u16,
+        code: &'static str,
+        oauth: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            oauth,
+            message: message.into(),
+        }
+    }
+
+    fn invalid_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "InvalidRequestException", "invalid_request", message)
+    }
+
+    fn invalid_client() -> ApiError {
+        ApiError::new(
+            401,
+            "InvalidClientException",
+            "invalid_client",
+            "Invalid client provided",
+        )
+    }
+
+    fn invalid_grant(message: &str) -> ApiError {
+        ApiError::new(400, "InvalidGrantException", "invalid_grant", message)
+    }
+
+    fn slow_down() -> ApiError {
+        ApiError::new(
+            400,
+            "SlowDownException",
+            "slow_down",
+            "Client is polling too quickly",
+        )
+    }
+
+    fn unauthorized() -> ApiError {
+        ApiError::new(
+            401,
+            "UnauthorizedException",
+            "unauthorized_client",
+            "Session token not found or invalid",
+        )
+    }
+
+    /// The error `fail_next` injects for `status` on `op`.
+    fn injected(op: Op, status: u16) -> ApiError {
+        let (code, oauth, message) = match status {
+            400 => (
+                "InvalidRequestException",
+                "invalid_request",
+                "Invalid request",
+            ),
+            401 if op.is_oidc() => (
+                "InvalidClientException",
+                "invalid_client",
+                "Invalid client provided",
+            ),
+            401 => (
+                "UnauthorizedException",
+                "unauthorized_client",
+                "Session token not found or invalid",
+            ),
+            403 if op.is_oidc() => ("AccessDeniedException", "access_denied", "Access denied"),
+            403 => ("ForbiddenException", "access_denied", "No access"),
+            404 => ("ResourceNotFoundException", "invalid_request", "Not found"),
+            429 => ("TooManyRequestsException", "slow_down", "Rate exceeded"),
+            503 => (
+                "ServiceUnavailableException",
+                "temporarily_unavailable",
+                "Service unavailable",
+            ),
+            500..=599 => (
+                "InternalServerException",
+                "server_error",
+                "An internal error occurred",
+            ),
+            _ => (
+                "InvalidRequestException",
+                "invalid_request",
+                "Injected failure",
+            ),
+        };
+        ApiError::new(status, code, oauth, message)
+    }
+
+    fn into_response(self, op: Op) -> Response {
+        let (error_type, body) = if op.is_oidc() {
+            (
+                format!("{}:{OIDC_ERROR_NAMESPACE}", self.code),
+                json!({"error": self.oauth, "error_description": self.message}),
+            )
+        } else {
+            (self.code.to_owned(), json!({"message": self.message}))
+        };
+        let mut response = json_response(self.status, &body);
+        if let Ok(value) = HeaderValue::from_str(&error_type) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-amzn-errortype"), value);
+        }
+        response
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+type Answer = Result<Value, ApiError>;
+
+impl Inner {
+    fn new(config: Config) -> Inner {
+        Inner {
+            config,
+            mint: Mint::new(),
+            counts: [0; 7],
+            in_flight: [0; 7],
+            max_in_flight: [0; 7],
+            failures: Default::default(),
+            expected: Vec::new(),
+            slow_downs: 0,
+            clients: HashMap::new(),
+            client_seq: 0,
+            devices: HashMap::new(),
+            device_seq: 0,
+            last_user_code: None,
+            sessions: Vec::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            page_tokens: HashMap::new(),
+            roles_window: VecDeque::new(),
+            role_credentials: Vec::new(),
+            issued: Vec::new(),
+        }
+    }
+
+    /// Mints a secret and remembers it for `issued_secrets`.
+    fn secret(&mut self, make: impl FnOnce(&mut Mint) -> String) -> String {
+        let value = make(&mut self.mint);
+        self.issued.push(value.clone());
+        value
+    }
+
+    fn answer(
+        &mut self,
+        op: Op,
+        base: &str,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Answer {
+        if let Some(status) = self.failures[op.index()].pop_front() {
+            return Err(ApiError::injected(op, status));
+        }
+        let now = Instant::now();
+        match op {
+            Op::RegisterClient => self.register_client(body, now),
+            Op::StartDeviceAuthorization => self.start_device_authorization(base, body, now),
+            Op::CreateToken => self.create_token(body, now),
+            Op::ListAccounts => self.list_accounts(uri, headers, now),
+            Op::ListAccountRoles => self.list_account_roles(uri, headers, now),
+            Op::GetRoleCredentials => self.get_role_credentials(uri, headers, now),
+            Op::Logout => self.logout(headers, now),
+        }
+    }
+
+    // --- sso-oidc -----------------------------------------------------------------------------
+
+    fn register_client(&mut self, body: &[u8], now: Instant) -> Answer {
+        let request: RegisterClientRequest = parse_body(body)?;
+        let name = required(request.client_name, "clientName")?;
+        let client_type = required(request.client_type, "clientType")?;
+        if client_type != "public" {
+            return Err(ApiError::new(
+                400,
+                "InvalidClientMetadataException",
+                "invalid_client_metadata",
+                "Invalid client type provided",
+            ));
+        }
+        let client_id = self.mint.client_id();
+        let secret = self.secret(Mint::client_secret);
+        let ttl = self.config.client_secret_ttl;
+        self.client_seq += 1;
+        self.clients.insert(
+            client_id.clone(),
+            Client {
+                seq: self.client_seq,
+                name,
+                secret: secret.clone(),
+                scopes: request.scopes.unwrap_or_default(),
+                expires_at: now + ttl,
+            },
+        );
+        let issued_at = epoch_secs(SystemTime::now());
+        Ok(json!({
+            "clientId": client_id,
+            "clientSecret": secret,
+            "clientIdIssuedAt": issued_at,
+            "clientSecretExpiresAt": issued_at + ttl.as_secs(),
+        }))
+    }
+
+    /// The client id, when the id and secret match a live registration.
+    fn check_client(
+        &self,
+        id: Option<String>,
+        secret: Option<String>,
+        now: Instant,
+    ) -> Result<String, ApiError> {
+        let id = required(id, "clientId")?;
+        let secret = required(secret, "clientSecret")?;
+        match self.clients.get(&id) {
+            Some(client) if client.secret == secret && now < client.expires_at => Ok(id),
+            _ => Err(ApiError::invalid_client()),
+        }
+    }
+
+    fn start_device_authorization(&mut self, base: &str, body: &[u8], now: Instant) -> Answer {
+        let request: StartDeviceAuthorizationRequest = parse_body(body)?;
+        let client_id = self.check_client(request.client_id, request.client_secret, now)?;
+        let _start_url = required(request.start_url, "startUrl")?;
+        let user_code = loop {
+            let code = self.mint.user_code();
+            if !self.devices.values().any(|device| device.user_code == code) {
+                break code;
+            }
+        };
+        let device_code = self.secret(Mint::device_code);
+        let (auto, after) = (
+            self.config.auto_approve,
+            self.config.auto_approve_after_polls,
+        );
+        let interval = self.config.interval;
+        let ttl = self.config.device_code_ttl;
+        self.device_seq += 1;
+        self.devices.insert(
+            device_code.clone(),
+            Device {
+                seq: self.device_seq,
+                user_code: user_code.clone(),
+                client_id,
+                expires_at: now + ttl,
+                status: if auto && after == 0 {
+                    DeviceStatus::Approved
+                } else {
+                    DeviceStatus::Pending
+                },
+                pending_answers: 0,
+                interval: Duration::from_secs(interval.into()),
+                last_poll: None,
+            },
+        );
+        self.last_user_code = Some(user_code.clone());
+        Ok(json!({
+            "deviceCode": device_code,
+            "userCode": user_code,
+            "verificationUri": format!("{base}/device"),
+            "verificationUriComplete": format!("{base}/device?user_code={user_code}"),
+            "expiresIn": ttl.as_secs(),
+            "interval": interval,
+        }))
+    }
+
+    fn create_token(&mut self, body: &[u8], now: Instant) -> Answer {
+        let request: CreateTokenRequest = parse_body(body)?;
+        let client_id = self.check_client(request.client_id, request.client_secret, now)?;
+        match required(request.grant_type, "grantType")?.as_str() {
+            DEVICE_CODE_GRANT => {
+                let device_code = required(request.device_code, "deviceCode")?;
+                self.redeem_device_code(&client_id, &device_code, now)
+            }
+            "refresh_token" => {
+                let refresh_token = required(request.refresh_token, "refreshToken")?;
+                self.redeem_refresh_token(&client_id, &refresh_token, now)
+            }
+            _ => Err(ApiError::new(
+                400,
+                "UnsupportedGrantTypeException",
+                "unsupported_grant_type",
+                "Unsupported grant type provided",
+            )),
+        }
+    }
+
+    fn redeem_device_code(&mut self, client_id: &str, device_code: &str, now: Instant) -> Answer {
+        let config = &self.config;
+        let (auto, after, never) = (
+            config.auto_approve,
+            config.auto_approve_after_polls,
+            config.device_code_never_expires,
+        );
+        let enforce_interval = config.enforce_interval;
+        let Some(device) = self
+            .devices
+            .get_mut(device_code)
+            .filter(|device| device.client_id == client_id)
+        else {
+            return Err(ApiError::invalid_grant("Invalid device code provided"));
+        };
+        if self.slow_downs > 0 {
+            self.slow_downs -= 1;
+            return Err(ApiError::slow_down());
+        }
+        let previous_poll = device.last_poll.replace(now);
+        if enforce_interval
+            && previous_poll.is_some_and(|previous| now.duration_since(previous) < device.interval)
+        {
+            device.interval += Duration::from_secs(5);
+            return Err(ApiError::slow_down());
+        }
+        match device.status {
+            DeviceStatus::Redeemed => {
+                return Err(ApiError::invalid_grant("Invalid device code provided"));
+            }
+            _ if !never && now >= device.expires_at => {
+                return Err(ApiError::new(
+                    400,
+                    "ExpiredTokenException",
+                    "expired_token",
+                    "Device code has expired",
+                ));
+            }
+            DeviceStatus::Denied => {
+                return Err(ApiError::new(
+                    400,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "Access denied",
+                ));
+            }
+            DeviceStatus::Pending if !(auto && device.pending_answers >= after) => {
+                device.pending_answers += 1;
+                return Err(ApiError::new(
+                    400,
+                    "AuthorizationPendingException",
+                    "authorization_pending",
+                    "Authorization is still pending",
+                ));
+            }
+            DeviceStatus::Pending | DeviceStatus::Approved => {
+                device.status = DeviceStatus::Redeemed;
+            }
+        }
+        let with_refresh = self.clients[client_id]
+            .scopes
+            .iter()
+            .any(|scope| scope == ACCOUNT_ACCESS_SCOPE);
+        self.sessions.push(Session { revoked: false });
+        let session = self.sessions.len() - 1;
+        let mut answer = self.issue_access_token(session, now);
+        if with_refresh {
+            answer["refreshToken"] = json!(self.issue_refresh_token(session, client_id));
+        }
+        Ok(answer)
+    }
+
+    fn redeem_refresh_token(
+        &mut self,
+        client_id: &str,
+        refresh_token: &str,
+        now: Instant,
+    ) -> Answer {
+        let session = match self.refresh.get(refresh_token) {
+            Some(token)
+                if token.valid
+                    && token.client_id == client_id
+                    && !self.sessions[token.session].revoked =>
+            {
+                token.session
+            }
+            _ => return Err(ApiError::invalid_grant("Invalid refresh token provided")),
+        };
+        let mut answer = self.issue_access_token(session, now);
+        let refresh_token = if self.config.rotate_refresh_tokens {
+            if let Some(old) = self.refresh.get_mut(refresh_token) {
+                old.valid = false;
+            }
+            self.issue_refresh_token(session, client_id)
+        } else {
+            refresh_token.to_owned()
+        };
+        answer["refreshToken"] = json!(refresh_token);
+        Ok(answer)
+    }
+
+    fn issue_access_token(&mut self, session: usize, now: Instant) -> Value {
+        let token = self.secret(Mint::access_token);
+        let ttl = self.config.access_token_ttl;
+        self.access.insert(
+            token.clone(),
+            AccessToken {
+                session,
+                expires_at: now + ttl,
+                expired: false,
+            },
+        );
+        json!({"accessToken": token, "tokenType": "Bearer", "expiresIn": ttl.as_secs()})
+    }
+
+    fn issue_refresh_token(&mut self, session: usize, client_id: &str) -> String {
+        let token = self.secret(Mint::refresh_token);
+        self.refresh.insert(
+            token.clone(),
+            RefreshToken {
+                session,
+                client_id: client_id.to_owned(),
+                valid: true,
+            },
+        );
+        token
+    }
+
+    /// Approves or denies a pending device code; `None` when the code is unknown, else the
+    /// status it had.
+    fn decide(&mut self, user_code: &str, approve: bool) -> Option<DeviceStatus> {
+        let wanted = normalize_user_code(user_code);
+        let device = self
+            .devices
+            .values_mut()
+            .find(|device| normalize_user_code(&device.user_code) == wanted)?;
+        let before = device.status;
+        if before == DeviceStatus::Pending {
+            device.status = if approve {
+                DeviceStatus::Approved
+            } else {
+                DeviceStatus::Denied
+            };
+        }
+        Some(before)
+    }
+
+    fn pending_user_code(&self, now: Instant) -> Option<String> {
+        self.devices
+            .values()
+            .filter(|device| {
+                device.status == DeviceStatus::Pending
+                    && (self.config.device_code_never_expires || now < device.expires_at)
+            })
+            .max_by_key(|device| device.seq)
+            .map(|device| device.user_code.clone())
+    }
+
+    // --- sso portal ---------------------------------------------------------------------------
+
+    fn session_of(&self, token: Option<&str>, now: Instant) -> Result<usize, ApiError> {
+        let token = token
+            .and_then(|token| self.access.get(token))
+            .ok_or_else(ApiError::unauthorized)?;
+        if token.expired || now >= token.expires_at || self.sessions[token.session].revoked {
+            return Err(ApiError::unauthorized());
+        }
+        Ok(token.session)
+    }
+
+    fn authorize(&self, headers: &HeaderMap, now: Instant) -> Result<usize, ApiError> {
+        let token = headers
+            .get(BEARER_HEADER)
+            .and_then(|value| value.to_str().ok());
+        self.session_of(token, now)
+    }
+
+    /// One page of `items`: `max_result` and `next_token` from the query, `scope` tying page
+    /// tokens to the listing that made them.
+    fn page(
+        &mut self,
+        items: &[Value],
+        query: &HashMap<String, String>,
+        scope: &str,
+    ) -> Result<(Vec<Value>, Option<String>), ApiError> {
+        let max_result = match query.get("max_result") {
+            None => self.config.page_size,
+            Some(raw) => match raw.parse::<usize>() {
+                Ok(n) if n >= 1 => n,
+                _ => return Err(ApiError::invalid_request("Invalid max_result")),
+            },
+        };
+        let size = max_result.min(self.config.page_size).max(1);
+        let start = match query.get("next_token").filter(|token| !token.is_empty()) {
+            None => 0,
+            Some(token) => match self.page_tokens.get(token) {
+                Some((owner, offset)) if owner == scope => *offset,
+                _ => return Err(ApiError::invalid_request("Invalid next_token")),
+            },
+        };
+        let end = items.len().min(start.saturating_add(size));
+        let page = items
+            .get(start..end)
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+        let next = (end < items.len()).then(|| {
+            let token = self.mint.page_token();
+            self.page_tokens
+                .insert(token.clone(), (scope.to_owned(), end));
+            token
+        });
+        Ok((page, next))
+    }
+
+    fn list_accounts(&mut self, uri: &Uri, headers: &HeaderMap, now: Instant) -> Answer {
+        self.authorize(headers, now)?;
+        let query = parse_query(uri)?;
+        let items: Vec<Value> = self
+            .config
+            .accounts
+            .iter()
+            .map(|account| json!({"accountId": account.id, "accountName": account.name, "emailAddress": account.email}))
+            .collect();
+        let (page, next) = self.page(&items, &query, "accounts")?;
+        Ok(with_next_token(json!({"accountList": page}), next))
+    }
+
+    fn list_account_roles(&mut self, uri: &Uri, headers: &HeaderMap, now: Instant) -> Answer {
+        if let Some(limit) = self.config.list_roles_rate_limit {
+            while self
+                .roles_window
+                .front()
+                .is_some_and(|&at| now.duration_since(at) >= Duration::from_secs(1))
+            {
+                self.roles_window.pop_front();
+            }
+            if self.roles_window.len() >= limit {
+                return Err(ApiError::new(
+                    429,
+                    "TooManyRequestsException",
+                    "slow_down",
+                    "Rate exceeded",
+                ));
+            }
+            self.roles_window.push_back(now);
+        }
+        self.authorize(headers, now)?;
+        let query = parse_query(uri)?;
+        let account_id = query
+            .get("account_id")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::invalid_request("account_id is required"))?
+            .clone();
+        let items: Vec<Value> = self
+            .config
+            .accounts
+            .iter()
+            .filter(|account| account.id == account_id)
+            .flat_map(|account| &account.roles)
+            .map(|role| json!({"roleName": role, "accountId": account_id}))
+            .collect();
+        let (page, next) = self.page(&items, &query, &format!("roles:{account_id}"))?;
+        Ok(with_next_token(json!({"roleList": page}), next))
+    }
+
+    fn get_role_credentials(&mut self, uri: &Uri, headers: &HeaderMap, now: Instant) -> Answer {
+        self.authorize(headers, now)?;
+        let query = parse_query(uri)?;
+        let param = |name: &str| {
+            query
+                .get(name)
+                .filter(|value| !value.is_empty())
+                .cloned()
+                .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
+        };
+        let (role_name, account_id) = (param("role_name")?, param("account_id")?);
+        let assigned = self
+            .config
+            .accounts
+            .iter()
+            .any(|account| account.id == account_id && account.roles.contains(&role_name));
+        if !assigned {
+            return Err(ApiError::new(
+                403,
+                "ForbiddenException",
+                "access_denied",
+                "No access",
+            ));
+        }
+        let access_key_id = self.mint.access_key_id();
+        let secret_access_key = self.secret(Mint::secret_access_key);
+        let session_token = self.secret(Mint::session_token);
+        let expires = SystemTime::now() + self.config.role_credentials_ttl;
+        let expiration = u64::try_from(epoch(expires).as_millis()).unwrap_or(u64::MAX);
+        self.role_credentials.push(IssuedRoleCredentials {
+            account_id,
+            role_name,
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+            session_token: session_token.clone(),
+            expiration,
+        });
+        Ok(json!({"roleCredentials": {
+            "accessKeyId": access_key_id,
+            "secretAccessKey": secret_access_key,
+            "sessionToken": session_token,
+            "expiration": expiration,
+        }}))
+    }
+
+    fn logout(&mut self, headers: &HeaderMap, now: Instant) -> Answer {
+        let session = self.authorize(headers, now)?;
+        self.sessions[session].revoked = true;
+        for token in self
+            .refresh
+            .values_mut()
+            .filter(|token| token.session == session)
+        {
+            token.valid = false;
+        }
+        Ok(Value::Null)
+    }
+}
+
+fn with_next_token(mut answer: Value, next: Option<String>) -> Value {
+    if let Some(next) = next {
+        answer["nextToken"] = json!(next);
+    }
+    answer
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterClientRequest {
+    client_name: Option<String>,
+    client_type: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartDeviceAuthorizationRequest {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    start_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateTokenRequest {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    grant_type: Option<String>,
+    device_code: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|_| ApiError::invalid_request("Invalid request body"))
+}
+
+fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
+    value
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
+}
+
+fn parse_query(uri: &Uri) -> Result<HashMap<String, String>, ApiError> {
+    Query::<HashMap<String, String>>::try_from_uri(uri)
+        .map(|Query(query)| query)
+        .map_err(|_| ApiError::invalid_request("Invalid query string"))
+}
+
+fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn epoch(time: SystemTime) -> Duration {
+    time.duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+fn epoch_secs(time: SystemTime) -> u64 {
+    epoch(time).as_secs()
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------
+
+/// Decrements the in-flight gauge of an operation, also when the client hangs up mid-answer.
+struct InFlight {
+    shared: Arc<Shared>,
+    op: Op,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        let gauge = &mut state.in_flight[self.op.index()];
+        *gauge = gauge.saturating_sub(1);
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(op) = Op::route(&method, uri.path()) else {
+        return match (method.as_str(), uri.path()) {
+            ("GET", "/device") => device_page(&shared, &uri),
+            ("GET", "/") => Html(INDEX_PAGE).into_response(),
+            _ => not_found(&method, &uri),
+        };
+    };
+    let latency = {
+        let mut state = shared.lock();
+        let i = op.index();
+        state.counts[i] += 1;
+        state.in_flight[i] += 1;
+        state.max_in_flight[i] = state.max_in_flight[i].max(state.in_flight[i]);
+        state.config.latency
+    };
+    let _in_flight = InFlight {
+        shared: Arc::clone(&shared),
+        op,
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut state = shared.lock();
+    let answer = state.answer(op, &shared.base, &uri, &headers, &body);
+    let verbose = state.config.verbose;
+    let request_id = state.mint.request_id();
+    drop(state);
+    if verbose {
+        match &answer {
+            Ok(_) => eprintln!("sso-emulator: {op:?} -> 200"),
+            Err(error) => eprintln!(
+                "sso-emulator: {op:?} -> {} {}",
+                error.status.as_u16(),
+                error.code
+            ),
+        }
+    }
+    let mut response = match answer {
+        Ok(Value::Null) => StatusCode::OK.into_response(),
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(error) => error.into_response(op),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-amzn-requestid"), value);
+    }
+    response
+}
+
+fn not_found(method: &Method, uri: &Uri) -> Response {
+    let mut response = json_response(
+        StatusCode::NOT_FOUND,
+        &json!({"message": format!("No operation at {method} {}", uri.path())}),
+    );
+    response.headers_mut().insert(
+        HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static("UnknownOperationException"),
+    );
+    response
+}
+
+const INDEX_PAGE: &str = "<!doctype html><title>Identity Center emulator</title>\
+    <h1>Identity Center emulator</h1><p>Serves sso-oidc and the sso portal. \
+    Approve a sign-in at <a href=\"/device\">/device</a>.</p>";
+
+/// The browser side of the device flow: `GET /device?user_code=CODE[&action=deny]`.
+fn device_page(shared: &Shared, uri: &Uri) -> Response {
+    let query = Query::<HashMap<String, String>>::try_from_uri(uri)
+        .map(|Query(query)| query)
+        .unwrap_or_default();
+    let Some(code) = query.get("user_code").filter(|code| !code.is_empty()) else {
+        return Html(
+            "<!doctype html><title>Authorize request</title><h1>Authorize request</h1>\
+             <form method=\"get\" action=\"/device\"><label>Code <input name=\"user_code\"></label>\
+             <button>Allow</button></form>",
+        )
+        .into_response();
+    };
+    let deny = query.get("action").is_some_and(|action| action == "deny");
+    let mut state = shared.lock();
+    let now = Instant::now();
+    let never = state.config.device_code_never_expires;
+    let wanted = normalize_user_code(code);
+    let expired = state
+        .devices
+        .values()
+        .find(|device| normalize_user_code(&device.user_code) == wanted)
+        .map(|device| !never && now >= device.expires_at);
+    let (status, heading) = match expired {
+        None => (StatusCode::NOT_FOUND, "Unknown code".to_owned()),
+        Some(true) => (StatusCode::BAD_REQUEST, "This code has expired".to_owned()),
+        Some(false) => match state.decide(code, !deny) {
+            Some(DeviceStatus::Pending) if deny => (StatusCode::OK, "Request denied".to_owned()),
+            Some(DeviceStatus::Pending) => (StatusCode::OK, "Request approved".to_owned()),
+            Some(before) => (
+                StatusCode::OK,
+                format!("This request was already {}", describe(before)),
+            ),
+            None => (StatusCode::NOT_FOUND, "Unknown code".to_owned()),
+        },
+    };
+    drop(state);
+    let mut page = String::from("<!doctype html><title>Identity Center emulator</title>");
+    let _ = write!(page, "<h1>{heading}</h1><p>Code: {}</p>", html_escape(code));
+    (status, Html(page)).into_response()
+}
+
+fn describe(status: DeviceStatus) -> &'static str {
+    match status {
+        DeviceStatus::Pending => "pending",
+        DeviceStatus::Approved => "approved",
+        DeviceStatus::Denied => "denied",
+        DeviceStatus::Redeemed => "used",
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token minting
+// ---------------------------------------------------------------------------------------------
+
+const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const HEX: &[u8] = b"0123456789abcdef";
+/// Consonants only, so that user codes never spell words.
+const USER_CODE_LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+
+/// Random-looking, unique values: a counter run through a per-emulator keyed `SipHash`.
+struct Mint {
+    keys: RandomState,
+    counter: u64,
+}
+
+impl Mint {
+    fn new() -> Mint {
+        Mint {
+            keys: RandomState::new(),
+            counter: 0,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.counter += 1;
+        let mut hasher = self.keys.build_hasher();
+        hasher.write_u64(self.counter);
+        hasher.finish()
+    }
+
+    fn chars(&mut self, alphabet: &[u8], n: usize) -> String {
+        let mut out = String::with_capacity(n);
+        while out.len() < n {
+            for byte in self.next_u64().to_le_bytes() {
+                if out.len() < n {
+                    out.push(char::from(alphabet[usize::from(byte) % alphabet.len()]));
+                }
+            }
+        }
+        out
+    }
+
+    fn client_id(&mut self) -> String {
+        format!("{}dXMtZWFzdC0x", self.chars(BASE64URL, 22))
+    }
+
+    /// About 1,500 characters, shaped like the JWT-ish secrets the real service returns.
+    fn client_secret(&mut self) -> String {
+        format!(
+            "eyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0.{}.{}",
+            self.chars(BASE64URL, 1380),
+            self.chars(BASE64URL, 64)
+        )
+    }
+
+    fn device_code(&mut self) -> String {
+        self.chars(BASE64URL, 220)
+    }
+
+    fn user_code(&mut self) -> String {
+        let code = self.chars(USER_CODE_LETTERS, 8);
+        format!("{}-{}", &code[..4], &code[4..])
+    }
+
+    /// About 1,000 characters.
+    fn access_token(&mut self) -> String {
+        format!(
+            "aoaAAAAA{}:MGYCMQ{}",
+            self.chars(BASE64, 900),
+            self.chars(BASE64, 90)
+        )
+    }
+
+    fn refresh_token(&mut self) -> String {
+        format!(
+            "aorAAAAA{}:MGUCMQ{}",
+            self.chars(BASE64, 860),
+            self.chars(BASE64, 90)
+        )
+    }
+
+    fn access_key_id(&mut self) -> String {
+        format!("ASIA{}", self.chars(UPPER_ALNUM, 16))
+    }
+
+    fn secret_access_key(&mut self) -> String {
+        self.chars(BASE64, 40)
+    }
+
+    /// About 600 characters.
+    fn session_token(&mut self) -> String {
+        format!("IQoJb3JpZ2luX2VjE{}", self.chars(BASE64, 583))
+    }
+
+    fn page_token(&mut self) -> String {
+        format!("AAMA-EFRSURBSGg{}", self.chars(BASE64URL, 120))
+    }
+
+    fn request_id(&mut self) -> String {
+        let hex = self.chars(HEX, 32);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire conformance, checked with the AWS SDK for Rust itself
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, DEVICE_CODE_GRANT, Emulator, Op, START_URL, accounts};
+    use aws_sdk_sso::error::ProvideErrorMetadata;
+    use std::time::Duration;
+
+    fn oidc(emulator: &Emulator) -> aws_sdk_ssooidc::Client {
+        use aws_sdk_ssooidc::config::{BehaviorVersion, Region, retry::RetryConfig};
+        let config = aws_sdk_ssooidc::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(emulator.url())
+            .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(1)))
+            .build();
+        aws_sdk_ssooidc::Client::from_conf(config)
+    }
+
+    fn portal(emulator: &Emulator) -> aws_sdk_sso::Client {
+        use aws_sdk_sso::config::{BehaviorVersion, Region, retry::RetryConfig};
+        let config = aws_sdk_sso::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(emulator.url())
+            .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(1)))
+            .build();
+        aws_sdk_sso::Client::from_conf(config)
+    }
+
+    /// Registers (with the account-access scope), starts a device authorization and returns
+    /// `(client_id, client_secret, device_code, user_code)`.
+    async fn start(emulator: &Emulator) -> (String, String, String, String) {
+        let oidc = oidc(emulator);
+        let client = oidc
+            .register_client()
+            .client_name("ssokey-test")
+            .client_type("public")
+            .scopes("sso:account:access")
+            .send()
+            .await
+            .expect("RegisterClient");
+        let (id, secret) = (client.client_id.unwrap(), client.client_secret.unwrap());
+        let device = oidc
+            .start_device_authorization()
+            .client_id(&id)
+            .client_secret(&secret)
+            .start_url(START_URL)
+            .send()
+            .await
+            .expect("StartDeviceAuthorization");
+        assert_eq!(device.interval, 1);
+        let user_code = device.user_code.unwrap();
+        assert_eq!(
+            device.verification_uri_complete.unwrap(),
+            format!("{}/device?user_code={user_code}", emulator.url())
+        );
+        (id, secret, device.device_code.unwrap(), user_code)
+    }
+
+    fn device_token(
+        oidc: &aws_sdk_ssooidc::Client,
+        id: &str,
+        secret: &str,
+        device_code: &str,
+    ) -> aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder {
+        oidc.create_token()
+            .client_id(id)
+            .client_secret(secret)
+            .grant_type(DEVICE_CODE_GRANT)
+            .device_code(device_code)
+    }
+
+    #[tokio::test]
+    #[allow(clippy::too_many_lines)] // one scenario, start to finish
+    async fn device_flow_portal_refresh_and_logout() {
+        let emulator = Emulator::start(Config {
+            accounts: accounts(5, &["Admin", "ReadOnly", "Billing"]),
+            page_size: 2,
+            ..Config::default()
+        });
+        let (id, secret, device_code, user_code) = start(&emulator).await;
+        let oidc = oidc(&emulator);
+
+        let pending = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            pending
+                .into_service_error()
+                .is_authorization_pending_exception()
+        );
+        emulator.slow_down_next(1);
+        let slow = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(slow.into_service_error().is_slow_down_exception());
+
+        assert_eq!(
+            emulator.last_user_code().as_deref(),
+            Some(user_code.as_str())
+        );
+        emulator.approve(&user_code.to_lowercase().replace('-', ""));
+        let token = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token.token_type.as_deref(), Some("Bearer"));
+        assert_eq!(token.expires_in, 8 * 3600);
+        let access = token.access_token.unwrap();
+        let refresh = token.refresh_token.unwrap();
+        assert!(access.len() > 900 && refresh.len() > 900);
+        let again = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(again.into_service_error().is_invalid_grant_exception());
+
+        let portal = portal(&emulator);
+        emulator.fail_next(Op::ListAccounts, 429, 1);
+        let listed: Vec<_> = portal
+            .list_accounts()
+            .access_token(&access)
+            .max_results(100)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 5);
+        assert_eq!(listed[4].account_id(), Some("100000000005"));
+        assert_eq!(listed[4].account_name(), Some("account-005"));
+        assert_eq!(listed[4].email_address(), Some("account-005@example.com"));
+        // One throttled and retried call, then three pages of two.
+        assert_eq!(emulator.count(Op::ListAccounts), 4);
+
+        let roles: Vec<_> = portal
+            .list_account_roles()
+            .access_token(&access)
+            .account_id("100000000003")
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .unwrap();
+        let names: Vec<_> = roles.iter().filter_map(|role| role.role_name()).collect();
+        assert_eq!(names, ["Admin", "ReadOnly", "Billing"]);
+
+        let credentials = portal
+            .get_role_credentials()
+            .access_token(&access)
+            .account_id("100000000003")
+            .role_name("ReadOnly")
+            .send()
+            .await
+            .unwrap()
+            .role_credentials
+            .unwrap();
+        let key_id = credentials.access_key_id.unwrap();
+        assert!(key_id.starts_with("ASIA") && key_id.len() == 20);
+        assert_eq!(
+            credentials.secret_access_key.as_deref().map(str::len),
+            Some(40)
+        );
+        let expiration = credentials.expiration;
+        let in_an_hour = i64::try_from(
+            super::epoch(std::time::SystemTime::now() + Duration::from_secs(super::HOUR))
+                .as_millis(),
+        )
+        .unwrap();
+        assert!(
+            (expiration - in_an_hour).abs() < 60_000,
+            "expiration is in epoch milliseconds"
+        );
+        let issued = emulator.issued_secrets();
+        assert!(issued.contains(&credentials.session_token.unwrap()));
+        assert!(issued.contains(&access) && issued.contains(&refresh) && issued.contains(&secret));
+
+        let forbidden = portal
+            .get_role_credentials()
+            .access_token(&access)
+            .account_id("100000000003")
+            .role_name("Nope")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(forbidden.code(), Some("ForbiddenException"));
+        assert_eq!(forbidden.message(), Some("No access"));
+
+        let refreshed = oidc
+            .create_token()
+            .client_id(&id)
+            .client_secret(&secret)
+            .grant_type("refresh_token")
+            .refresh_token(&refresh)
+            .send()
+            .await
+            .unwrap();
+        let new_refresh = refreshed.refresh_token.unwrap();
+        assert_ne!(new_refresh, refresh);
+        let stale = oidc
+            .create_token()
+            .client_id(&id)
+            .client_secret(&secret)
+            .grant_type("refresh_token")
+            .refresh_token(&refresh)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(stale.is_invalid_grant_exception());
+
+        let new_access = refreshed.access_token.unwrap();
+        portal
+            .logout()
+            .access_token(&new_access)
+            .send()
+            .await
+            .unwrap();
+        let gone = portal
+            .list_accounts()
+            .access_token(&access)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(gone.into_service_error().is_unauthorized_exception());
+        let revoked = oidc
+            .create_token()
+            .client_id(&id)
+            .client_secret(&secret)
+            .grant_type("refresh_token")
+            .refresh_token(&new_refresh)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(revoked.is_invalid_grant_exception());
+        emulator.expect(Op::Logout, 1);
+    }
+
+    #[tokio::test]
+    async fn denied_expired_and_invalid_client() {
+        let emulator = Emulator::start(Config::default());
+        let oidc = oidc(&emulator);
+        let (id, secret, device_code, user_code) = start(&emulator).await;
+        emulator.deny(&user_code);
+        let denied = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(denied.into_service_error().is_access_denied_exception());
+
+        emulator.update_config(|config| config.device_code_ttl = Duration::ZERO);
+        let device_code = oidc
+            .start_device_authorization()
+            .client_id(&id)
+            .client_secret(&secret)
+            .start_url(START_URL)
+            .send()
+            .await
+            .unwrap()
+            .device_code
+            .unwrap();
+        let expired = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(expired.into_service_error().is_expired_token_exception());
+
+        emulator.invalidate_clients();
+        let invalid = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            invalid.raw_response().map(|raw| raw.status().as_u16()),
+            Some(401)
+        );
+        assert!(invalid.into_service_error().is_invalid_client_exception());
+    }
+
+    #[tokio::test]
+    async fn auto_approve_expire_and_revoke() {
+        let emulator = Emulator::start(Config {
+            auto_approve: true,
+            auto_approve_after_polls: 2,
+            ..Config::default()
+        });
+        let oidc = oidc(&emulator);
+        let (id, secret, device_code, _) = start(&emulator).await;
+        for _ in 0..2 {
+            let pending = device_token(&oidc, &id, &secret, &device_code)
+                .send()
+                .await
+                .unwrap_err();
+            assert!(
+                pending
+                    .into_service_error()
+                    .is_authorization_pending_exception()
+            );
+        }
+        let token = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap();
+        let access = token.access_token.unwrap();
+        assert!(emulator.access_token_is_valid(&access));
+
+        let portal = portal(&emulator);
+        emulator.expire_access_tokens();
+        let expired = portal
+            .list_accounts()
+            .access_token(&access)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(expired.into_service_error().is_unauthorized_exception());
+        let refresh = token.refresh_token.unwrap();
+        let refreshed = oidc
+            .create_token()
+            .client_id(&id)
+            .client_secret(&secret)
+            .grant_type("refresh_token")
+            .refresh_token(&refresh)
+            .send()
+            .await
+            .unwrap();
+        let access = refreshed.access_token.unwrap();
+        portal
+            .list_accounts()
+            .access_token(&access)
+            .send()
+            .await
+            .unwrap();
+
+        emulator.revoke_all();
+        let revoked = portal
+            .list_accounts()
+            .access_token(&access)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(revoked.into_service_error().is_unauthorized_exception());
+
+        emulator.fail_next(Op::RegisterClient, 500, 3);
+        let failed = oidc
+            .register_client()
+            .client_name("x")
+            .client_type("public")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(failed.into_service_error().is_internal_server_exception());
+        assert_eq!(
+            emulator.count(Op::RegisterClient),
+            4,
+            "one success, then three attempts"
+        );
+    }
+
+    #[tokio::test]
+    async fn pacing_knobs() {
+        let emulator = Emulator::start(Config {
+            enforce_interval: true,
+            device_code_never_expires: true,
+            device_code_ttl: Duration::ZERO,
+            list_roles_rate_limit: Some(1),
+            ..Config::default()
+        });
+        let oidc = oidc(&emulator);
+        let (id, secret, device_code, user_code) = start(&emulator).await;
+        assert_eq!(emulator.wait_for_user_code(Duration::ZERO), Some(user_code));
+        let first = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            first
+                .into_service_error()
+                .is_authorization_pending_exception()
+        );
+        let hasty = device_token(&oidc, &id, &secret, &device_code)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(hasty.into_service_error().is_slow_down_exception());
+
+        emulator.update_config(|config| config.auto_approve = true);
+        let portal = portal(&emulator);
+        let listing = || {
+            portal
+                .list_account_roles()
+                .access_token("unknown")
+                .account_id("100000000001")
+                .send()
+        };
+        // The first call passes the limiter (and fails on the token); the next ones in the same
+        // second are throttled, retried and throttled again.
+        assert!(
+            listing()
+                .await
+                .unwrap_err()
+                .into_service_error()
+                .is_unauthorized_exception()
+        );
+        assert!(
+            listing()
+                .await
+                .unwrap_err()
+                .into_service_error()
+                .is_too_many_requests_exception()
+        );
+    }
+
+    #[test]
+    fn the_handle_can_be_shared_with_an_approving_thread() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Emulator>();
+    }
+
+    #[test]
+    fn accounts_helper_and_unique_secrets() {
+        let made = accounts(12, &["Admin"]);
+        assert_eq!(made[6].id, "100000000007");
+        assert_eq!(made[6].name, "account-007");
+        let mut mint = super::Mint::new();
+        let a = mint.access_token();
+        let b = mint.access_token();
+        assert_ne!(a, b);
+        assert!(mint.client_secret().len() >= 1400);
+    }
+}

@@ -1,0 +1,412 @@
+//! The test environment: a throwaway HOME, a private D-Bus session with an
+//! unlocked gnome-keyring, the local Identity Center emulator, and the real
+//! ssokey binary pointed at them through the standard AWS endpoint variables.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::emulator::{self, Emulator};
+
+pub const REGION: &str = "us-east-1";
+pub const START_URL: &str = "https://ssokey-test.awsapps.com/start";
+/// The session name that ssokey derives from START_URL.
+pub const SESSION: &str = "ssokey-test";
+
+/// gnome-keyring's Secret Service inside a private `dbus-run-session`.
+pub struct Keyring {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub bus: String,
+}
+
+impl Keyring {
+    pub fn start(home: &Path, runtime_dir: &Path) -> Keyring {
+        // The shell unlocks a new login keyring, reports the bus address, then
+        // waits for its stdin to close: dropping the Keyring ends the session.
+        let script = "printf test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; \
+                      echo \"$DBUS_SESSION_BUS_ADDRESS\"; exec cat >/dev/null";
+        let mut child = Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", script])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_RUNTIME_DIR", runtime_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-run-session must be installed (apt-get install dbus gnome-keyring); .ci/run installs it");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let bus = line.trim().to_owned();
+        assert!(
+            bus.starts_with("unix:"),
+            "gnome-keyring-daemon did not start in the private D-Bus session (got {line:?})"
+        );
+        let stdin = child.stdin.take();
+        Keyring { child, stdin, bus }
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How the browser that ssokey opens behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Browser {
+    /// Loads the verification page, as a person who approves does.
+    Approve,
+    /// Loads the page with the deny action.
+    Deny,
+    /// No browser can be started.
+    Missing,
+}
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub emulator: Emulator,
+    keyring: Option<Keyring>,
+    browser: Browser,
+    env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv::with_config(config())
+    }
+
+    pub fn with_config(config: emulator::Config) -> TestEnv {
+        let dir = tempfile::Builder::new()
+            .prefix("ssokey-test-")
+            .tempdir()
+            .unwrap();
+        let home = dir.path().join("home");
+        for sub in ["home", "run", "tmp", "home/.aws"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                dir.path().join("run"),
+                std::fs::Permissions::from_mode(0o700),
+            )
+            .unwrap();
+        }
+        let keyring = Keyring::start(&home, &dir.path().join("run"));
+        let emulator = Emulator::start(config);
+        let env = TestEnv {
+            dir,
+            home,
+            emulator,
+            keyring: Some(keyring),
+            browser: Browser::Approve,
+            env: Vec::new(),
+        };
+        env.write_browser_scripts();
+        env
+    }
+
+    pub fn browser(mut self, browser: Browser) -> Self {
+        self.browser = browser;
+        self
+    }
+
+    /// Sets (or overrides) an environment variable for every later run.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Ends the private D-Bus session: no keychain can be reached any more.
+    pub fn stop_keyring(&mut self) {
+        self.keyring = None;
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.home.join(".aws/config")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config_file(), text).unwrap();
+    }
+
+    fn write_browser_scripts(&self) {
+        let approve = "#!/bin/sh\n# A person's browser: load the page, which approves the code.\n\
+                       (sleep 0.2; curl -fsS -o /dev/null \"$1\") >/dev/null 2>&1 &\n";
+        let deny =
+            "#!/bin/sh\n(sleep 0.2; curl -fsS -o /dev/null \"$1&action=deny\") >/dev/null 2>&1 &\n";
+        for (name, text) in [("approve-browser", approve), ("deny-browser", deny)] {
+            let path = self.dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+    }
+
+    /// The ssokey binary with this environment and nothing inherited but PATH.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let root = self.dir.path();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssokey"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_STATE_HOME", self.home.join(".local/state"))
+            .env("XDG_RUNTIME_DIR", root.join("run"))
+            .env("TMPDIR", root.join("tmp"))
+            .env("AWS_CONFIG_FILE", self.config_file())
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home.join(".aws/credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env(
+                "BROWSER",
+                match self.browser {
+                    Browser::Approve => root.join("approve-browser"),
+                    Browser::Deny => root.join("deny-browser"),
+                    Browser::Missing => root.join("no-such-browser"),
+                },
+            )
+            .stdin(Stdio::null());
+        for (key, value) in self.emulator.env() {
+            cmd.env(key, value);
+        }
+        if let Some(keyring) = &self.keyring {
+            cmd.env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus);
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(&self.command(args).output().unwrap(), args)
+    }
+
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `ssokey login --start-url ... --region ...`, approved in the browser.
+    pub fn login(&self) -> Run {
+        self.run(&["login", "--start-url", START_URL, "--region", REGION])
+    }
+
+    /// Every ssokey item in the Secret Service, by its `username` attribute.
+    pub fn keychain_items(&self) -> Vec<(String, String)> {
+        let keyring = self.keyring.as_ref().expect("the keyring is running");
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "--unlock", "service", "ssokey"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
+            .output()
+            .expect("secret-tool must be installed (apt-get install libsecret-tools)");
+        // secret-tool prints the attributes on stderr and the rest on stdout;
+        // the label that ssokey's store gives an item names its user.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut items = Vec::new();
+        let mut user = None;
+        for line in text.lines() {
+            if let Some(label) = line.strip_prefix("label = keyring:") {
+                user = label.strip_suffix("@ssokey").map(str::to_owned);
+            } else if let Some(secret) = line.strip_prefix("secret = ") {
+                items.push((
+                    user.take().expect("a label before the secret"),
+                    secret.to_owned(),
+                ));
+            }
+        }
+        items.sort();
+        items
+    }
+
+    /// Stores an item in the Secret Service as another program would.
+    pub fn store_item(&self, username: &str, secret: &str) {
+        let keyring = self.keyring.as_ref().expect("the keyring is running");
+        let mut child = Command::new("secret-tool")
+            .args([
+                "store",
+                "--label",
+                &format!("keyring:{username}@ssokey"),
+                "service",
+                "ssokey",
+                "username",
+                username,
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), secret.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    /// Asserts that no secret the emulator issued stands in any file under the
+    /// test's root (HOME, the XDG dirs, TMPDIR) or in any of `outputs`.
+    pub fn assert_no_secret_leaked(&self, outputs: &[&str]) {
+        let secrets = self.emulator.issued_secrets();
+        assert!(
+            !secrets.is_empty(),
+            "the emulator issued no secret to look for"
+        );
+        let mut files = Vec::new();
+        collect_files(self.dir.path(), &mut files);
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "a secret stands in {}",
+                    file.display()
+                );
+            }
+        }
+        for (i, output) in outputs.iter().enumerate() {
+            for secret in &secrets {
+                assert!(
+                    !output.contains(secret.as_str()),
+                    "a secret stands in output #{i}:\n{output}"
+                );
+            }
+        }
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_files(&path, out),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// The emulator configuration most tests use: fast polling, two accounts.
+pub fn config() -> emulator::Config {
+    emulator::Config {
+        accounts: emulator::accounts(2, &["Admin", "ReadOnly"]),
+        interval: 1,
+        ..emulator::Config::default()
+    }
+}
+
+/// A finished run of ssokey, with its output shown when an assertion fails.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    args: String,
+}
+
+impl Run {
+    pub fn from(output: &Output, args: &[&str]) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            args: args.join(" "),
+        }
+    }
+
+    pub fn from_child(child: Child, args: &[&str]) -> Run {
+        Run::from(&child.wait_with_output().unwrap(), args)
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Run {
+        assert_eq!(self.code, Some(0), "ssokey {} failed\n{self}", self.args);
+        self
+    }
+
+    /// Asserts a failure with the given exit code, nothing on stdout, and an
+    /// error and a hint on stderr.
+    #[track_caller]
+    pub fn failure(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "ssokey {}: unexpected exit code\n{self}",
+            self.args
+        );
+        assert_eq!(
+            self.stdout, "",
+            "a failed command printed on stdout\n{self}"
+        );
+        assert!(
+            self.stderr.contains("ssokey: error: "),
+            "no error line\n{self}"
+        );
+        assert!(self.stderr.contains("\nhint: "), "no hint line\n{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{self}"
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|err| panic!("stdout is not JSON ({err})\n{self}"))
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Polls `condition` until it holds, for at most `timeout`.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,288 @@
+//! `ssokey login`: the device-authorization flow, end to end.
+
+use std::time::{Duration, Instant};
+
+use crate::emulator::Op;
+use crate::harness::{Browser, REGION, Run, SESSION, START_URL, TestEnv, config, wait_until};
+
+#[test]
+fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
+    let env = TestEnv::new();
+    let run = env.login();
+    run.success()
+        .stderr_has("Open this URL in a browser")
+        .stderr_has(&format!("{}/device?user_code=", env.emulator.url()))
+        .stderr_has(&format!("Signed in to '{SESSION}'"));
+    assert_eq!(run.stdout, "", "login prints nothing on stdout");
+    let code = env.emulator.last_user_code().unwrap();
+    assert!(run.stderr.contains(&code), "the user code is shown\n{run}");
+
+    let items = env.keychain_items();
+    let users: Vec<&str> = items.iter().map(|(u, _)| u.as_str()).collect();
+    assert!(users.contains(&"session/ssokey-test/token"), "{users:?}");
+    assert!(users.contains(&"session/ssokey-test/client"), "{users:?}");
+    // The client secret and the tokens are long: what is stored is split into
+    // pieces that each fit Windows' limit of 1,280 UTF-16 code units.
+    assert!(
+        users
+            .iter()
+            .any(|u| u.starts_with("session/ssokey-test/client#")),
+        "{users:?}"
+    );
+    assert!(
+        items
+            .iter()
+            .all(|(_, secret)| secret.encode_utf16().count() <= 1280)
+    );
+
+    assert_eq!(env.emulator.count(Op::RegisterClient), 1);
+    let clients = env.emulator.clients();
+    assert_eq!(clients[0].scopes, ["sso:account:access"]);
+    env.assert_no_secret_leaked(&[&run.stdout, &run.stderr]);
+}
+
+#[test]
+fn a_second_login_reuses_the_client_registration() {
+    let env = TestEnv::new();
+    env.login().success();
+    env.run(&["login", "--force"]).success();
+    assert_eq!(env.emulator.count(Op::RegisterClient), 1);
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 2);
+}
+
+#[test]
+fn login_while_signed_in_says_so_and_does_nothing() {
+    let env = TestEnv::new();
+    env.login().success();
+    let run = env.run(&["login"]);
+    run.success()
+        .stderr_has("Already signed in to 'ssokey-test'");
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 1);
+    assert_eq!(env.emulator.count(Op::CreateToken), 1);
+}
+
+#[test]
+fn polling_waits_while_pending_and_completes_when_approved() {
+    let env = TestEnv::new();
+    let args = [
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ];
+    let child = env.spawn(&args);
+    // Approve only after two polls were told to wait, as a slow person would.
+    wait_until(Duration::from_secs(20), "two pending polls", || {
+        env.emulator.count(Op::CreateToken) >= 2
+    });
+    env.emulator
+        .approve(&env.emulator.last_user_code().unwrap());
+    let run = Run::from_child(child, &args);
+    run.success().stderr_has("Signed in to");
+    assert!(env.emulator.count(Op::CreateToken) >= 3);
+    assert!(
+        env.keychain_items()
+            .iter()
+            .any(|(u, _)| u == "session/ssokey-test/token")
+    );
+}
+
+#[test]
+fn slow_down_adds_five_seconds_to_the_interval() {
+    let env = TestEnv::new().browser(Browser::Approve);
+    env.emulator.slow_down_next(1);
+    let started = Instant::now();
+    env.login().success();
+    let elapsed = started.elapsed();
+    // Poll 1 at 1 s gets slow_down; poll 2 comes 1 + 5 s later and gets the token.
+    assert_eq!(env.emulator.count(Op::CreateToken), 2);
+    assert!(
+        elapsed >= Duration::from_secs(7),
+        "polled again after {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_denied_sign_in_fails_and_stores_no_token() {
+    let env = TestEnv::new().browser(Browser::Deny);
+    env.login().failure(1).stderr_has("denied");
+    assert!(
+        !env.keychain_items()
+            .iter()
+            .any(|(u, _)| u.contains("/token"))
+    );
+}
+
+#[test]
+fn an_expired_device_code_fails_clearly() {
+    let env = TestEnv::with_config(crate::emulator::Config {
+        device_code_ttl: Duration::from_secs(2),
+        ..config()
+    })
+    .browser(Browser::Missing);
+    let run = env.run(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ]);
+    run.failure(1).stderr_has("expired before it was approved");
+}
+
+#[test]
+fn the_code_lifetime_bounds_polling_even_when_the_portal_never_says_expired() {
+    let env = TestEnv::with_config(crate::emulator::Config {
+        device_code_ttl: Duration::from_secs(3),
+        device_code_never_expires: true,
+        ..config()
+    });
+    let started = Instant::now();
+    let run = env.run(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ]);
+    run.failure(1).stderr_has("expired before it was approved");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn a_missing_browser_is_a_warning_and_the_code_still_works() {
+    let env = TestEnv::new().browser(Browser::Missing);
+    let args = ["login", "--start-url", START_URL, "--region", REGION];
+    let child = env.spawn(&args);
+    let code = env
+        .emulator
+        .wait_for_user_code(Duration::from_secs(20))
+        .unwrap();
+    env.emulator.approve(&code);
+    let run = Run::from_child(child, &args);
+    run.success().stderr_has("could not open a browser");
+}
+
+#[test]
+fn an_expired_access_token_is_renewed_silently_and_the_new_refresh_token_kept() {
+    // Tokens that live 4 minutes are due for renewal (5 minutes before expiry) at once.
+    let env = TestEnv::with_config(crate::emulator::Config {
+        access_token_ttl: Duration::from_mins(4),
+        rotate_refresh_tokens: true,
+        ..config()
+    });
+    env.login().success();
+    for round in 1..=2 {
+        // Each renewal rotates the refresh token: the second works only if the
+        // first stored the new one.
+        let run = env.run(&["login"]);
+        run.success().stderr_has("Renewed the sign-in");
+        assert_eq!(
+            env.emulator.count(Op::StartDeviceAuthorization),
+            1,
+            "round {round}"
+        );
+        assert_eq!(
+            env.emulator.count(Op::CreateToken),
+            1 + round,
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_sign_in_falls_back_to_the_browser() {
+    let env = TestEnv::with_config(crate::emulator::Config {
+        access_token_ttl: Duration::from_mins(4),
+        ..config()
+    });
+    env.login().success();
+    env.emulator.revoke_all();
+    env.run(&["login"]).success().stderr_has("Signed in to");
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 2);
+}
+
+#[test]
+fn a_forgotten_registration_is_replaced() {
+    let env = TestEnv::new();
+    env.login().success();
+    env.emulator.invalidate_clients();
+    env.run(&["login", "--force"]).success();
+    assert_eq!(env.emulator.count(Op::RegisterClient), 2);
+}
+
+#[test]
+fn login_with_an_sso_session_from_the_config_file() {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "# my config\n[profile dev]\nregion = eu-west-1\n\n[sso-session work]\nsso_start_url = {START_URL}\nsso_region = {REGION}\nsso_registration_scopes = sso:account:access\n"
+    ));
+    env.run(&["login", "--session", "work"])
+        .success()
+        .stderr_has("Signed in to 'work'");
+    // The only sso-session is the default; the next login finds it with no flag.
+    env.run(&["login"])
+        .success()
+        .stderr_has("Already signed in to 'work'");
+}
+
+#[test]
+fn a_session_from_start_url_is_remembered_for_later_commands() {
+    let env = TestEnv::new();
+    env.login().success();
+    let status = env.run(&["status", "--output", "json"]);
+    let json = status.success().json();
+    assert_eq!(json[0]["session"], SESSION);
+    assert_eq!(json[0]["startUrl"], START_URL);
+    assert_eq!(json[0]["region"], REGION);
+    let remembered =
+        std::fs::read_to_string(env.home.join(".config/ssokey/sessions.json")).unwrap();
+    assert!(remembered.contains(START_URL));
+}
+
+#[test]
+fn a_malformed_config_file_is_reported_with_its_line() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[sso-session work]\nsso_start_url = https://x.awsapps.com/start\nthis line is wrong\n",
+    );
+    env.run(&["login", "--session", "work"])
+        .failure(1)
+        .stderr_has("line 3");
+    assert_eq!(env.emulator.count(Op::RegisterClient), 0);
+}
+
+#[test]
+fn bad_start_urls_and_regions_are_refused_before_any_call() {
+    let env = TestEnv::new();
+    env.run(&[
+        "login",
+        "--start-url",
+        "http://acme.awsapps.com/start",
+        "--region",
+        REGION,
+    ])
+    .failure(2)
+    .stderr_has("https");
+    env.run(&["login", "--start-url", START_URL, "--region", "moon-1"])
+        .failure(2)
+        .stderr_has("region");
+    env.run(&["login"])
+        .failure(2)
+        .stderr_has("ssokey login --start-url");
+    assert_eq!(env.emulator.count(Op::RegisterClient), 0);
+}
+
+#[test]
+fn a_failing_portal_is_retried() {
+    let env = TestEnv::new();
+    env.emulator.fail_next(Op::RegisterClient, 500, 2);
+    env.emulator.fail_next(Op::StartDeviceAuthorization, 503, 1);
+    env.emulator.fail_next(Op::CreateToken, 429, 1);
+    env.login().success();
+    assert_eq!(env.emulator.count(Op::RegisterClient), 3);
+}
