@@ -55,15 +55,17 @@ pub enum Refreshed {
     Renewed(Token),
 }
 
-/// Refreshes the session's access token with its refresh token, under the
-/// session's lock, so that parallel runs make one refresh between them. A new
-/// refresh token in the answer is stored at once, since the old one may stop
-/// working. Fails with [`AuthError`] when the portal refuses the refresh.
+/// Refreshes the session's access token, `stale`, with its refresh token, under
+/// the session's lock, so that parallel runs make one refresh between them:
+/// whoever gets the lock after another run renewed the token finds the new one
+/// and uses it. A new refresh token in the answer is stored at once, since the
+/// old one may stop working. Fails with [`AuthError`] when the portal refuses.
 pub fn refresh(
     env: &Env,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
+    stale: &Token,
 ) -> anyhow::Result<Refreshed> {
     let _lock = Lock::acquire(&files::session_lock_path(&env.cache_dir, &session.name))
         .context("could not take the session's lock file")?;
@@ -73,7 +75,10 @@ pub fn refresh(
     let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
         session: session.name.clone(),
     })?;
-    if !token.needs_refresh(oidc::now_epoch()) {
+    let renewed_meanwhile = token.access_token != stale.access_token;
+    if !token.needs_refresh(oidc::now_epoch())
+        || (renewed_meanwhile && token.is_usable(oidc::now_epoch()))
+    {
         return Ok(Refreshed::AlreadyFresh(token));
     }
     let Some(refresh_token) = token.refresh_token.clone() else {
@@ -116,7 +121,7 @@ pub fn access_token(
     if !token.needs_refresh(oidc::now_epoch()) {
         return Ok(token);
     }
-    match refresh(env, keychain, session, net) {
+    match refresh(env, keychain, session, net, &token) {
         Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
         Err(_) if token.is_usable(oidc::now_epoch()) => Ok(token),
         Err(err) => Err(err),

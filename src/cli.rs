@@ -1,6 +1,11 @@
 //! The command line: every subcommand, flag and help text.
 
+use std::ffi::OsString;
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::Shell;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,6 +20,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         ssokey login --start-url https://acme.awsapps.com/start --region us-east-1\n  \
         ssokey login --session work        # an [sso-session work] of ~/.aws/config\n  \
         ssokey status\n  \
+        eval \"$(ssokey env --account 111122223333 --role Admin)\"\n  \
+        ssokey exec --account 111122223333 --role Admin -- terraform plan\n  \
         ssokey logout --all"
 )]
 pub struct Cli {
@@ -43,6 +50,103 @@ pub enum Command {
     /// Show every known session, whether it is signed in and until when
     #[command(after_help = "Examples:\n  ssokey status\n  ssokey status --output json")]
     Status(StatusArgs),
+    /// Print shell lines that set AWS credentials for a role
+    #[command(after_help = "Examples:\n  \
+        eval \"$(ssokey env --account 111122223333 --role Admin)\"          # bash, zsh\n  \
+        ssokey env --account 111122223333 --role Admin | source            # fish\n  \
+        ssokey env --account 111122223333 --role Admin --shell powershell | Invoke-Expression\n  \
+        eval \"$(ssokey env --unset)\"")]
+    Env(EnvArgs),
+    /// Print credentials as the JSON that an AWS config `credential_process` reads
+    #[command(after_help = "Example, in ~/.aws/config:\n  \
+        [profile prod-admin]\n  \
+        credential_process = ssokey credential-process --account 111122223333 --role Admin")]
+    CredentialProcess(CredentialProcessArgs),
+    /// Run a command with AWS credentials for a role in its environment
+    #[command(after_help = "Examples:\n  \
+        ssokey exec --account 111122223333 --role Admin -- terraform plan\n  \
+        ssokey exec --profile prod-admin -- aws s3 ls")]
+    Exec(ExecArgs),
+}
+
+/// Which role in which account.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The account: its 12-digit id, or its name when that is unique
+    #[arg(
+        long,
+        value_name = "ID|NAME",
+        requires = "role",
+        conflicts_with = "profile"
+    )]
+    pub account: Option<String>,
+
+    /// The role (permission set) name
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "account",
+        conflicts_with = "profile"
+    )]
+    pub role: Option<String>,
+
+    /// Read the account, role and session from a profile of the AWS config file
+    /// [default: AWS_PROFILE, when neither --account nor --profile is given]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// How cached credentials are used.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Fetch new credentials even when cached ones are still valid
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Reuse cached credentials only while they have more than this left
+    /// (botocore refreshes credentials with less than 15 minutes left, so a
+    /// smaller margin would make it run ssokey again on almost every call)
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub margin: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The shell to print for [default: the parent shell; PowerShell on Windows]
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+
+    /// Print the lines that clear the variables instead
+    #[arg(long, conflicts_with_all = ["account", "role", "profile", "refresh"])]
+    pub unset: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The command to run, and its arguments, after --
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -107,5 +211,42 @@ mod tests {
             .is_err()
         );
         assert!(Cli::try_parse_from(["ssokey", "logout", "--all", "--session", "x"]).is_err());
+    }
+
+    #[test]
+    fn targets_are_flags_or_a_profile() {
+        assert!(Cli::try_parse_from(["ssokey", "env", "--account", "111122223333"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "ssokey",
+                "env",
+                "--account",
+                "1",
+                "--role",
+                "r",
+                "--profile",
+                "p"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["ssokey", "env", "--unset", "--profile", "p"]).is_err());
+        assert!(Cli::try_parse_from(["ssokey", "env", "--shell", "tcsh"]).is_err());
+        assert!(Cli::try_parse_from(["ssokey", "exec", "--profile", "p"]).is_err());
+        let cli = Cli::try_parse_from([
+            "ssokey",
+            "exec",
+            "--profile",
+            "p",
+            "--",
+            "aws",
+            "--x",
+            "a b",
+        ])
+        .unwrap();
+        let Command::Exec(args) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.command, ["aws", "--x", "a b"]);
+        assert_eq!(args.cache.margin, Duration::from_mins(15));
     }
 }

@@ -17,7 +17,14 @@ pub struct Env {
     /// The AWS config file: `AWS_CONFIG_FILE`, or `~/.aws/config`.
     pub aws_config_file: PathBuf,
     pub stderr_is_terminal: bool,
+    /// `AWS_PROFILE`: the target when no other is given.
+    pub aws_profile: Option<String>,
+    /// The target of the `ssokey exec` that this process runs inside, if any.
+    pub exec_target: Option<String>,
 }
+
+/// Set by `ssokey exec` in the command's environment, to notice nesting.
+pub const EXEC_TARGET_VAR: &str = "SSOKEY_EXEC_TARGET";
 
 impl Env {
     pub fn from_process() -> anyhow::Result<Self> {
@@ -31,11 +38,42 @@ impl Env {
         let aws_config_file =
             aws_config::config_path(std::env::var_os("AWS_CONFIG_FILE").as_deref(), &home);
         let stderr_is_terminal = std::io::stderr().is_terminal();
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Self {
             config_dir,
             cache_dir,
             aws_config_file,
             stderr_is_terminal,
+            aws_profile: non_empty("AWS_PROFILE"),
+            exec_target: non_empty(EXEC_TARGET_VAR),
         })
     }
+
+    /// The name of the parent process (the shell that runs ssokey, usually).
+    pub fn parent_process() -> Option<String> {
+        parent_process()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn parent_process() -> Option<String> {
+    let ppid = std::os::unix::process::parent_id();
+    let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
+    Some(comm.trim().to_owned())
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn parent_process() -> Option<String> {
+    let ppid = std::os::unix::process::parent_id();
+    let out = std::process::Command::new("ps")
+        .args(["-o", "comm=", "-p", &ppid.to_string()])
+        .output()
+        .ok()?;
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(not(unix))]
+fn parent_process() -> Option<String> {
+    None
 }

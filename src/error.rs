@@ -9,6 +9,7 @@ use crate::keychain::KeychainError;
 use crate::oidc::OidcError;
 use crate::sdk::CallError;
 use crate::session::SessionError;
+use crate::target::TargetError;
 
 /// The exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,31 +31,39 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// The hint and exit code for an error, from the first typed error in its chain.
+/// The first error of type `T` in the chain, context included.
+pub fn find<T: std::error::Error + Send + Sync + 'static>(err: &anyhow::Error) -> Option<&T> {
+    // `chain()` does not see a context value as its own type; `downcast_ref` does.
+    err.downcast_ref::<T>()
+        .or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<T>()))
+}
+
+/// The hint and exit code for an error, from the most telling typed error in it.
 pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<AuthError>() {
-            return (Some(e.hint()), Exit::NotSignedIn);
-        }
-        if let Some(e) = cause.downcast_ref::<KeychainError>() {
-            let exit = match e {
-                KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
-                _ => Exit::Failure,
-            };
-            return (Some(e.hint()), exit);
-        }
-        if let Some(e) = cause.downcast_ref::<SessionError>() {
-            return (Some(e.hint()), Exit::Usage);
-        }
-        if let Some(e) = cause.downcast_ref::<ConfigError>() {
-            return (Some(e.hint()), Exit::Failure);
-        }
-        if let Some(e) = cause.downcast_ref::<OidcError>() {
-            return (Some(oidc_hint(e)), Exit::Failure);
-        }
-        if let Some(e) = cause.downcast_ref::<CallError>() {
-            return (Some(call_hint(e)), Exit::Failure);
-        }
+    if let Some(e) = find::<AuthError>(err) {
+        return (Some(e.hint()), Exit::NotSignedIn);
+    }
+    if let Some(e) = find::<KeychainError>(err) {
+        let exit = match e {
+            KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
+            _ => Exit::Failure,
+        };
+        return (Some(e.hint()), exit);
+    }
+    if let Some(e) = find::<TargetError>(err) {
+        return (Some(e.hint()), Exit::Usage);
+    }
+    if let Some(e) = find::<SessionError>(err) {
+        return (Some(e.hint()), Exit::Usage);
+    }
+    if let Some(e) = find::<ConfigError>(err) {
+        return (Some(e.hint()), Exit::Failure);
+    }
+    if let Some(e) = find::<OidcError>(err) {
+        return (Some(oidc_hint(e)), Exit::Failure);
+    }
+    if let Some(e) = find::<CallError>(err) {
+        return (Some(call_hint(e)), Exit::Failure);
     }
     (None, Exit::Failure)
 }

@@ -165,6 +165,11 @@ impl Keychain {
         self.store.delete(key)
     }
 
+    /// The key of every value and piece that ssokey has stored.
+    pub fn users(&self) -> Result<Vec<String>, KeychainError> {
+        self.store.users()
+    }
+
     pub fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, KeychainError> {
         let Some(text) = self.read(key)? else {
             return Ok(None);

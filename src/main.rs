@@ -2,8 +2,10 @@
 
 mod auth;
 mod aws_config;
+mod cache;
 mod cli;
 mod commands;
+mod credentials;
 mod env;
 mod error;
 mod files;
@@ -15,6 +17,7 @@ mod render;
 mod sdk;
 mod secret;
 mod session;
+mod target;
 
 use std::process::ExitCode;
 

@@ -1,10 +1,52 @@
-//! The user portal (the `sso` service): sign-out now; accounts, roles and role
-//! credentials build on it.
+//! The user portal (the `sso` service): accounts, roles, role credentials and
+//! sign-out, each call authorized by the access token.
 
 use aws_config::SdkConfig;
+use serde::{Deserialize, Serialize};
 
 use crate::sdk::CallError;
 use crate::secret::Secret;
+
+/// An account assigned to the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub account_id: String,
+    pub account_name: String,
+    pub email_address: String,
+}
+
+/// Short-lived credentials for one role in one account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Secret,
+    /// Seconds since the Unix epoch.
+    pub expiration: u64,
+}
+
+impl RoleCredentials {
+    /// Whether every value holds only the characters that AWS credentials are
+    /// made of, so that no shell can read anything else into them.
+    pub fn is_well_formed(&self) -> bool {
+        let key_id = &self.access_key_id;
+        (16..=128).contains(&key_id.len())
+            && key_id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && is_base64ish(self.secret_access_key.expose())
+            && is_base64ish(self.session_token.expose())
+    }
+}
+
+fn is_base64ish(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='))
+}
 
 pub struct PortalClient {
     client: aws_sdk_sso::Client,
@@ -17,6 +59,116 @@ impl PortalClient {
         }
     }
 
+    /// Every account assigned to the user, all pages.
+    pub async fn accounts(&self, access_token: &Secret) -> Result<Vec<Account>, CallError> {
+        let mut accounts = Vec::new();
+        let mut next = None;
+        loop {
+            let out = self
+                .client
+                .list_accounts()
+                .access_token(access_token.expose())
+                .set_next_token(next)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|err| CallError::from_sdk("ListAccounts", &err))?;
+            accounts.extend(out.account_list().iter().filter_map(|a| {
+                Some(Account {
+                    account_id: a.account_id()?.to_owned(),
+                    account_name: a.account_name().unwrap_or_default().to_owned(),
+                    email_address: a.email_address().unwrap_or_default().to_owned(),
+                })
+            }));
+            next = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if next.is_none() {
+                return Ok(accounts);
+            }
+        }
+    }
+
+    /// The names of every role the user has in the account, all pages.
+    pub async fn roles(
+        &self,
+        access_token: &Secret,
+        account_id: &str,
+    ) -> Result<Vec<String>, CallError> {
+        let mut roles = Vec::new();
+        let mut next = None;
+        loop {
+            let out = self
+                .client
+                .list_account_roles()
+                .access_token(access_token.expose())
+                .account_id(account_id)
+                .set_next_token(next)
+                .max_results(100)
+                .send()
+                .await
+                .map_err(|err| CallError::from_sdk("ListAccountRoles", &err))?;
+            roles.extend(
+                out.role_list()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(str::to_owned)),
+            );
+            next = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if next.is_none() {
+                return Ok(roles);
+            }
+        }
+    }
+
+    pub async fn role_credentials(
+        &self,
+        access_token: &Secret,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials, CallError> {
+        let op = "GetRoleCredentials";
+        let out = self
+            .client
+            .get_role_credentials()
+            .access_token(access_token.expose())
+            .account_id(account_id)
+            .role_name(role_name)
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk(op, &err))?;
+        let malformed = |cause: &str| CallError::Malformed {
+            op,
+            cause: cause.to_owned(),
+        };
+        let creds = out
+            .role_credentials()
+            .ok_or_else(|| malformed("it has no roleCredentials"))?;
+        let (Some(key_id), Some(secret), Some(token)) = (
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            creds.session_token(),
+        ) else {
+            return Err(malformed("a credential is missing"));
+        };
+        let credentials = RoleCredentials {
+            access_key_id: key_id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new(token),
+            // The portal gives milliseconds since the epoch.
+            expiration: u64::try_from(creds.expiration() / 1000).unwrap_or(0),
+        };
+        if !credentials.is_well_formed() {
+            return Err(malformed(
+                "the credentials hold characters that AWS credentials never do",
+            ));
+        }
+        Ok(credentials)
+    }
+
     /// Logout ends the whole sign-in session that the access token belongs to.
     pub async fn logout(&self, access_token: &Secret) -> Result<(), CallError> {
         self.client
@@ -26,5 +178,41 @@ impl PortalClient {
             .await
             .map_err(|err| CallError::from_sdk("Logout", &err))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(key: &str, secret: &str, token: &str) -> RoleCredentials {
+        RoleCredentials {
+            access_key_id: key.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new(token),
+            expiration: 0,
+        }
+    }
+
+    #[test]
+    fn only_credential_characters_pass() {
+        assert!(
+            creds(
+                "ASIAEXAMPLE1234567",
+                "wJalr/K7+MDENG=",
+                "IQoJb3JpZ2luX2VjE/+="
+            )
+            .is_well_formed()
+        );
+        for (key, secret, token) in [
+            ("asiaexample1234567", "s", "t"),
+            ("ASIA", "s", "t"),
+            ("ASIAEXAMPLE1234567", "s'; rm -rf ~", "t"),
+            ("ASIAEXAMPLE1234567", "s", "$(reboot)"),
+            ("ASIAEXAMPLE1234567", "s", "a\nb"),
+            ("ASIAEXAMPLE1234567", "", "t"),
+        ] {
+            assert!(!creds(key, secret, token).is_well_formed(), "{key} {token}");
+        }
     }
 }

@@ -1,6 +1,11 @@
-//! Output for people and machines: tables, times and durations.
+//! Output for people and machines: shell export lines, the credential_process
+//! JSON, tables, times and durations.
 
 use std::time::{Duration, UNIX_EPOCH};
+
+use clap::ValueEnum;
+
+use crate::portal::RoleCredentials;
 
 /// Aligns rows under their headers, two spaces between columns, no trailing blanks.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -49,10 +54,262 @@ pub fn relative(epoch_seconds: u64, now: u64) -> String {
     }
 }
 
+/// The shells that `ssokey env` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+    Cmd,
+}
+
+impl Shell {
+    /// The shell to speak when none is named: PowerShell under PowerShell or on
+    /// Windows, fish under fish, POSIX syntax (bash, zsh, sh) otherwise.
+    pub fn detect(parent_process: Option<&str>, windows: bool) -> Shell {
+        let parent = parent_process
+            .map(|p| {
+                let base = p.rsplit(['/', '\\']).next().unwrap_or(p);
+                base.trim_end_matches(".exe")
+                    .trim_start_matches('-')
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        match parent.as_str() {
+            "pwsh" | "powershell" => Shell::Powershell,
+            "fish" => Shell::Fish,
+            "cmd" => Shell::Cmd,
+            "zsh" => Shell::Zsh,
+            _ if windows => Shell::Powershell,
+            _ => Shell::Bash,
+        }
+    }
+}
+
+/// The variables that `ssokey env` sets, as the AWS SDKs and CLI read them.
+pub const CREDENTIAL_VARIABLES: [&str; 4] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+];
+
+/// The four variables and their values.
+pub fn credential_variables(credentials: &RoleCredentials) -> [(&'static str, String); 4] {
+    [
+        (CREDENTIAL_VARIABLES[0], credentials.access_key_id.clone()),
+        (
+            CREDENTIAL_VARIABLES[1],
+            credentials.secret_access_key.expose().to_owned(),
+        ),
+        (
+            CREDENTIAL_VARIABLES[2],
+            credentials.session_token.expose().to_owned(),
+        ),
+        (CREDENTIAL_VARIABLES[3], rfc3339(credentials.expiration)),
+    ]
+}
+
+/// The lines that set the credentials in `shell`, every value quoted for it.
+pub fn exports(shell: Shell, credentials: &RoleCredentials) -> String {
+    credential_variables(credentials)
+        .iter()
+        .map(|(name, value)| set_line(shell, name, value))
+        .collect()
+}
+
+/// The lines that clear the credential variables in `shell`.
+pub fn unsets(shell: Shell) -> String {
+    CREDENTIAL_VARIABLES
+        .iter()
+        .map(|name| match shell {
+            Shell::Bash | Shell::Zsh => format!("unset {name}\n"),
+            Shell::Fish => format!("set -e {name}\n"),
+            Shell::Powershell => {
+                format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue\n")
+            }
+            Shell::Cmd => format!("set \"{name}=\"\n"),
+        })
+        .collect()
+}
+
+fn set_line(shell: Shell, name: &str, value: &str) -> String {
+    match shell {
+        Shell::Bash | Shell::Zsh => format!("export {name}={}\n", posix_quote(value)),
+        Shell::Fish => format!("set -gx {name} {}\n", fish_quote(value)),
+        Shell::Powershell => format!("$Env:{name} = {}\n", powershell_quote(value)),
+        Shell::Cmd => format!("set \"{name}={}\"\n", cmd_escape(value)),
+    }
+}
+
+/// Single quotes keep everything literal in POSIX shells; a quote is closed,
+/// escaped and reopened.
+pub fn posix_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// In fish single quotes only `\\` and `\'` are special.
+pub fn fish_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// PowerShell single-quoted strings double a quote; PowerShell also takes the
+/// typographic single quotes as quotes, so those are doubled too.
+pub fn powershell_quote(value: &str) -> String {
+    let mut out = String::from("'");
+    for ch in value.chars() {
+        if matches!(ch, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(ch);
+        }
+        out.push(ch);
+    }
+    out.push('\'');
+    out
+}
+
+/// cmd has no quoting that stops `%` expansion, so `set "NAME=value"` is safe
+/// only for values without `%`, `"`, `!` or line breaks; ssokey prints only
+/// credentials checked to hold none (see `RoleCredentials::is_well_formed`),
+/// and this escapes the rest for `set "..."` all the same.
+pub fn cmd_escape(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\r' | '\n'))
+        .map(|c| match c {
+            '%' => "%%".to_owned(),
+            '^' => "^^".to_owned(),
+            '!' => "^!".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// The JSON that the AWS CLI and SDKs read from a `credential_process`.
+pub fn credential_process_json(credentials: &RoleCredentials) -> String {
+    let value = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": credentials.access_key_id,
+        "SecretAccessKey": credentials.secret_access_key.expose(),
+        "SessionToken": credentials.session_token.expose(),
+        "Expiration": rfc3339(credentials.expiration),
+    });
+    let mut text = value.to_string();
+    text.push('\n');
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
+
+    use crate::secret::Secret;
+
+    fn credentials() -> RoleCredentials {
+        RoleCredentials {
+            access_key_id: "ASIAEXAMPLE123456789".to_owned(),
+            secret_access_key: Secret::new("wJalr/K7MDENG+bPxRfiCY="),
+            session_token: Secret::new("IQoJb3JpZ2lu/+="),
+            expiration: 1_764_000_000,
+        }
+    }
+
+    #[test]
+    fn exports_for_every_shell() {
+        let c = credentials();
+        assert_eq!(
+            exports(Shell::Bash, &c),
+            "export AWS_ACCESS_KEY_ID='ASIAEXAMPLE123456789'\n\
+             export AWS_SECRET_ACCESS_KEY='wJalr/K7MDENG+bPxRfiCY='\n\
+             export AWS_SESSION_TOKEN='IQoJb3JpZ2lu/+='\n\
+             export AWS_CREDENTIAL_EXPIRATION='2025-11-24T16:00:00Z'\n"
+        );
+        assert_eq!(exports(Shell::Zsh, &c), exports(Shell::Bash, &c));
+        assert_eq!(
+            exports(Shell::Fish, &c),
+            "set -gx AWS_ACCESS_KEY_ID 'ASIAEXAMPLE123456789'\n\
+             set -gx AWS_SECRET_ACCESS_KEY 'wJalr/K7MDENG+bPxRfiCY='\n\
+             set -gx AWS_SESSION_TOKEN 'IQoJb3JpZ2lu/+='\n\
+             set -gx AWS_CREDENTIAL_EXPIRATION '2025-11-24T16:00:00Z'\n"
+        );
+        assert_eq!(
+            exports(Shell::Powershell, &c),
+            "$Env:AWS_ACCESS_KEY_ID = 'ASIAEXAMPLE123456789'\n\
+             $Env:AWS_SECRET_ACCESS_KEY = 'wJalr/K7MDENG+bPxRfiCY='\n\
+             $Env:AWS_SESSION_TOKEN = 'IQoJb3JpZ2lu/+='\n\
+             $Env:AWS_CREDENTIAL_EXPIRATION = '2025-11-24T16:00:00Z'\n"
+        );
+        assert_eq!(
+            exports(Shell::Cmd, &c),
+            "set \"AWS_ACCESS_KEY_ID=ASIAEXAMPLE123456789\"\n\
+             set \"AWS_SECRET_ACCESS_KEY=wJalr/K7MDENG+bPxRfiCY=\"\n\
+             set \"AWS_SESSION_TOKEN=IQoJb3JpZ2lu/+=\"\n\
+             set \"AWS_CREDENTIAL_EXPIRATION=2025-11-24T16:00:00Z\"\n"
+        );
+    }
+
+    #[test]
+    fn unsets_for_every_shell() {
+        assert!(unsets(Shell::Bash).starts_with("unset AWS_ACCESS_KEY_ID\n"));
+        assert!(unsets(Shell::Fish).starts_with("set -e AWS_ACCESS_KEY_ID\n"));
+        assert!(
+            unsets(Shell::Powershell)
+                .starts_with("Remove-Item Env:AWS_ACCESS_KEY_ID -ErrorAction SilentlyContinue\n")
+        );
+        assert!(unsets(Shell::Cmd).starts_with("set \"AWS_ACCESS_KEY_ID=\"\n"));
+        assert_eq!(unsets(Shell::Zsh).lines().count(), 4);
+    }
+
+    #[test]
+    fn hostile_values_stay_literal() {
+        let hostile = "it's $(rm -rf ~) `id` \\ \"q\" \n next ‘x’";
+        assert_eq!(
+            posix_quote(hostile),
+            "'it'\\''s $(rm -rf ~) `id` \\ \"q\" \n next ‘x’'"
+        );
+        assert_eq!(
+            fish_quote(hostile),
+            "'it\\'s $(rm -rf ~) `id` \\\\ \"q\" \n next ‘x’'"
+        );
+        assert_eq!(
+            powershell_quote(hostile),
+            "'it''s $(rm -rf ~) `id` \\ \"q\" \n next ‘‘x’’'"
+        );
+        assert_eq!(cmd_escape("a%PATH%^&|!\"b"), "a%%PATH%%^^&|^!b");
+    }
+
+    #[test]
+    fn the_default_shell_follows_the_parent_process() {
+        assert_eq!(Shell::detect(Some("bash"), false), Shell::Bash);
+        assert_eq!(Shell::detect(Some("-zsh"), false), Shell::Zsh);
+        assert_eq!(Shell::detect(Some("/usr/bin/fish"), false), Shell::Fish);
+        assert_eq!(Shell::detect(Some("pwsh"), false), Shell::Powershell);
+        assert_eq!(
+            Shell::detect(Some("C:\\Windows\\powershell.exe"), true),
+            Shell::Powershell
+        );
+        assert_eq!(Shell::detect(Some("cmd.exe"), true), Shell::Cmd);
+        assert_eq!(Shell::detect(None, true), Shell::Powershell);
+        assert_eq!(Shell::detect(Some("sshd"), false), Shell::Bash);
+    }
+
+    #[test]
+    fn credential_process_json_is_what_the_sdks_read() {
+        let json: serde_json::Value =
+            serde_json::from_str(&credential_process_json(&credentials())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "Version": 1,
+                "AccessKeyId": "ASIAEXAMPLE123456789",
+                "SecretAccessKey": "wJalr/K7MDENG+bPxRfiCY=",
+                "SessionToken": "IQoJb3JpZ2lu/+=",
+                "Expiration": "2025-11-24T16:00:00Z",
+            })
+        );
+    }
 
     #[test]
     fn tables_align_and_trim() {

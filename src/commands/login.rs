@@ -97,7 +97,7 @@ fn already_signed_in(
     }
     let now = oidc::now_epoch();
     let token = if token.needs_refresh(now) {
-        match auth::refresh(env, keychain, session, net) {
+        match auth::refresh(env, keychain, session, net, &token) {
             Ok(Refreshed::Renewed(token)) => {
                 eprintln!(
                     "Renewed the sign-in to '{}' without a browser.",

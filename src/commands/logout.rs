@@ -1,8 +1,10 @@
-//! `ssokey logout`: end the portal session and delete its tokens.
+//! `ssokey logout`: end the portal session and delete its tokens and the
+//! role credentials cached for it.
 
 use std::process::ExitCode;
 
 use crate::auth;
+use crate::cache;
 use crate::cli::LogoutArgs;
 use crate::env::Env;
 use crate::keychain::Keychain;
@@ -37,20 +39,20 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
         // A damaged entry is deleted all the same.
         Err(_) => true,
     };
-    if !stored {
-        eprintln!(
-            "Not signed in to '{}'; nothing to sign out of.",
-            session.name
-        );
-        return Ok(());
-    }
-    let ended = end_portal_session(env, keychain, session);
+    let ended = if stored {
+        Some(end_portal_session(env, keychain, session))
+    } else {
+        None
+    };
     keychain.delete(&auth::token_key(&session.name))?;
+    let cached = cache::clear(keychain, &session.name)?;
+    let name = &session.name;
     match ended {
-        Ok(()) => eprintln!("Signed out of '{}'.", session.name),
-        Err(err) => eprintln!(
-            "ssokey: warning: could not end the portal session of '{}' ({err:#}); deleted its tokens from the keychain all the same",
-            session.name
+        None if cached == 0 => eprintln!("Not signed in to '{name}'; nothing to sign out of."),
+        None => eprintln!("Not signed in to '{name}'; deleted {cached} cached credentials."),
+        Some(Ok(())) => eprintln!("Signed out of '{name}'."),
+        Some(Err(err)) => eprintln!(
+            "ssokey: warning: could not end the portal session of '{name}' ({err:#}); deleted its tokens from the keychain all the same"
         ),
     }
     Ok(())

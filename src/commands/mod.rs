@@ -1,5 +1,6 @@
 //! One module per subcommand, and what they share: the config file and the session.
 
+mod credentials;
 mod login;
 mod logout;
 mod status;
@@ -16,6 +17,11 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::run(env, cli.session, &args),
         Command::Logout(args) => logout::run(env, cli.session.as_deref(), &args),
         Command::Status(args) => status::run(env, cli.session.as_deref(), &args),
+        Command::Env(args) => credentials::env(env, cli.session.as_deref(), &args),
+        Command::CredentialProcess(args) => {
+            credentials::credential_process(env, cli.session.as_deref(), &args)
+        }
+        Command::Exec(args) => credentials::exec(env, cli.session.as_deref(), &args),
     }
 }
 

@@ -1,10 +1,16 @@
-//! A local IAM Identity Center for tests and demos: `sso-oidc` and the `sso` portal on loopback.
+//! A local IAM Identity Center for tests and demos: `sso-oidc`, the `sso` portal and STS
+//! `GetCallerIdentity` on loopback.
 //!
 //! One axum server speaks both REST-JSON protocols exactly as the AWS SDK for Rust and botocore
 //! send and parse them, so clients point `AWS_ENDPOINT_URL_SSO_OIDC` and `AWS_ENDPOINT_URL_SSO`
 //! at [`Emulator::url`]. Tests script it through [`Config`] and the methods on [`Emulator`]
 //! (fail the next calls, slow down polling, approve a device code, expire or revoke tokens) and
 //! observe it through per-operation counters and the list of every secret it issued.
+//!
+//! The same server answers STS `GetCallerIdentity` (Query protocol, `POST /`) for requests signed
+//! with SigV4 by role credentials that `GetRoleCredentials` handed out, verifying the signature for
+//! real, so that a real AWS CLI run with `--endpoint-url` proves the credentials ssokey passed on
+//! are the ones issued, intact ([`Emulator::last_caller`]).
 //!
 //! Used by `tests/integration` and by `examples/emulator.rs` through `#[path]`; each uses a subset.
 #![allow(dead_code)]
@@ -23,8 +29,10 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// The start URL the example prints; the emulator accepts any start URL.
 pub const START_URL: &str = "https://emulator.awsapps.com/start";
@@ -33,7 +41,14 @@ pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
 /// `grantType` of the device authorization flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
+/// The role session name in the identities `GetCallerIdentity` answers:
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/ssokey`.
+pub const ROLE_SESSION_NAME: &str = "ssokey";
+
 const OIDC_ERROR_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazonaws.sso.oidc/";
+const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// STS refuses signatures dated further than this from its clock.
+const MAX_CLOCK_SKEW_SECS: u64 = 15 * MINUTE;
 const BEARER_HEADER: &str = "x-amz-sso_bearer_token";
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -149,10 +164,15 @@ pub enum Op {
     ListAccountRoles,
     GetRoleCredentials,
     Logout,
+    /// STS, `POST /` with `Action=GetCallerIdentity` (or `GET /?Action=GetCallerIdentity`).
+    GetCallerIdentity,
 }
 
+/// How many operations there are, for the per-operation arrays.
+const OPS: usize = Op::ALL.len();
+
 impl Op {
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Op::RegisterClient,
         Op::StartDeviceAuthorization,
         Op::CreateToken,
@@ -160,6 +180,7 @@ impl Op {
         Op::ListAccountRoles,
         Op::GetRoleCredentials,
         Op::Logout,
+        Op::GetCallerIdentity,
     ];
 
     fn index(self) -> usize {
@@ -174,8 +195,13 @@ impl Op {
         )
     }
 
-    fn route(method: &Method, path: &str) -> Option<Op> {
-        let op = match (method.as_str(), path) {
+    /// The operation answers in STS's Query-protocol XML shape.
+    fn is_sts(self) -> bool {
+        self == Op::GetCallerIdentity
+    }
+
+    fn route(method: &Method, uri: &Uri, body: &[u8]) -> Option<Op> {
+        let op = match (method.as_str(), uri.path()) {
             ("POST", "/client/register") => Op::RegisterClient,
             ("POST", "/device_authorization") => Op::StartDeviceAuthorization,
             ("POST", "/token") => Op::CreateToken,
@@ -183,6 +209,11 @@ impl Op {
             ("GET", "/assignment/roles") => Op::ListAccountRoles,
             ("GET", "/federation/credentials") => Op::GetRoleCredentials,
             ("POST", "/logout") => Op::Logout,
+            ("GET" | "POST", "/")
+                if sts_action(method, uri, body).as_deref() == Some("GetCallerIdentity") =>
+            {
+                Op::GetCallerIdentity
+            }
             _ => return None,
         };
         Some(op)
@@ -311,7 +342,9 @@ impl Emulator {
     /// The next `n` calls of `op` answer `status` with the service's error shape: 429
     /// `TooManyRequestsException`, 500 `InternalServerException`, 503
     /// `ServiceUnavailableException`, 400 `InvalidRequestException`, 401 the operation's
-    /// unauthorized error, 403 `ForbiddenException` / `AccessDeniedException`.
+    /// unauthorized error, 403 `ForbiddenException` / `AccessDeniedException`. For
+    /// `GetCallerIdentity`, STS's XML errors: 429 `Throttling`, 5xx `InternalFailure` (503
+    /// `ServiceUnavailable`), 401/403 `AccessDenied`.
     pub fn fail_next(&self, op: Op, status: u16, n: usize) {
         self.state().failures[op.index()].extend(std::iter::repeat_n(status, n));
     }
@@ -425,6 +458,24 @@ impl Emulator {
     pub fn access_token_is_valid(&self, token: &str) -> bool {
         self.state().session_of(Some(token), Instant::now()).is_ok()
     }
+
+    /// `(account id, role name)` of the role credentials that signed the latest
+    /// `GetCallerIdentity` whose signature checked out.
+    pub fn last_caller(&self) -> Option<(String, String)> {
+        self.state().last_caller.clone()
+    }
+
+    /// Every role credential handed out so far is now expired server-side: STS answers
+    /// `ExpiredToken` to requests they sign.
+    pub fn expire_role_credentials(&self) {
+        let mut state = self.state();
+        let keys: Vec<String> = state
+            .role_credentials
+            .iter()
+            .map(|issued| issued.access_key_id.clone())
+            .collect();
+        state.expired_access_keys.extend(keys);
+    }
 }
 
 impl Drop for Emulator {
@@ -522,10 +573,10 @@ struct RefreshToken {
 struct Inner {
     config: Config,
     mint: Mint,
-    counts: [usize; 7],
-    in_flight: [usize; 7],
-    max_in_flight: [usize; 7],
-    failures: [VecDeque<u16>; 7],
+    counts: [usize; OPS],
+    in_flight: [usize; OPS],
+    max_in_flight: [usize; OPS],
+    failures: [VecDeque<u16>; OPS],
     expected: Vec<(Op, usize)>,
     slow_downs: usize,
     clients: HashMap<String, Client>,
@@ -539,6 +590,9 @@ struct Inner {
     page_tokens: HashMap<String, (String, usize)>,
     roles_window: VecDeque<Instant>,
     role_credentials: Vec<IssuedRoleCredentials>,
+    /// Access key ids that `expire_role_credentials` expired ahead of their time.
+    expired_access_keys: Vec<String>,
+    last_caller: Option<(String, String)>,
     issued: Vec<String>,
 }
 
@@ -592,6 +646,27 @@ impl ApiError {
         )
     }
 
+    /// An STS error: its XML body has no OAuth member.
+    fn sts(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(status, code, "", message)
+    }
+
+    fn invalid_client_token_id() -> ApiError {
+        ApiError::sts(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
+    }
+
+    fn signature_does_not_match(message: impl Into<String>) -> ApiError {
+        ApiError::sts(403, "SignatureDoesNotMatch", message)
+    }
+
+    fn incomplete_signature(message: &str) -> ApiError {
+        ApiError::sts(400, "IncompleteSignature", message)
+    }
+
     fn unauthorized() -> ApiError {
         ApiError::new(
             401,
@@ -603,6 +678,16 @@ impl ApiError {
 
     /// The error `fail_next` injects for `status` on `op`.
     fn injected(op: Op, status: u16) -> ApiError {
+        if op.is_sts() {
+            let (code, message) = match status {
+                401 | 403 => ("AccessDenied", "Access denied"),
+                429 => ("Throttling", "Rate exceeded"),
+                503 => ("ServiceUnavailable", "Service unavailable"),
+                500..=599 => ("InternalFailure", "An internal error occurred"),
+                _ => ("InvalidParameterValue", "Injected failure"),
+            };
+            return ApiError::sts(status, code, message);
+        }
         let (code, oauth, message) = match status {
             400 => (
                 "InvalidRequestException",
@@ -642,7 +727,10 @@ impl ApiError {
         ApiError::new(status, code, oauth, message)
     }
 
-    fn into_response(self, op: Op) -> Response {
+    fn into_response(self, op: Op, request_id: &str) -> Response {
+        if op.is_sts() {
+            return self.into_sts_response(request_id);
+        }
         let (error_type, body) = if op.is_oidc() {
             (
                 format!("{}:{OIDC_ERROR_NAMESPACE}", self.code),
@@ -661,6 +749,45 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// STS's Query-protocol error: `<ErrorResponse><Error><Type><Code><Message>` in XML.
+    fn into_sts_response(self, request_id: &str) -> Response {
+        let kind = if self.status.is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        };
+        let body = format!(
+            "<ErrorResponse xmlns=\"{STS_NAMESPACE}\">\n  <Error>\n    <Type>{kind}</Type>\n    \
+             <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
+             <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+            self.code,
+            html_escape(&self.message),
+        );
+        xml_response(self.status, body)
+    }
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response()
+}
+
+/// The answer of a verified `GetCallerIdentity`, from the `Arn`, `UserId` and `Account` members
+/// of `identity`.
+fn caller_identity_response(identity: &Value, request_id: &str) -> Response {
+    let member = |name: &str| html_escape(identity[name].as_str().unwrap_or_default());
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"{STS_NAMESPACE}\">\n  <GetCallerIdentityResult>\n    \
+         <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  \
+         </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  \
+         </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
+        member("Arn"),
+        member("UserId"),
+        member("Account"),
+    );
+    xml_response(StatusCode::OK, body)
+}
+
 fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
@@ -677,9 +804,9 @@ impl Inner {
         Inner {
             config,
             mint: Mint::new(),
-            counts: [0; 7],
-            in_flight: [0; 7],
-            max_in_flight: [0; 7],
+            counts: [0; OPS],
+            in_flight: [0; OPS],
+            max_in_flight: [0; OPS],
             failures: Default::default(),
             expected: Vec::new(),
             slow_downs: 0,
@@ -694,6 +821,8 @@ impl Inner {
             page_tokens: HashMap::new(),
             roles_window: VecDeque::new(),
             role_credentials: Vec::new(),
+            expired_access_keys: Vec::new(),
+            last_caller: None,
             issued: Vec::new(),
         }
     }
@@ -709,6 +838,7 @@ impl Inner {
         &mut self,
         op: Op,
         base: &str,
+        method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
         body: &[u8],
@@ -725,6 +855,7 @@ impl Inner {
             Op::ListAccountRoles => self.list_account_roles(uri, headers, now),
             Op::GetRoleCredentials => self.get_role_credentials(uri, headers, now),
             Op::Logout => self.logout(headers, now),
+            Op::GetCallerIdentity => self.get_caller_identity(method, uri, headers, body),
         }
     }
 
@@ -1171,6 +1302,96 @@ impl Inner {
     }
 }
 
+impl Inner {
+    // --- sts ----------------------------------------------------------------------------------
+
+    /// Checks the request's SigV4 signature as STS would, against the role credentials that
+    /// `GetRoleCredentials` handed out, and names the role they belong to.
+    fn get_caller_identity(
+        &mut self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Answer {
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let authorization = header("authorization").ok_or_else(|| {
+            ApiError::sts(
+                403,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            )
+        })?;
+        let signed = SigV4::parse(authorization).ok_or_else(|| {
+            ApiError::incomplete_signature(
+                "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' \
+                 parameters, and a credential scope DATE/REGION/SERVICE/aws4_request.",
+            )
+        })?;
+        let amz_date = header("x-amz-date").ok_or_else(|| {
+            ApiError::incomplete_signature(
+                "Authorization header requires existence of a 'X-Amz-Date' header.",
+            )
+        })?;
+        let signed_at = parse_amz_date(amz_date).ok_or_else(|| {
+            ApiError::incomplete_signature("X-Amz-Date must be in the ISO 8601 basic format.")
+        })?;
+        if signed.service != "sts" {
+            return Err(ApiError::signature_does_not_match(
+                "Credential should be scoped to correct service: 'sts'.",
+            ));
+        }
+        if !amz_date.starts_with(signed.date) {
+            return Err(ApiError::signature_does_not_match(format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
+                 from HTTP: '{}' != '{}'",
+                signed.date,
+                &amz_date[..8]
+            )));
+        }
+        if signed_at.abs_diff(epoch_secs(SystemTime::now())) > MAX_CLOCK_SKEW_SECS {
+            return Err(ApiError::signature_does_not_match(format!(
+                "Signature expired or not yet current: {amz_date} is more than 15 minutes away \
+                 from the server's clock"
+            )));
+        }
+        let issued = self
+            .role_credentials
+            .iter()
+            .find(|issued| issued.access_key_id == signed.access_key_id)
+            .ok_or_else(ApiError::invalid_client_token_id)?;
+        let token = header("x-amz-security-token").unwrap_or_default();
+        if !constant_time_eq(token.as_bytes(), issued.session_token.as_bytes()) {
+            return Err(ApiError::invalid_client_token_id());
+        }
+        let now_ms = u64::try_from(epoch(SystemTime::now()).as_millis()).unwrap_or(u64::MAX);
+        if now_ms >= issued.expiration || self.expired_access_keys.contains(&issued.access_key_id) {
+            return Err(ApiError::sts(
+                403,
+                "ExpiredToken",
+                "The security token included in the request is expired",
+            ));
+        }
+        let canonical = canonical_request(method, uri, headers, signed.signed_headers, body);
+        let to_sign = string_to_sign(amz_date, &signed.scope(), &canonical);
+        if !signature_matches(&issued.secret_access_key, &signed, &to_sign) {
+            return Err(ApiError::signature_does_not_match(
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details.",
+            ));
+        }
+        let (account, role) = (issued.account_id.clone(), issued.role_name.clone());
+        let role_id = self.mint.role_id(&account, &role);
+        self.last_caller = Some((account.clone(), role.clone()));
+        Ok(json!({
+            "Arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{ROLE_SESSION_NAME}"),
+            "UserId": format!("{role_id}:{ROLE_SESSION_NAME}"),
+            "Account": account,
+        }))
+    }
+}
+
 fn with_next_token(mut answer: Value, next: Option<String>) -> Value {
     if let Some(next) = next {
         answer["nextToken"] = json!(next);
@@ -1264,10 +1485,11 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(op) = Op::route(&method, uri.path()) else {
+    let Some(op) = Op::route(&method, &uri, &body) else {
         return match (method.as_str(), uri.path()) {
             ("GET", "/device") => device_page(&shared, &uri),
             ("GET", "/") => Html(INDEX_PAGE).into_response(),
+            ("POST", "/") => unknown_sts_action(&shared, &method, &uri, &body),
             _ => not_found(&method, &uri),
         };
     };
@@ -1287,7 +1509,7 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     let mut state = shared.lock();
-    let answer = state.answer(op, &shared.base, &uri, &headers, &body);
+    let answer = state.answer(op, &shared.base, &method, &uri, &headers, &body);
     let verbose = state.config.verbose;
     let request_id = state.mint.request_id();
     drop(state);
@@ -1302,9 +1524,10 @@ async fn handle(
         }
     }
     let mut response = match answer {
+        Ok(body) if op.is_sts() => caller_identity_response(&body, &request_id),
         Ok(Value::Null) => StatusCode::OK.into_response(),
         Ok(body) => json_response(StatusCode::OK, &body),
-        Err(error) => error.into_response(op),
+        Err(error) => error.into_response(op, &request_id),
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
@@ -1326,8 +1549,21 @@ fn not_found(method: &Method, uri: &Uri) -> Response {
     response
 }
 
+/// `POST /` with an `Action` other than `GetCallerIdentity`: STS's answer, not counted.
+fn unknown_sts_action(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Response {
+    let action = sts_action(method, uri, body).unwrap_or_default();
+    let request_id = shared.lock().mint.request_id();
+    ApiError::sts(
+        400,
+        "InvalidAction",
+        format!("Could not find operation {action} for version 2011-06-15"),
+    )
+    .into_sts_response(&request_id)
+}
+
 const INDEX_PAGE: &str = "<!doctype html><title>Identity Center emulator</title>\
-    <h1>Identity Center emulator</h1><p>Serves sso-oidc and the sso portal. \
+    <h1>Identity Center emulator</h1><p>Serves sso-oidc, the sso portal and STS \
+    GetCallerIdentity. \
     Approve a sign-in at <a href=\"/device\">/device</a>.</p>";
 
 /// The browser side of the device flow: `GET /device?user_code=CODE[&action=deny]`.
@@ -1391,6 +1627,287 @@ fn html_escape(text: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SigV4 and the STS Query protocol
+// ---------------------------------------------------------------------------------------------
+
+/// The `Action` of an STS Query-protocol request: from the form body of a POST, else the query.
+fn sts_action(method: &Method, uri: &Uri, body: &[u8]) -> Option<String> {
+    let from_body = if method == Method::POST {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(|form| form_param(form, "Action"))
+    } else {
+        None
+    };
+    from_body.or_else(|| uri.query().and_then(|query| form_param(query, "Action")))
+}
+
+/// The first value of `name` in an `application/x-www-form-urlencoded` string.
+fn form_param(form: &str, name: &str) -> Option<String> {
+    form.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(key, true) == name).then(|| percent_decode(value, true))
+    })
+}
+
+/// Decodes `%XX` escapes (and `+` as a space in form bodies); malformed escapes stay as they are.
+fn percent_decode(text: &str, plus_as_space: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], escaped) {
+            (_, Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', None) if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, None) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// SigV4's `UriEncode`: every byte but the unreserved `A-Z a-z 0-9 - _ . ~` as `%XX`.
+fn uri_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,
+/// SignedHeaders=a;b, Signature=HEX`.
+#[derive(Debug, PartialEq, Eq)]
+struct SigV4<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> SigV4<'a> {
+    fn parse(header: &'a str) -> Option<SigV4<'a>> {
+        let rest = header.strip_prefix("AWS4-HMAC-SHA256 ")?;
+        let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+        for part in rest.split(',') {
+            let (name, value) = part.trim().split_once('=')?;
+            let slot = match name {
+                "Credential" => &mut credential,
+                "SignedHeaders" => &mut signed_headers,
+                "Signature" => &mut signature,
+                _ => return None,
+            };
+            *slot = Some(value);
+        }
+        let scope: Vec<&str> = credential?.split('/').collect();
+        let [access_key_id, date, region, service, "aws4_request"] = scope[..] else {
+            return None;
+        };
+        let signed_headers = signed_headers.filter(|headers| !headers.is_empty())?;
+        Some(SigV4 {
+            access_key_id,
+            date,
+            region,
+            service,
+            signed_headers,
+            signature: signature?,
+        })
+    }
+
+    /// The credential scope, `DATE/REGION/SERVICE/aws4_request`.
+    fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
+    }
+}
+
+/// SigV4's canonical request: method, URI, query, the signed headers, their names and the
+/// payload's hash, one per line.
+fn canonical_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    signed_headers: &str,
+    body: &[u8],
+) -> String {
+    let mut out = format!("{method}\n");
+    // Services other than S3 encode each path segment once more, as sent.
+    let path = uri.path();
+    if path.is_empty() {
+        out.push('/');
+    } else {
+        let segments: Vec<String> = path.split('/').map(uri_encode).collect();
+        out.push_str(&segments.join("/"));
+    }
+    out.push('\n');
+    let mut query: Vec<(String, String)> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                uri_encode(&percent_decode(key, false)),
+                uri_encode(&percent_decode(value, false)),
+            )
+        })
+        .collect();
+    query.sort();
+    let query: Vec<String> = query
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    out.push_str(&query.join("&"));
+    out.push('\n');
+    for name in signed_headers.split(';') {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|value| {
+                let value = String::from_utf8_lossy(value.as_bytes());
+                value.split_whitespace().collect::<Vec<_>>().join(" ")
+            })
+            .collect();
+        let _ = writeln!(out, "{name}:{}", values.join(","));
+    }
+    let _ = write!(
+        out,
+        "\n{signed_headers}\n{}",
+        hex::encode(Sha256::digest(body))
+    );
+    out
+}
+
+fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical_request))
+    )
+}
+
+fn hmac_sha256(key: &[u8], data: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data.as_bytes());
+    mac
+}
+
+/// The MAC of `string_to_sign` under the key derived from `secret_access_key` and the scope.
+fn signer(secret_access_key: &str, signed: &SigV4<'_>, string_to_sign: &str) -> Hmac<Sha256> {
+    let mut key = format!("AWS4{secret_access_key}").into_bytes();
+    for part in [signed.date, signed.region, signed.service, "aws4_request"] {
+        key = hmac_sha256(&key, part).finalize().into_bytes().to_vec();
+    }
+    hmac_sha256(&key, string_to_sign)
+}
+
+/// The hex signature of `string_to_sign`, as a client computes it.
+fn sign(secret_access_key: &str, signed: &SigV4<'_>, string_to_sign: &str) -> String {
+    hex::encode(
+        signer(secret_access_key, signed, string_to_sign)
+            .finalize()
+            .into_bytes(),
+    )
+}
+
+/// Whether `signed.signature` is right, compared in constant time.
+fn signature_matches(secret_access_key: &str, signed: &SigV4<'_>, string_to_sign: &str) -> bool {
+    hex::decode(signed.signature).is_ok_and(|claimed| {
+        signer(secret_access_key, signed, string_to_sign)
+            .verify_slice(&claimed)
+            .is_ok()
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// Seconds since the epoch of an ISO 8601 basic timestamp such as `20150830T123600Z`.
+fn parse_amz_date(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = bytes.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| std::str::from_utf8(part).ok()?.parse().ok())
+            .flatten()
+    };
+    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let (month, day) = (digits(4..6)?, digits(6..8)?);
+    let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    let days = days_from_civil(digits(0..4)?, month, day);
+    u64::try_from(days * 86_400 + hour * 3_600 + minute * 60 + second).ok()
+}
+
+/// `20150830T123600Z` for `secs` since the epoch.
+fn format_amz_date(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
+    let (year, month, day) = civil_from_days(days);
+    let rest = secs % 86_400;
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1487,6 +2004,28 @@ impl Mint {
     /// About 600 characters.
     fn session_token(&mut self) -> String {
         format!("IQoJb3JpZ2luX2VjE{}", self.chars(BASE64, 583))
+    }
+
+    /// A stable `AROA…` id for the role `role` of `account`, like the unique id IAM gives a role.
+    fn role_id(&self, account: &str, role: &str) -> String {
+        let mut id = String::from("AROA");
+        let mut round = 0_u64;
+        while id.len() < 21 {
+            let mut hasher = self.keys.build_hasher();
+            hasher.write(account.as_bytes());
+            hasher.write_u8(0);
+            hasher.write(role.as_bytes());
+            hasher.write_u64(round);
+            for byte in hasher.finish().to_le_bytes() {
+                if id.len() < 21 {
+                    id.push(char::from(
+                        UPPER_ALNUM[usize::from(byte) % UPPER_ALNUM.len()],
+                    ));
+                }
+            }
+            round += 1;
+        }
+        id
     }
 
     fn page_token(&mut self) -> String {
@@ -1942,5 +2481,469 @@ mod tests {
         let b = mint.access_token();
         assert_ne!(a, b);
         assert!(mint.client_secret().len() >= 1400);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SigV4 against AWS's published test suite, and STS over HTTP
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod sts_tests {
+    use super::{
+        Config, Emulator, IssuedRoleCredentials, Op, SigV4, canonical_request, epoch_secs,
+        format_amz_date, parse_amz_date, sign, signature_matches, string_to_sign,
+    };
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+    use std::fmt::Write as _;
+    use std::io::{Read as _, Write as _};
+    use std::time::{Duration, SystemTime};
+
+    const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+    /// One case of the aws-sig-v4-test-suite (as shipped with aws-sigv4): the request, then the
+    /// canonical request, string to sign and `Authorization` header AWS publishes for it.
+    struct Vector {
+        name: &'static str,
+        method: Method,
+        uri: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+        body: &'static str,
+        canonical_request: &'static str,
+        string_to_sign: &'static str,
+        authorization: &'static str,
+    }
+
+    const AUTH_PREFIX: &str =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, ";
+
+    fn vectors() -> Vec<Vector> {
+        vec![
+            Vector {
+                name: "get-vanilla",
+                method: Method::GET,
+                uri: "/",
+                headers: &[
+                    ("host", "example.amazonaws.com"),
+                    ("x-amz-date", "20150830T123600Z"),
+                ],
+                body: "",
+                canonical_request: "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                string_to_sign: "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\nbb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
+                authorization: "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+            },
+            Vector {
+                name: "get-vanilla-query-order-key-case",
+                method: Method::GET,
+                uri: "/?Param2=value2&Param1=value1",
+                headers: &[
+                    ("host", "example.amazonaws.com"),
+                    ("x-amz-date", "20150830T123600Z"),
+                ],
+                body: "",
+                canonical_request: "GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                string_to_sign: "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0",
+                authorization: "SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
+            },
+            Vector {
+                name: "get-header-value-trim",
+                method: Method::GET,
+                uri: "/",
+                headers: &[
+                    ("host", "example.amazonaws.com"),
+                    ("my-header1", " value1"),
+                    ("my-header2", " \"a   b   c\""),
+                    ("x-amz-date", "20150830T123600Z"),
+                ],
+                body: "",
+                canonical_request: "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1\nmy-header2:\"a b c\"\nx-amz-date:20150830T123600Z\n\nhost;my-header1;my-header2;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                string_to_sign: "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\na726db9b0df21c14f559d0a978e563112acb1b9e05476f0a6a1c7d68f28605c7",
+                authorization: "SignedHeaders=host;my-header1;my-header2;x-amz-date, Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736",
+            },
+            Vector {
+                name: "get-vanilla-with-session-token",
+                method: Method::GET,
+                uri: "/",
+                headers: &[
+                    ("host", "example.amazonaws.com"),
+                    (
+                        "x-amz-security-token",
+                        "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267",
+                    ),
+                    ("x-amz-date", "20150830T123600Z"),
+                ],
+                body: "",
+                canonical_request: "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\nx-amz-security-token:6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267\n\nhost;x-amz-date;x-amz-security-token\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                string_to_sign: "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n067b36aa60031588cea4a4cde1f21215227a047690c72247f1d70b32fbbfad2b",
+                authorization: "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8",
+            },
+            Vector {
+                name: "post-x-www-form-urlencoded-parameters",
+                method: Method::POST,
+                uri: "/",
+                headers: &[
+                    (
+                        "content-type",
+                        "application/x-www-form-urlencoded; charset=utf-8",
+                    ),
+                    ("host", "example.amazonaws.com"),
+                    ("content-length", "13"),
+                    ("x-amz-date", "20150830T123600Z"),
+                    (
+                        "x-amz-content-sha256",
+                        "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
+                    ),
+                ],
+                body: "Param1=value1",
+                canonical_request: "POST\n/\n\ncontent-length:13\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\nhost:example.amazonaws.com\nx-amz-content-sha256:9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e\nx-amz-date:20150830T123600Z\n\ncontent-length;content-type;host;x-amz-content-sha256;x-amz-date\n9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
+                string_to_sign: "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\na89f1a5b53e37702ee6363ce1da3ce8f54386f3c8f352ae652153c2982a0bc4d",
+                authorization: "SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, Signature=328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422",
+            },
+        ]
+    }
+
+    fn header_map(headers: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn sigv4_matches_the_aws_test_suite() {
+        for vector in vectors() {
+            let name = vector.name;
+            let authorization = format!("{AUTH_PREFIX}{}", vector.authorization);
+            let signed = SigV4::parse(&authorization).expect(name);
+            assert_eq!(
+                (signed.access_key_id, signed.region, signed.service),
+                ("AKIDEXAMPLE", "us-east-1", "service"),
+                "{name}"
+            );
+            let uri: Uri = vector.uri.parse().unwrap();
+            let canonical = canonical_request(
+                &vector.method,
+                &uri,
+                &header_map(vector.headers),
+                signed.signed_headers,
+                vector.body.as_bytes(),
+            );
+            assert_eq!(canonical, vector.canonical_request, "{name}");
+            let to_sign = string_to_sign("20150830T123600Z", &signed.scope(), &canonical);
+            assert_eq!(to_sign, vector.string_to_sign, "{name}");
+            assert_eq!(sign(EXAMPLE_SECRET, &signed, &to_sign), signed.signature);
+            assert!(
+                signature_matches(EXAMPLE_SECRET, &signed, &to_sign),
+                "{name}"
+            );
+            assert!(!signature_matches("wrong", &signed, &to_sign), "{name}");
+            let tampered = to_sign.replace("20150830T123600Z", "20150830T123601Z");
+            assert!(!signature_matches(EXAMPLE_SECRET, &signed, &tampered));
+        }
+    }
+
+    #[test]
+    fn authorization_headers_that_do_not_parse() {
+        for header in [
+            "",
+            "AWS4-HMAC-SHA256",
+            "AWS4-HMAC-SHA1 Credential=AKID/20150830/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request, SignedHeaders=host",
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request/x, SignedHeaders=host, Signature=00",
+        ] {
+            assert_eq!(SigV4::parse(header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn amz_dates() {
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
+        assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
+        assert_eq!(format_amz_date(1_440_938_160), "20150830T123600Z");
+        assert_eq!(format_amz_date(951_782_400), "20000229T000000Z");
+        for bad in [
+            "2015-08-30T12:36:00Z",
+            "20150830T123600",
+            "20151330T123600Z",
+            "+0150830T123600Z",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+        let now = epoch_secs(SystemTime::now());
+        assert_eq!(parse_amz_date(&format_amz_date(now)), Some(now));
+    }
+
+    /// A request signed the way botocore signs `aws sts get-caller-identity`.
+    struct Request {
+        method: Method,
+        target: String,
+        body: String,
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+        amz_date: String,
+    }
+
+    impl Request {
+        fn post(credentials: &IssuedRoleCredentials) -> Request {
+            Request {
+                method: Method::POST,
+                target: "/".to_owned(),
+                body: "Action=GetCallerIdentity&Version=2011-06-15".to_owned(),
+                access_key_id: credentials.access_key_id.clone(),
+                secret_access_key: credentials.secret_access_key.clone(),
+                session_token: Some(credentials.session_token.clone()),
+                amz_date: format_amz_date(epoch_secs(SystemTime::now())),
+            }
+        }
+
+        /// Signs and sends it; returns the status and the body.
+        fn send(&self, emulator: &Emulator) -> (u16, String) {
+            let host = emulator.addr().to_string();
+            let mut headers = vec![("host", host), ("x-amz-date", self.amz_date.clone())];
+            if self.method == Method::POST {
+                headers.push((
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+                ));
+            }
+            if let Some(token) = &self.session_token {
+                headers.push(("x-amz-security-token", token.clone()));
+            }
+            let mut names: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
+            names.sort_unstable();
+            let signed_headers = names.join(";");
+            let date = &self.amz_date[..8];
+            let mut signed = SigV4 {
+                access_key_id: &self.access_key_id,
+                date,
+                region: "us-east-1",
+                service: "sts",
+                signed_headers: &signed_headers,
+                signature: "",
+            };
+            let pairs: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            let uri: Uri = self.target.parse().unwrap();
+            let canonical = canonical_request(
+                &self.method,
+                &uri,
+                &header_map(&pairs),
+                &signed_headers,
+                self.body.as_bytes(),
+            );
+            let to_sign = string_to_sign(&self.amz_date, &signed.scope(), &canonical);
+            let signature = sign(&self.secret_access_key, &signed, &to_sign);
+            signed.signature = &signature;
+            let authorization = format!(
+                "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={}, Signature={}",
+                signed.access_key_id,
+                signed.scope(),
+                signed.signed_headers,
+                signed.signature
+            );
+            let mut request = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+            for (name, value) in &headers {
+                let _ = write!(request, "{name}: {value}\r\n");
+            }
+            let _ = write!(
+                request,
+                "authorization: {authorization}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                self.body.len(),
+                self.body
+            );
+            raw(emulator, &request)
+        }
+    }
+
+    fn raw(emulator: &Emulator, request: &str) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(emulator.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        if status != 404 {
+            assert!(
+                head.to_lowercase().contains("content-type: text/"),
+                "{head}"
+            );
+        }
+        (status, body.to_owned())
+    }
+
+    fn error_code(body: &str) -> &str {
+        let start = body.find("<Code>").expect(body) + "<Code>".len();
+        &body[start..start + body[start..].find("</Code>").unwrap()]
+    }
+
+    fn issue(emulator: &Emulator, account: &str, role: &str) -> IssuedRoleCredentials {
+        let mut state = emulator.state();
+        let key = state.mint.access_key_id();
+        let secret = state.secret(super::Mint::secret_access_key);
+        let token = state.secret(super::Mint::session_token);
+        let expiration =
+            u64::try_from(super::epoch(SystemTime::now() + Duration::from_hours(1)).as_millis())
+                .unwrap();
+        let issued = IssuedRoleCredentials {
+            account_id: account.to_owned(),
+            role_name: role.to_owned(),
+            access_key_id: key,
+            secret_access_key: secret,
+            session_token: token,
+            expiration,
+        };
+        state.role_credentials.push(issued.clone());
+        issued
+    }
+
+    #[test]
+    fn get_caller_identity_verifies_the_signature() {
+        let emulator = Emulator::start(Config::default());
+        let admin = issue(&emulator, "100000000002", "AdministratorAccess");
+        let reader = issue(&emulator, "100000000003", "ReadOnlyAccess");
+
+        let (status, body) = Request::post(&admin).send(&emulator);
+        assert_eq!(status, 200, "{body}");
+        assert!(body.starts_with(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        ));
+        assert!(body.contains(
+            "<Arn>arn:aws:sts::100000000002:assumed-role/AdministratorAccess/ssokey</Arn>"
+        ));
+        assert!(body.contains("<Account>100000000002</Account>"));
+        let user_id = &body[body.find("<UserId>").unwrap() + 8..body.find("</UserId>").unwrap()];
+        assert!(
+            user_id.starts_with("AROA") && user_id.ends_with(":ssokey"),
+            "{user_id}"
+        );
+        assert_eq!(user_id.len(), "AROA".len() + 17 + ":ssokey".len());
+        assert!(body.contains("<RequestId>"));
+        assert_eq!(
+            emulator.last_caller(),
+            Some(("100000000002".to_owned(), "AdministratorAccess".to_owned()))
+        );
+
+        let get = Request {
+            method: Method::GET,
+            target: "/?Action=GetCallerIdentity&Version=2011-06-15".to_owned(),
+            body: String::new(),
+            ..Request::post(&reader)
+        };
+        let (status, body) = get.send(&emulator);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            emulator.last_caller(),
+            Some(("100000000003".to_owned(), "ReadOnlyAccess".to_owned()))
+        );
+
+        let failures = [
+            (
+                Request {
+                    secret_access_key: reader.secret_access_key.clone(),
+                    ..Request::post(&admin)
+                },
+                "SignatureDoesNotMatch",
+            ),
+            (
+                Request {
+                    access_key_id: "ASIAUNKNOWNUNKNOWN00".to_owned(),
+                    ..Request::post(&admin)
+                },
+                "InvalidClientTokenId",
+            ),
+            (
+                Request {
+                    session_token: Some(reader.session_token.clone()),
+                    ..Request::post(&admin)
+                },
+                "InvalidClientTokenId",
+            ),
+            (
+                Request {
+                    session_token: None,
+                    ..Request::post(&admin)
+                },
+                "InvalidClientTokenId",
+            ),
+            (
+                Request {
+                    amz_date: "20150830T123600Z".to_owned(),
+                    ..Request::post(&admin)
+                },
+                "SignatureDoesNotMatch",
+            ),
+        ];
+        for (request, code) in &failures {
+            let (status, body) = request.send(&emulator);
+            assert_eq!((status, error_code(&body)), (403, *code), "{body}");
+            assert!(body.contains("<Type>Sender</Type>"), "{body}");
+        }
+        assert_eq!(
+            emulator
+                .last_caller()
+                .map(|(account, _)| account)
+                .as_deref(),
+            Some("100000000003"),
+            "failures leave the last caller alone"
+        );
+
+        emulator.fail_next(Op::GetCallerIdentity, 500, 1);
+        let (status, body) = Request::post(&admin).send(&emulator);
+        assert_eq!((status, error_code(&body)), (500, "InternalFailure"));
+        assert!(body.contains("<Type>Receiver</Type>"), "{body}");
+
+        emulator.expire_role_credentials();
+        let (status, body) = Request::post(&admin).send(&emulator);
+        assert_eq!((status, error_code(&body)), (403, "ExpiredToken"), "{body}");
+        emulator.expect(Op::GetCallerIdentity, 2 + failures.len() + 2);
+    }
+
+    fn unsigned_post(emulator: &Emulator, body: &str) -> (u16, String) {
+        raw(
+            emulator,
+            &format!(
+                "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    }
+
+    #[test]
+    fn other_requests_to_the_root() {
+        let emulator = Emulator::start(Config::default());
+        let (status, body) = unsigned_post(&emulator, "Action=AssumeRole&Version=2011-06-15");
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "InvalidAction"),
+            "{body}"
+        );
+        let (status, body) =
+            unsigned_post(&emulator, "Action=GetCallerIdentity&Version=2011-06-15");
+        assert_eq!(
+            (status, error_code(&body)),
+            (403, "MissingAuthenticationToken"),
+            "{body}"
+        );
+        let (status, body) = raw(
+            &emulator,
+            "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 200);
+        assert!(body.contains("Identity Center emulator"));
+        emulator.expect(Op::GetCallerIdentity, 1);
+        assert_eq!(emulator.last_caller(), None);
     }
 }

@@ -5,7 +5,9 @@
 mod emulator;
 mod harness;
 
+mod credentials;
 mod keychain;
 mod login;
 mod logout;
+mod shells;
 mod status;

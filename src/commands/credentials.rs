@@ -1,0 +1,122 @@
+//! `ssokey env`, `ssokey credential-process` and `ssokey exec`: role
+//! credentials out, as shell lines, as JSON, or in a command's environment.
+
+use std::ffi::OsString;
+use std::process::{Command, ExitCode};
+
+use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
+use crate::credentials::{self, Options};
+use crate::env::{EXEC_TARGET_VAR, Env};
+use crate::keychain::Keychain;
+use crate::portal::RoleCredentials;
+use crate::render::{self, Shell};
+use crate::session;
+use crate::target;
+
+pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
+    let shell = args
+        .shell
+        .unwrap_or_else(|| Shell::detect(Env::parent_process().as_deref(), cfg!(windows)));
+    if args.unset {
+        crate::output::print(&render::unsets(shell))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache)?;
+    crate::output::print(&render::exports(shell, &credentials))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn credential_process(
+    env: &Env,
+    session_flag: Option<&str>,
+    args: &CredentialProcessArgs,
+) -> anyhow::Result<ExitCode> {
+    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache)?;
+    crate::output::print(&render::credential_process_json(&credentials))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn exec(env: &Env, session_flag: Option<&str>, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache)?;
+    if let Some(outer) = &env.exec_target
+        && outer != &label
+    {
+        eprintln!(
+            "ssokey: warning: running inside 'ssokey exec' for {outer}; this command gets {label} instead"
+        );
+    }
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
+    let mut command = Command::new(program);
+    command.args(rest).env(EXEC_TARGET_VAR, &label);
+    for (name, value) in render::credential_variables(&credentials) {
+        command.env(name, value);
+    }
+    run(command, program)
+}
+
+/// Replaces ssokey with the command, so that its exit status, a signal that
+/// kills it, and its terminal handling are exactly the command's own.
+#[cfg(unix)]
+fn run(mut command: Command, program: &OsString) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let err = command.exec();
+    Err(exec_error(program, &err))
+}
+
+#[cfg(not(unix))]
+fn run(mut command: Command, program: &OsString) -> anyhow::Result<ExitCode> {
+    let status = command.status().map_err(|err| exec_error(program, &err))?;
+    let code = status.code().unwrap_or(1);
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("could not run '{}': {err}", program.to_string_lossy())
+}
+
+/// The credentials for the target the flags, the profile or `AWS_PROFILE` name,
+/// with a label "session/account/role" for messages.
+fn fetch(
+    env: &Env,
+    session_flag: Option<&str>,
+    target_args: &TargetArgs,
+    cache: &CacheArgs,
+) -> anyhow::Result<(RoleCredentials, String)> {
+    let request = target::Request {
+        account: target_args.account.clone(),
+        role: target_args.role.clone(),
+        profile: target_args.profile.clone(),
+        env_profile: env.aws_profile.clone(),
+    };
+    let needs_config = request.account.is_none();
+    let config = if needs_config {
+        super::load_config(env)?
+    } else {
+        None
+    };
+    let wanted = target::resolve(
+        &request,
+        config.as_ref(),
+        &env.aws_config_file.display().to_string(),
+    )?;
+    let session_request = session::Request {
+        session: session_flag.map(str::to_owned).or(wanted.session.clone()),
+        ..session::Request::default()
+    };
+    let (session, _) = super::resolve_session(env, &session_request)?;
+    let keychain = Keychain::open()?;
+    let options = Options {
+        refresh: cache.refresh,
+        margin: cache.margin,
+    };
+    let credentials = credentials::get(
+        env,
+        &keychain,
+        &session,
+        &wanted.account,
+        &wanted.role,
+        &options,
+    )?;
+    let label = format!("{}/{}/{}", session.name, wanted.account, wanted.role);
+    Ok((credentials, label))
+}

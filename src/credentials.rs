@@ -1,0 +1,184 @@
+//! Role credentials for a target: the cache first, else the portal, once,
+//! under the target's lock; with the account named by id or by name.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::auth::{self, AuthError};
+use crate::cache;
+use crate::env::Env;
+use crate::files::Lock;
+use crate::keychain::Keychain;
+use crate::oidc;
+use crate::portal::{PortalClient, RoleCredentials};
+use crate::sdk::{CallError, Net};
+use crate::secret::Secret;
+use crate::session::Session;
+use crate::target::{self, AccountRef, TargetError};
+
+pub struct Options {
+    /// Fetch new credentials even when cached ones are fresh.
+    pub refresh: bool,
+    /// Cached credentials are reused while they have more than this left.
+    pub margin: Duration,
+}
+
+/// Credentials for the role, from the cache when they are fresh.
+pub fn get(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    account: &AccountRef,
+    role: &str,
+    options: &Options,
+) -> anyhow::Result<RoleCredentials> {
+    // The hot path: an account id and a fresh cache entry need no network.
+    if let AccountRef::Id(account_id) = account
+        && !options.refresh
+        && let Some(credentials) = fresh(keychain, session, account_id, role, options.margin)?
+    {
+        return Ok(credentials);
+    }
+    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let account_id = match account {
+        AccountRef::Id(id) => id.clone(),
+        AccountRef::Name(name) => account_id_by_name(env, keychain, session, &net, name)?,
+    };
+    let _lock = Lock::acquire(&cache::lock_path(
+        &env.cache_dir,
+        &session.name,
+        &account_id,
+        role,
+    ))
+    .context("could not take the credential cache's lock file")?;
+    // Another run may have filled the cache while this one waited for the lock.
+    if !options.refresh
+        && let Some(credentials) = fresh(keychain, session, &account_id, role, options.margin)?
+    {
+        return Ok(credentials);
+    }
+    let token = auth::access_token(env, keychain, session, &net)?;
+    let portal = PortalClient::new(&net.config);
+    let credentials =
+        match net.block_on(portal.role_credentials(&token.access_token, &account_id, role)) {
+            Ok(credentials) => credentials,
+            Err(err) => {
+                return Err(explain(
+                    session,
+                    &net,
+                    &portal,
+                    &token.access_token,
+                    &account_id,
+                    role,
+                    err,
+                ));
+            }
+        };
+    if let Err(err) = cache::store(
+        keychain,
+        &cache::key(&session.name, &account_id, role),
+        &credentials,
+    ) {
+        eprintln!(
+            "ssokey: warning: could not cache the credentials ({err}); the next run fetches new ones"
+        );
+    }
+    Ok(credentials)
+}
+
+fn fresh(
+    keychain: &Keychain,
+    session: &Session,
+    account_id: &str,
+    role: &str,
+    margin: Duration,
+) -> anyhow::Result<Option<RoleCredentials>> {
+    let cached = cache::lookup(keychain, &cache::key(&session.name, account_id, role))?;
+    Ok(cached.filter(|c| cache::is_fresh(c, oidc::now_epoch(), margin)))
+}
+
+/// Resolves an account name through the portal's account list; it must be unique.
+fn account_id_by_name(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+    name: &str,
+) -> anyhow::Result<String> {
+    let token = auth::access_token(env, keychain, session, net)?;
+    let portal = PortalClient::new(&net.config);
+    let accounts = net
+        .block_on(portal.accounts(&token.access_token))
+        .map_err(|err| portal_error(session, err))?;
+    let ids: Vec<String> = accounts
+        .iter()
+        .filter(|a| a.account_name == name)
+        .map(|a| a.account_id.clone())
+        .collect();
+    match ids.as_slice() {
+        [id] => Ok(id.clone()),
+        [] => Err(TargetError::UnknownAccount {
+            name: name.to_owned(),
+            close: target::close_matches(name, accounts.iter().map(|a| a.account_name.as_str())),
+        }
+        .into()),
+        _ => Err(TargetError::AmbiguousAccount {
+            name: name.to_owned(),
+            ids,
+        }
+        .into()),
+    }
+}
+
+/// Turns a failed GetRoleCredentials into what the user can act on: a revoked
+/// sign-in, or an account or role that is not assigned, with the close matches.
+fn explain(
+    session: &Session,
+    net: &Net,
+    portal: &PortalClient,
+    access_token: &Secret,
+    account_id: &str,
+    role: &str,
+    err: CallError,
+) -> anyhow::Error {
+    if err.code() != Some("ForbiddenException") {
+        return portal_error(session, err);
+    }
+    let Ok(accounts) = net.block_on(portal.accounts(access_token)) else {
+        return portal_error(session, err);
+    };
+    if !accounts.iter().any(|a| a.account_id == account_id) {
+        let close =
+            target::close_matches(account_id, accounts.iter().map(|a| a.account_id.as_str()))
+                .into_iter()
+                .filter_map(|id| accounts.iter().find(|a| a.account_id == id))
+                .map(|a| format!("{} ({})", a.account_id, a.account_name))
+                .collect();
+        return TargetError::UnknownAccount {
+            name: account_id.to_owned(),
+            close,
+        }
+        .into();
+    }
+    match net.block_on(portal.roles(access_token, account_id)) {
+        Ok(roles) => TargetError::UnknownRole {
+            account: account_id.to_owned(),
+            role: role.to_owned(),
+            close: target::close_matches(role, roles.iter().map(String::as_str)),
+        }
+        .into(),
+        Err(_) => portal_error(session, err),
+    }
+}
+
+/// A portal error, where a refused token means the sign-in is over.
+fn portal_error(session: &Session, err: CallError) -> anyhow::Error {
+    if err.code() == Some("UnauthorizedException") {
+        anyhow::Error::new(err).context(AuthError::Expired {
+            session: session.name.clone(),
+        })
+    } else {
+        err.into()
+    }
+}

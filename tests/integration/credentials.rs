@@ -1,0 +1,362 @@
+//! `ssokey credential-process`, `env` and `exec`: role credentials out, the
+//! keychain cache, and what happens under parallel use.
+
+use std::time::Duration;
+
+use crate::emulator::{self, Op};
+use crate::harness::{Run, SESSION, TestEnv, config};
+
+const ACCOUNT: &str = "100000000001";
+
+fn signed_in(config: emulator::Config) -> TestEnv {
+    let env = TestEnv::with_config(config);
+    env.login().success();
+    env
+}
+
+fn target() -> [&'static str; 4] {
+    ["--account", ACCOUNT, "--role", "Admin"]
+}
+
+fn credential_process(env: &TestEnv, extra: &[&str]) -> Run {
+    let mut args = vec!["credential-process"];
+    args.extend(target());
+    args.extend(extra);
+    env.run(&args)
+}
+
+#[test]
+fn credential_process_prints_the_json_the_sdks_read() {
+    let env = signed_in(config());
+    let run = credential_process(&env, &[]);
+    run.success();
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert_eq!(issued.account_id, ACCOUNT);
+    assert_eq!(issued.role_name, "Admin");
+    let json = run.json();
+    let object = json.as_object().unwrap();
+    assert_eq!(object.len(), 5, "{json}");
+    assert_eq!(json["Version"], 1);
+    assert_eq!(json["AccessKeyId"], issued.access_key_id.as_str());
+    assert_eq!(json["SecretAccessKey"], issued.secret_access_key.as_str());
+    assert_eq!(json["SessionToken"], issued.session_token.as_str());
+    let expiration = std::time::UNIX_EPOCH + Duration::from_millis(issued.expiration);
+    assert_eq!(
+        json["Expiration"],
+        humantime::format_rfc3339_seconds(expiration).to_string()
+    );
+    assert!(json["Expiration"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(run.stderr, "", "a cache miss is silent on stderr too");
+}
+
+#[test]
+fn cached_credentials_are_reused_until_the_margin_and_refresh_forces_new_ones() {
+    let env = signed_in(config());
+    let first = credential_process(&env, &[]);
+    let second = credential_process(&env, &[]);
+    assert_eq!(first.success().stdout, second.success().stdout);
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1);
+    credential_process(&env, &["--refresh"]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2);
+    // With an hour left, a margin of 61 minutes makes the cached ones too old.
+    credential_process(&env, &["--margin", "61m"]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 3);
+}
+
+#[test]
+fn credentials_with_less_than_15_minutes_left_are_replaced() {
+    let env = signed_in(emulator::Config {
+        role_credentials_ttl: Duration::from_mins(10),
+        ..config()
+    });
+    credential_process(&env, &[]).success();
+    credential_process(&env, &[]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2);
+    credential_process(&env, &["--margin", "5m"]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2);
+}
+
+#[test]
+fn fifty_parallel_runs_make_one_call() {
+    let env = signed_in(config());
+    let mut args = vec!["credential-process"];
+    args.extend(target());
+    let children: Vec<_> = (0..50).map(|_| env.spawn(&args)).collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|child| Run::from_child(child, &args))
+        .collect();
+    for run in &runs {
+        run.success();
+        assert_eq!(
+            run.stdout, runs[0].stdout,
+            "every run hands out the same credentials"
+        );
+    }
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1);
+}
+
+#[test]
+fn an_expired_token_is_refreshed_silently_once_for_parallel_runs() {
+    let env = signed_in(emulator::Config {
+        access_token_ttl: Duration::from_mins(4),
+        ..config()
+    });
+    let before = env.emulator.count(Op::CreateToken);
+    let roles = ["Admin", "ReadOnly"];
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            env.spawn(&[
+                "credential-process",
+                "--account",
+                ACCOUNT,
+                "--role",
+                roles[i % 2],
+            ])
+        })
+        .collect();
+    for child in children {
+        Run::from_child(child, &["credential-process"]).success();
+    }
+    assert_eq!(env.emulator.count(Op::CreateToken), before + 1);
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2);
+}
+
+#[test]
+fn a_revoked_sign_in_asks_for_a_login() {
+    let env = signed_in(config());
+    env.emulator.revoke_all();
+    credential_process(&env, &[])
+        .failure(3)
+        .stderr_has("hint: run: ssokey login --session ssokey-test");
+}
+
+#[test]
+fn signed_out_asks_for_a_login() {
+    let env = signed_in(config());
+    env.run(&["logout"]).success();
+    credential_process(&env, &[])
+        .failure(3)
+        .stderr_has("not signed in")
+        .stderr_has("ssokey login --session ssokey-test");
+}
+
+#[test]
+fn unknown_roles_and_accounts_list_the_close_matches() {
+    let env = signed_in(config());
+    env.run(&[
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "readonly",
+    ])
+    .failure(2)
+    .stderr_has("no role 'readonly'")
+    .stderr_has("did you mean ReadOnly?");
+    env.run(&[
+        "credential-process",
+        "--account",
+        "100000000009",
+        "--role",
+        "Admin",
+    ])
+    .failure(2)
+    .stderr_has("no account named '100000000009'")
+    .stderr_has("100000000001 (account-001)");
+    env.run(&[
+        "credential-process",
+        "--account",
+        "12345",
+        "--role",
+        "Admin",
+    ])
+    .failure(2)
+    .stderr_has("12 digits");
+}
+
+#[test]
+fn an_account_can_be_named() {
+    let env = signed_in(config());
+    env.run(&[
+        "credential-process",
+        "--account",
+        "account-002",
+        "--role",
+        "Admin",
+    ])
+    .success();
+    assert_eq!(
+        env.emulator.last_role_credentials().unwrap().account_id,
+        "100000000002"
+    );
+    env.run(&[
+        "credential-process",
+        "--account",
+        "acount-002",
+        "--role",
+        "Admin",
+    ])
+    .failure(2)
+    .stderr_has("did you mean account-002");
+}
+
+#[test]
+fn profiles_and_aws_profile_name_the_target() {
+    let mut env = signed_in(config());
+    env.write_config(&format!(
+        "[profile dev]\nssokey_session = {SESSION}\nssokey_account_id = 100000000002\nssokey_role_name = ReadOnly\nregion = eu-west-1\n\n[profile plain]\nregion = eu-west-1\n"
+    ));
+    env.run(&["credential-process", "--profile", "dev"])
+        .success();
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert_eq!(
+        (issued.account_id.as_str(), issued.role_name.as_str()),
+        ("100000000002", "ReadOnly")
+    );
+    env.set_env("AWS_PROFILE", "dev");
+    env.run(&["credential-process"]).success();
+    assert_eq!(
+        env.emulator.count(Op::GetRoleCredentials),
+        1,
+        "the second run was a cache hit"
+    );
+    env.set_env("AWS_PROFILE", "plain");
+    env.run(&["credential-process"])
+        .failure(2)
+        .stderr_has("names no account and role");
+    env.set_env("AWS_PROFILE", "");
+    env.run(&["credential-process"])
+        .failure(2)
+        .stderr_has("--profile");
+}
+
+#[test]
+fn a_damaged_cache_entry_is_a_miss() {
+    let env = signed_in(config());
+    credential_process(&env, &[]).success();
+    env.store_item(
+        &format!("session/{SESSION}/role/{ACCOUNT}/Admin"),
+        "{\"not\": \"ours\"}",
+    );
+    credential_process(&env, &[]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2);
+    credential_process(&env, &[]).success();
+    assert_eq!(
+        env.emulator.count(Op::GetRoleCredentials),
+        2,
+        "the fill repaired it"
+    );
+}
+
+#[test]
+fn logout_deletes_the_cached_credentials() {
+    let env = signed_in(config());
+    credential_process(&env, &[]).success();
+    assert!(
+        env.keychain_items()
+            .iter()
+            .any(|(u, _)| u.contains("/role/"))
+    );
+    env.run(&["logout"]).success();
+    assert!(
+        !env.keychain_items()
+            .iter()
+            .any(|(u, _)| u.contains("/role/")),
+        "{:?}",
+        env.keychain_items()
+    );
+}
+
+#[test]
+fn a_failing_portal_is_retried_and_never_half_prints() {
+    let env = signed_in(config());
+    env.emulator.fail_next(Op::GetRoleCredentials, 429, 2);
+    credential_process(&env, &[]).success();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 3);
+    env.emulator.fail_next(Op::GetRoleCredentials, 500, 100);
+    credential_process(&env, &["--refresh"])
+        .failure(1)
+        .stderr_has("GetRoleCredentials failed");
+}
+
+#[test]
+fn exec_runs_the_command_with_the_credentials_and_passes_its_status() {
+    let env = signed_in(config());
+    let mut args = vec!["exec"];
+    args.extend(target());
+    args.extend([
+        "--",
+        "sh",
+        "-c",
+        "printf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"; printf '[%s]' \"$@\"; exit 7",
+        "sh",
+        "a b",
+        "c'd",
+        "\"e\"",
+        "$(id)",
+    ]);
+    let run = env.run(&args);
+    assert_eq!(run.code, Some(7), "{run}");
+    let issued = env.emulator.last_role_credentials().unwrap();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], issued.access_key_id);
+    assert_eq!(lines[1], issued.secret_access_key);
+    assert_eq!(lines[2], issued.session_token);
+    assert!(lines[3].ends_with('Z'));
+    assert_eq!(lines[4], "[a b][c'd][\"e\"][$(id)]");
+}
+
+#[cfg(unix)]
+#[test]
+fn exec_passes_a_signal_death_through() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = signed_in(config());
+    let mut args = vec!["exec"];
+    args.extend(target());
+    args.extend(["--", "sh", "-c", "kill -TERM $$"]);
+    let status = env.command(&args).status().unwrap();
+    assert_eq!(status.signal(), Some(15));
+}
+
+#[test]
+fn exec_of_a_missing_command_fails_clearly() {
+    let env = signed_in(config());
+    let mut args = vec!["exec"];
+    args.extend(target());
+    args.extend(["--", "no-such-command-here"]);
+    let run = env.run(&args);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr.contains("could not run 'no-such-command-here'"),
+        "{run}"
+    );
+}
+
+#[test]
+fn nested_exec_for_another_target_warns() {
+    let env = signed_in(config());
+    let inner = format!(
+        "{} exec --account {ACCOUNT} --role ReadOnly -- true",
+        env!("CARGO_BIN_EXE_ssokey")
+    );
+    let mut args = vec!["exec"];
+    args.extend(target());
+    args.extend(["--", "sh", "-c", &inner]);
+    let run = env.run(&args);
+    run.success()
+        .stderr_has("running inside 'ssokey exec' for ssokey-test/100000000001/Admin");
+}
+
+#[test]
+fn no_secret_reaches_a_file_or_stderr() {
+    let env = signed_in(config());
+    let runs = [
+        credential_process(&env, &[]),
+        env.run(&["env", "--account", ACCOUNT, "--role", "ReadOnly"]),
+        env.run(&["status"]),
+        env.run(&["logout"]),
+    ];
+    let stderrs: Vec<&str> = runs.iter().map(|r| r.success().stderr.as_str()).collect();
+    env.assert_no_secret_leaked(&stderrs);
+}

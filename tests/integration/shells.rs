@@ -1,0 +1,95 @@
+//! `ssokey env` evaluated by real shells: the environment then holds the
+//! credentials byte for byte.
+
+use std::process::Command;
+
+use crate::harness::{TestEnv, config};
+
+const ACCOUNT: &str = "100000000001";
+
+/// Runs `script` in `shell` with ssokey's environment; `$SSOKEY` is the binary.
+fn shell(env: &TestEnv, shell: &str, script: &str) -> String {
+    let base = env.command(&[]);
+    let mut command = Command::new(shell);
+    command.env_clear();
+    for (key, value) in base.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    let out = command
+        .env("SSOKEY", base.get_program())
+        .args(["-c", script])
+        .output()
+        .unwrap_or_else(|err| panic!("{shell} must be installed (.ci/run installs it): {err}"));
+    assert!(
+        out.status.success(),
+        "{shell} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn expected(env: &TestEnv) -> String {
+    let issued = env.emulator.last_role_credentials().unwrap();
+    let expiration = std::time::UNIX_EPOCH + std::time::Duration::from_millis(issued.expiration);
+    format!(
+        "{}\n{}\n{}\n{}\n",
+        issued.access_key_id,
+        issued.secret_access_key,
+        issued.session_token,
+        humantime::format_rfc3339_seconds(expiration)
+    )
+}
+
+const PRINT: &str = "printf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"";
+
+#[test]
+fn bash_and_zsh_eval_the_exports() {
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    for sh in ["bash", "zsh"] {
+        let script = format!(
+            "eval \"$(\"$SSOKEY\" env --shell {sh} --account {ACCOUNT} --role Admin)\" && {PRINT}"
+        );
+        assert_eq!(shell(&env, sh, &script), expected(&env), "{sh}");
+        let unset = format!(
+            "eval \"$(\"$SSOKEY\" env --shell {sh} --account {ACCOUNT} --role Admin)\" && eval \"$(\"$SSOKEY\" env --unset --shell {sh})\" && echo \"[${{AWS_ACCESS_KEY_ID-unset}}]\""
+        );
+        assert_eq!(shell(&env, sh, &unset), "[unset]\n", "{sh}");
+    }
+}
+
+#[test]
+fn the_default_shell_is_the_parent_shell() {
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    // Under bash (the parent of ssokey here), POSIX lines.
+    let out = shell(
+        &env,
+        "bash",
+        &format!("\"$SSOKEY\" env --account {ACCOUNT} --role Admin; true"),
+    );
+    assert!(out.starts_with("export AWS_ACCESS_KEY_ID='"), "{out}");
+    let out = shell(
+        &env,
+        "fish",
+        &format!("$SSOKEY env --account {ACCOUNT} --role Admin"),
+    );
+    assert!(out.starts_with("set -gx AWS_ACCESS_KEY_ID '"), "{out}");
+}
+
+#[test]
+fn fish_sources_the_exports() {
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    let script = format!(
+        "$SSOKEY env --shell fish --account {ACCOUNT} --role Admin | source; and printf '%s\\n' $AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN $AWS_CREDENTIAL_EXPIRATION"
+    );
+    assert_eq!(shell(&env, "fish", &script), expected(&env));
+    let unset = format!(
+        "$SSOKEY env --shell fish --account {ACCOUNT} --role Admin | source; $SSOKEY env --unset --shell fish | source; set -q AWS_ACCESS_KEY_ID; or echo unset"
+    );
+    assert_eq!(shell(&env, "fish", &unset), "unset\n");
+}
