@@ -206,6 +206,26 @@ impl TestEnv {
         cmd
     }
 
+    /// Runs `script` with `shell -c`, in this environment, with `$SSOKEY`
+    /// naming the binary under test.
+    pub fn shell(&self, shell: &str, script: &str) -> Run {
+        let base = self.command(&[]);
+        let mut command = Command::new(shell);
+        command.env_clear();
+        for (key, value) in base.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        command
+            .env("SSOKEY", base.get_program())
+            .args(["-c", script]);
+        let output = command
+            .output()
+            .unwrap_or_else(|err| panic!("{shell} must be installed (.ci/run installs it): {err}"));
+        Run::from(&output, &[shell, "-c", script])
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(&self.command(args).output().unwrap(), args)
     }

@@ -5,6 +5,7 @@
 mod emulator;
 mod harness;
 
+mod awscli;
 mod credentials;
 mod keychain;
 mod login;

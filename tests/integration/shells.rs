@@ -1,34 +1,13 @@
 //! `ssokey env` evaluated by real shells: the environment then holds the
 //! credentials byte for byte.
 
-use std::process::Command;
-
 use crate::harness::{TestEnv, config};
 
 const ACCOUNT: &str = "100000000001";
 
-/// Runs `script` in `shell` with ssokey's environment; `$SSOKEY` is the binary.
+/// Runs `script` in `shell`, which must succeed; returns its stdout.
 fn shell(env: &TestEnv, shell: &str, script: &str) -> String {
-    let base = env.command(&[]);
-    let mut command = Command::new(shell);
-    command.env_clear();
-    for (key, value) in base.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    let out = command
-        .env("SSOKEY", base.get_program())
-        .args(["-c", script])
-        .output()
-        .unwrap_or_else(|err| panic!("{shell} must be installed (.ci/run installs it): {err}"));
-    assert!(
-        out.status.success(),
-        "{shell} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    env.shell(shell, script).success().stdout.clone()
 }
 
 fn expected(env: &TestEnv) -> String {

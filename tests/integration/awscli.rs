@@ -1,0 +1,127 @@
+//! End to end with the real AWS CLI (PyPI's awscli, in the .venv that
+//! tests/setup-awscli creates): it signs an STS request with the credentials
+//! ssokey hands out, and the emulator verifies the SigV4 signature.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::emulator::Op;
+use crate::harness::{Run, TestEnv, config};
+
+const ACCOUNT: &str = "100000000002";
+
+/// The `aws` executable, installed once per test run if it is not there yet.
+fn aws() -> &'static PathBuf {
+    static AWS: OnceLock<PathBuf> = OnceLock::new();
+    AWS.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(root.join("tests/setup-awscli"))
+            .output()
+            .expect("tests/setup-awscli runs");
+        assert!(
+            out.status.success(),
+            "tests/setup-awscli could not install the AWS CLI:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+fn signed_in() -> TestEnv {
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    env
+}
+
+fn get_caller_identity(env: &TestEnv) -> String {
+    format!(
+        "{} sts get-caller-identity --output json --region us-east-1 --endpoint-url {}",
+        aws().display(),
+        env.emulator.url()
+    )
+}
+
+#[track_caller]
+fn assert_identity(env: &TestEnv, run: &Run) {
+    let json = run.json();
+    assert_eq!(json["Account"], ACCOUNT, "{run}");
+    assert_eq!(
+        json["Arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/ReadOnly/ssokey")
+    );
+    assert_eq!(
+        env.emulator.last_caller(),
+        Some((ACCOUNT.to_owned(), "ReadOnly".to_owned()))
+    );
+}
+
+fn sh(env: &TestEnv, script: &str) -> Run {
+    env.shell("bash", script)
+}
+
+#[test]
+fn the_aws_cli_signs_with_a_credential_process_profile() {
+    let env = signed_in();
+    env.write_config(&format!(
+        "[profile e2e]\ncredential_process = {} credential-process --account {ACCOUNT} --role ReadOnly\nregion = us-east-1\n",
+        env!("CARGO_BIN_EXE_ssokey")
+    ));
+    let run = sh(
+        &env,
+        &format!("{} --profile e2e", get_caller_identity(&env)),
+    );
+    run.success();
+    assert_identity(&env, &run);
+    assert_eq!(env.emulator.count(Op::GetCallerIdentity), 1);
+}
+
+#[test]
+fn the_aws_cli_signs_after_eval_of_env_in_bash() {
+    let env = signed_in();
+    let script = format!(
+        "eval \"$(\"$SSOKEY\" env --shell bash --account {ACCOUNT} --role ReadOnly)\" && {}",
+        get_caller_identity(&env)
+    );
+    let run = sh(&env, &script);
+    run.success();
+    assert_identity(&env, &run);
+}
+
+#[test]
+fn the_aws_cli_signs_under_exec() {
+    let env = signed_in();
+    let aws = aws().display().to_string();
+    let url = env.emulator.url();
+    let run = env.run(&[
+        "exec",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "ReadOnly",
+        "--",
+        &aws,
+        "sts",
+        "get-caller-identity",
+        "--output",
+        "json",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &url,
+    ]);
+    run.success();
+    assert_identity(&env, &run);
+}
+
+#[test]
+fn the_emulator_refuses_a_tampered_secret() {
+    let env = signed_in();
+    let script = format!(
+        "eval \"$(\"$SSOKEY\" env --shell bash --account {ACCOUNT} --role ReadOnly)\" && AWS_SECRET_ACCESS_KEY=x$AWS_SECRET_ACCESS_KEY {}",
+        get_caller_identity(&env)
+    );
+    let run = sh(&env, &script);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("SignatureDoesNotMatch"), "{run}");
+}
