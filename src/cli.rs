@@ -67,6 +67,20 @@ pub enum Command {
         ssokey exec --account 111122223333 --role Admin -- terraform plan\n  \
         ssokey exec --profile prod-admin -- aws s3 ls")]
     Exec(ExecArgs),
+    /// Print the shell completion script for a shell
+    #[command(after_help = "Examples:\n  \
+        ssokey completions bash > ~/.local/share/bash-completion/completions/ssokey\n  \
+        ssokey completions zsh > ~/.zfunc/_ssokey\n  \
+        ssokey completions fish > ~/.config/fish/completions/ssokey.fish\n  \
+        ssokey completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which role in which account.

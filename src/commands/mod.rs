@@ -1,5 +1,6 @@
 //! One module per subcommand, and what they share: the config file and the session.
 
+mod completions;
 mod credentials;
 mod login;
 mod logout;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             credentials::credential_process(env, cli.session.as_deref(), &args)
         }
         Command::Exec(args) => credentials::exec(env, cli.session.as_deref(), &args),
+        Command::Completions(args) => completions::run(args.shell),
     }
 }
 
