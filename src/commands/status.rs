@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::auth;
 use crate::cli::{Output, StatusArgs};
 use crate::env::Env;
-use crate::keychain::Keychain;
+use crate::keychain::{Keychain, KeychainError};
 use crate::oidc::{self, Token};
 use crate::render;
 use crate::session::{self, State};
@@ -41,25 +41,30 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
         Some(Keychain::open()?)
     };
     let now = oidc::now_epoch();
-    let rows: Vec<Row> = sessions
-        .into_iter()
-        .map(|session| {
-            let token = keychain
-                .as_ref()
-                .map(|k| auth::load_token(k, &session.name));
-            let (state_name, expires) = classify(token, now);
-            Row {
-                last_used: state.last.as_deref() == Some(session.name.as_str()),
-                session: session.name,
-                start_url: session.start_url,
-                region: session.region,
-                signed_in: matches!(state_name, "signed-in" | "renewable"),
-                state: state_name,
-                expires_at: expires.map(render::rfc3339),
-                expires_epoch: expires,
-            }
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        let token = match keychain
+            .as_ref()
+            .map(|k| auth::load_token(k, &session.name))
+        {
+            None | Some(Ok(None)) => Ok(None),
+            Some(Ok(Some(token))) => Ok(Some(token)),
+            // A damaged entry is a state to show; a keychain that fails is an error.
+            Some(Err(KeychainError::Corrupt { .. })) => Err(()),
+            Some(Err(err)) => return Err(err.into()),
+        };
+        let (state_name, expires) = classify(token, now);
+        rows.push(Row {
+            last_used: state.last.as_deref() == Some(session.name.as_str()),
+            session: session.name,
+            start_url: session.start_url,
+            region: session.region,
+            signed_in: matches!(state_name, "signed-in" | "renewable"),
+            state: state_name,
+            expires_at: expires.map(render::rfc3339),
+            expires_epoch: expires,
+        });
+    }
     let out = match args.output {
         Output::Json => {
             let mut text = serde_json::to_string_pretty(&rows)?;
@@ -78,18 +83,14 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
-fn classify(
-    token: Option<Result<Option<Token>, crate::keychain::KeychainError>>,
-    now: u64,
-) -> (&'static str, Option<u64>) {
+/// The state of a session's token: `Err` stands for a damaged entry.
+fn classify(token: Result<Option<Token>, ()>, now: u64) -> (&'static str, Option<u64>) {
     match token {
-        None | Some(Ok(None)) => ("signed-out", None),
-        Some(Err(_)) => ("damaged", None),
-        Some(Ok(Some(token))) if token.is_usable(now) => ("signed-in", Some(token.expires_at)),
-        Some(Ok(Some(token))) if token.refresh_token.is_some() => {
-            ("renewable", Some(token.expires_at))
-        }
-        Some(Ok(Some(token))) => ("expired", Some(token.expires_at)),
+        Ok(None) => ("signed-out", None),
+        Err(()) => ("damaged", None),
+        Ok(Some(token)) if token.is_usable(now) => ("signed-in", Some(token.expires_at)),
+        Ok(Some(token)) if token.refresh_token.is_some() => ("renewable", Some(token.expires_at)),
+        Ok(Some(token)) => ("expired", Some(token.expires_at)),
     }
 }
 
