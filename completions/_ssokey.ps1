@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to the AWS access portal in the browser')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: end the portal session and delete its tokens from the keychain')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every known session, whether it is signed in and until when')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the accounts and roles assigned to you')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell lines that set AWS credentials for a role')
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as the JSON that an AWS config `credential_process` reads')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with AWS credentials for a role in its environment')
@@ -57,6 +58,16 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The output format')
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ssokey;list' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The output format')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many role listings may run at once')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ask the portal, even when the local listing cache is recent')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -106,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to the AWS access portal in the browser')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: end the portal session and delete its tokens from the keychain')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every known session, whether it is signed in and until when')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the accounts and roles assigned to you')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell lines that set AWS credentials for a role')
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as the JSON that an AWS config `credential_process` reads')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with AWS credentials for a role in its environment')
@@ -120,6 +132,9 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             break
         }
         'ssokey;help;status' {
+            break
+        }
+        'ssokey;help;list' {
             break
         }
         'ssokey;help;env' {

@@ -31,6 +31,9 @@ _ssokey() {
             ssokey,help)
                 cmd="ssokey__subcmd__help"
                 ;;
+            ssokey,list)
+                cmd="ssokey__subcmd__list"
+                ;;
             ssokey,login)
                 cmd="ssokey__subcmd__login"
                 ;;
@@ -55,6 +58,9 @@ _ssokey() {
             ssokey__subcmd__help,help)
                 cmd="ssokey__subcmd__help__subcmd__help"
                 ;;
+            ssokey__subcmd__help,list)
+                cmd="ssokey__subcmd__help__subcmd__list"
+                ;;
             ssokey__subcmd__help,login)
                 cmd="ssokey__subcmd__help__subcmd__login"
                 ;;
@@ -71,7 +77,7 @@ _ssokey() {
 
     case "${cmd}" in
         ssokey)
-            opts="-h -V --session --help --version login logout status env credential-process exec completions help"
+            opts="-h -V --session --help --version login logout status list env credential-process exec completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,7 +219,7 @@ _ssokey() {
             return 0
             ;;
         ssokey__subcmd__help)
-            opts="login logout status env credential-process exec completions help"
+            opts="login logout status list env credential-process exec completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +302,20 @@ _ssokey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ssokey__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ssokey__subcmd__help__subcmd__login)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -331,6 +351,36 @@ _ssokey() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssokey__subcmd__list)
+            opts="-o -h --output --refresh --concurrency --session --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

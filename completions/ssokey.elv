@@ -26,6 +26,7 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand login 'Sign in to the AWS access portal in the browser'
             cand logout 'Sign out: end the portal session and delete its tokens from the keychain'
             cand status 'Show every known session, whether it is signed in and until when'
+            cand list 'List the accounts and roles assigned to you'
             cand env 'Print shell lines that set AWS credentials for a role'
             cand credential-process 'Print credentials as the JSON that an AWS config `credential_process` reads'
             cand exec 'Run a command with AWS credentials for a role in its environment'
@@ -51,6 +52,15 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand -o 'The output format'
             cand --output 'The output format'
             cand --session 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ssokey;list'= {
+            cand -o 'The output format'
+            cand --output 'The output format'
+            cand --concurrency 'How many role listings may run at once'
+            cand --session 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]'
+            cand --refresh 'Ask the portal, even when the local listing cache is recent'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -95,6 +105,7 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand login 'Sign in to the AWS access portal in the browser'
             cand logout 'Sign out: end the portal session and delete its tokens from the keychain'
             cand status 'Show every known session, whether it is signed in and until when'
+            cand list 'List the accounts and roles assigned to you'
             cand env 'Print shell lines that set AWS credentials for a role'
             cand credential-process 'Print credentials as the JSON that an AWS config `credential_process` reads'
             cand exec 'Run a command with AWS credentials for a role in its environment'
@@ -106,6 +117,8 @@ set edit:completion:arg-completer[ssokey] = {|@words|
         &'ssokey;help;logout'= {
         }
         &'ssokey;help;status'= {
+        }
+        &'ssokey;help;list'= {
         }
         &'ssokey;help;env'= {
         }

@@ -30,6 +30,7 @@ complete -c ssokey -n "__fish_ssokey_needs_command" -s V -l version -d 'Print ve
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "login" -d 'Sign in to the AWS access portal in the browser'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
+complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "list" -d 'List the accounts and roles assigned to you'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
@@ -48,6 +49,12 @@ complete -c ssokey -n "__fish_ssokey_using_subcommand status" -s o -l output -d 
 json\t''"
 complete -c ssokey -n "__fish_ssokey_using_subcommand status" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand status" -s h -l help -d 'Print help'
+complete -c ssokey -n "__fish_ssokey_using_subcommand list" -s o -l output -d 'The output format' -r -f -a "table\t''
+json\t''"
+complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l concurrency -d 'How many role listings may run at once' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l refresh -d 'Ask the portal, even when the local listing cache is recent'
+complete -c ssokey -n "__fish_ssokey_using_subcommand list" -s h -l help -d 'Print help'
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l account -d 'The account: its 12-digit id, or its name when that is unique' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l role -d 'The role (permission set) name' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l profile -d 'Read the account, role and session from a profile of the AWS config file [default: AWS_PROFILE, when neither --account nor --profile is given]' -r
@@ -77,11 +84,12 @@ complete -c ssokey -n "__fish_ssokey_using_subcommand exec" -l refresh -d 'Fetch
 complete -c ssokey -n "__fish_ssokey_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c ssokey -n "__fish_ssokey_using_subcommand completions" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "login" -d 'Sign in to the AWS access portal in the browser'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "completions" -d 'Print the shell completion script for a shell'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status env credential-process exec completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "login" -d 'Sign in to the AWS access portal in the browser'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "list" -d 'List the accounts and roles assigned to you'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "completions" -d 'Print the shell completion script for a shell'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -7,7 +7,7 @@ use crate::env::Env;
 use crate::files::{self, Lock};
 use crate::keychain::{Keychain, KeychainError};
 use crate::oidc::{self, OidcClient, OidcError, Registration, Token};
-use crate::sdk::Net;
+use crate::sdk::{CallError, Net};
 use crate::session::Session;
 
 pub fn token_key(session: &str) -> String {
@@ -125,5 +125,16 @@ pub fn access_token(
         Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
         Err(_) if token.is_usable(oidc::now_epoch()) => Ok(token),
         Err(err) => Err(err),
+    }
+}
+
+/// A portal error, where a refused token means that the sign-in is over.
+pub fn signed_out_if_unauthorized(session: &Session, err: CallError) -> anyhow::Error {
+    if err.code() == Some("UnauthorizedException") {
+        anyhow::Error::new(err).context(AuthError::Expired {
+            session: session.name.clone(),
+        })
+    } else {
+        err.into()
     }
 }

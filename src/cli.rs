@@ -50,6 +50,12 @@ pub enum Command {
     /// Show every known session, whether it is signed in and until when
     #[command(after_help = "Examples:\n  ssokey status\n  ssokey status --output json")]
     Status(StatusArgs),
+    /// List the accounts and roles assigned to you
+    #[command(after_help = "Examples:\n  \
+        ssokey list\n  \
+        ssokey list prod              # account id, account name or role containing 'prod'\n  \
+        ssokey list --output json --refresh")]
+    List(ListArgs),
     /// Print shell lines that set AWS credentials for a role
     #[command(after_help = "Examples:\n  \
         eval \"$(ssokey env --account 111122223333 --role Admin)\"          # bash, zsh\n  \
@@ -187,6 +193,26 @@ pub struct LogoutArgs {
     /// Sign out of every known session
     #[arg(long, conflicts_with = "session")]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show only the roles whose account id, account name or role name
+    /// contains this, ignoring case
+    pub pattern: Option<String>,
+
+    /// The output format
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// Ask the portal, even when the local listing cache is recent
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// How many role listings may run at once
+    #[arg(long, value_name = "N", default_value_t = crate::listing::DEFAULT_CONCURRENCY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]

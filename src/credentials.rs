@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::auth::{self, AuthError};
+use crate::auth;
 use crate::cache;
 use crate::env::Env;
 use crate::files::Lock;
 use crate::keychain::Keychain;
+use crate::listing::Listing;
 use crate::oidc;
 use crate::portal::{PortalClient, RoleCredentials};
 use crate::sdk::{CallError, Net};
@@ -98,7 +99,8 @@ fn fresh(
     Ok(cached.filter(|c| cache::is_fresh(c, oidc::now_epoch(), margin)))
 }
 
-/// Resolves an account name through the portal's account list; it must be unique.
+/// Resolves an account name, which must be unique: from the listing cache
+/// when it knows the name, else from the portal's account list.
 fn account_id_by_name(
     env: &Env,
     keychain: &Keychain,
@@ -106,11 +108,18 @@ fn account_id_by_name(
     net: &Net,
     name: &str,
 ) -> anyhow::Result<String> {
-    let token = auth::access_token(env, keychain, session, net)?;
-    let portal = PortalClient::new(&net.config);
-    let accounts = net
-        .block_on(portal.accounts(&token.access_token))
-        .map_err(|err| portal_error(session, err))?;
+    let cached = Listing::load(&Listing::cache_path(&env.cache_dir, &session.name));
+    let accounts = match cached {
+        Some(listing) if listing.accounts.iter().any(|a| a.account_name == name) => {
+            listing.accounts
+        }
+        _ => {
+            let token = auth::access_token(env, keychain, session, net)?;
+            let portal = PortalClient::new(&net.config);
+            net.block_on(portal.accounts(&token.access_token))
+                .map_err(|err| auth::signed_out_if_unauthorized(session, err))?
+        }
+    };
     let ids: Vec<String> = accounts
         .iter()
         .filter(|a| a.account_name == name)
@@ -143,10 +152,10 @@ fn explain(
     err: CallError,
 ) -> anyhow::Error {
     if err.code() != Some("ForbiddenException") {
-        return portal_error(session, err);
+        return auth::signed_out_if_unauthorized(session, err);
     }
     let Ok(accounts) = net.block_on(portal.accounts(access_token)) else {
-        return portal_error(session, err);
+        return auth::signed_out_if_unauthorized(session, err);
     };
     if !accounts.iter().any(|a| a.account_id == account_id) {
         let close =
@@ -168,17 +177,6 @@ fn explain(
             close: target::close_matches(role, roles.iter().map(String::as_str)),
         }
         .into(),
-        Err(_) => portal_error(session, err),
-    }
-}
-
-/// A portal error, where a refused token means the sign-in is over.
-fn portal_error(session: &Session, err: CallError) -> anyhow::Error {
-    if err.code() == Some("UnauthorizedException") {
-        anyhow::Error::new(err).context(AuthError::Expired {
-            session: session.name.clone(),
-        })
-    } else {
-        err.into()
+        Err(_) => auth::signed_out_if_unauthorized(session, err),
     }
 }

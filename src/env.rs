@@ -17,6 +17,8 @@ pub struct Env {
     /// The AWS config file: `AWS_CONFIG_FILE`, or `~/.aws/config`.
     pub aws_config_file: PathBuf,
     pub stderr_is_terminal: bool,
+    /// Whether stdout may carry colour: a terminal, and `NO_COLOR` unset or empty.
+    pub stdout_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
     /// The target of the `ssokey exec` that this process runs inside, if any.
@@ -44,6 +46,7 @@ impl Env {
             cache_dir,
             aws_config_file,
             stderr_is_terminal,
+            stdout_color: std::io::stdout().is_terminal() && non_empty("NO_COLOR").is_none(),
             aws_profile: non_empty("AWS_PROFILE"),
             exec_target: non_empty(EXEC_TARGET_VAR),
         })

@@ -48,6 +48,14 @@ fn is_base64ish(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='))
 }
 
+/// The most items a listing asks for per page.
+const PAGE_SIZE: i32 = 100;
+
+fn next_token(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+#[derive(Clone)]
 pub struct PortalClient {
     client: aws_sdk_sso::Client,
 }
@@ -59,35 +67,58 @@ impl PortalClient {
         }
     }
 
+    /// The same client with the SDK's retries off, for callers that pace and
+    /// retry many requests themselves.
+    pub fn without_retries(config: &SdkConfig) -> Self {
+        let config = aws_sdk_sso::config::Builder::from(config)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build();
+        Self {
+            client: aws_sdk_sso::Client::from_conf(config),
+        }
+    }
+
     /// Every account assigned to the user, all pages.
     pub async fn accounts(&self, access_token: &Secret) -> Result<Vec<Account>, CallError> {
         let mut accounts = Vec::new();
         let mut next = None;
         loop {
-            let out = self
-                .client
-                .list_accounts()
-                .access_token(access_token.expose())
-                .set_next_token(next)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(|err| CallError::from_sdk("ListAccounts", &err))?;
-            accounts.extend(out.account_list().iter().filter_map(|a| {
+            let (page, token) = self.accounts_page(access_token, next).await?;
+            accounts.extend(page);
+            next = token;
+            if next.is_none() {
+                return Ok(accounts);
+            }
+        }
+    }
+
+    /// One page of ListAccounts, and the token of the next page.
+    pub async fn accounts_page(
+        &self,
+        access_token: &Secret,
+        next: Option<String>,
+    ) -> Result<(Vec<Account>, Option<String>), CallError> {
+        let out = self
+            .client
+            .list_accounts()
+            .access_token(access_token.expose())
+            .set_next_token(next)
+            .max_results(PAGE_SIZE)
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("ListAccounts", &err))?;
+        let accounts = out
+            .account_list()
+            .iter()
+            .filter_map(|a| {
                 Some(Account {
                     account_id: a.account_id()?.to_owned(),
                     account_name: a.account_name().unwrap_or_default().to_owned(),
                     email_address: a.email_address().unwrap_or_default().to_owned(),
                 })
-            }));
-            next = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if next.is_none() {
-                return Ok(accounts);
-            }
-        }
+            })
+            .collect();
+        Ok((accounts, next_token(out.next_token())))
     }
 
     /// The names of every role the user has in the account, all pages.
@@ -99,29 +130,38 @@ impl PortalClient {
         let mut roles = Vec::new();
         let mut next = None;
         loop {
-            let out = self
-                .client
-                .list_account_roles()
-                .access_token(access_token.expose())
-                .account_id(account_id)
-                .set_next_token(next)
-                .max_results(100)
-                .send()
-                .await
-                .map_err(|err| CallError::from_sdk("ListAccountRoles", &err))?;
-            roles.extend(
-                out.role_list()
-                    .iter()
-                    .filter_map(|r| r.role_name().map(str::to_owned)),
-            );
-            next = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            let (page, token) = self.roles_page(access_token, account_id, next).await?;
+            roles.extend(page);
+            next = token;
             if next.is_none() {
                 return Ok(roles);
             }
         }
+    }
+
+    /// One page of ListAccountRoles, and the token of the next page.
+    pub async fn roles_page(
+        &self,
+        access_token: &Secret,
+        account_id: &str,
+        next: Option<String>,
+    ) -> Result<(Vec<String>, Option<String>), CallError> {
+        let out = self
+            .client
+            .list_account_roles()
+            .access_token(access_token.expose())
+            .account_id(account_id)
+            .set_next_token(next)
+            .max_results(PAGE_SIZE)
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("ListAccountRoles", &err))?;
+        let roles = out
+            .role_list()
+            .iter()
+            .filter_map(|r| r.role_name().map(str::to_owned))
+            .collect();
+        Ok((roles, next_token(out.next_token())))
     }
 
     pub async fn role_credentials(

@@ -32,6 +32,14 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The table with its header line in bold, for a terminal that shows colour.
+pub fn bold_first_line(table: &str) -> String {
+    match table.split_once('\n') {
+        Some((header, rest)) => format!("\x1b[1m{header}\x1b[0m\n{rest}"),
+        None => table.to_owned(),
+    }
+}
+
 /// RFC 3339 in UTC with a `Z`, to the second.
 pub fn rfc3339(epoch_seconds: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(epoch_seconds)).to_string()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sso::config::http::HttpResponse;
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 
 /// How many times a throttled or failing call is tried in all.
@@ -48,6 +49,8 @@ pub enum CallError {
         op: &'static str,
         code: String,
         message: String,
+        /// The HTTP status of the answer.
+        status: u16,
     },
     /// No answer: the service could not be reached, or it timed out.
     #[error("{op} failed: could not reach the service: {cause}")]
@@ -58,10 +61,9 @@ pub enum CallError {
 }
 
 impl CallError {
-    pub fn from_sdk<E, R>(op: &'static str, err: &SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(op: &'static str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         match err {
             SdkError::ServiceError(service) => {
@@ -72,6 +74,7 @@ impl CallError {
                     message: inner
                         .message()
                         .map_or_else(String::new, |m| m.chars().take(300).collect()),
+                    status: service.raw().status().as_u16(),
                 }
             }
             SdkError::TimeoutError(_) => Self::Unreachable {
@@ -87,6 +90,27 @@ impl CallError {
                 cause: chain(err),
             },
         }
+    }
+
+    /// Whether trying again later may succeed: throttling, a server-side
+    /// failure, or no answer at all.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Service { status, code, .. } => {
+                *status == 429
+                    || *status >= 500
+                    || code.contains("Throttl")
+                    || code.contains("TooManyRequests")
+            }
+            Self::Unreachable { .. } => true,
+            Self::Malformed { .. } => false,
+        }
+    }
+
+    /// Whether the service asked to slow down.
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::Service { status, code, .. }
+            if *status == 429 || code.contains("Throttl") || code.contains("TooManyRequests"))
     }
 
     /// The service's error code, when the service answered with one.

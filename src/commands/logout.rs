@@ -1,5 +1,5 @@
-//! `ssokey logout`: end the portal session and delete its tokens and the
-//! role credentials cached for it.
+//! `ssokey logout`: end the portal session and delete its tokens, the role
+//! credentials cached for it and its listing cache.
 
 use std::process::ExitCode;
 
@@ -8,6 +8,7 @@ use crate::cache;
 use crate::cli::LogoutArgs;
 use crate::env::Env;
 use crate::keychain::Keychain;
+use crate::listing::Listing;
 use crate::portal::PortalClient;
 use crate::sdk::Net;
 use crate::session::{self, Session, State};
@@ -46,6 +47,15 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
     };
     keychain.delete(&auth::token_key(&session.name))?;
     let cached = cache::clear(keychain, &session.name)?;
+    let listing = Listing::cache_path(&env.cache_dir, &session.name);
+    if let Err(err) = std::fs::remove_file(&listing)
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "ssokey: warning: could not delete {}: {err}",
+            listing.display()
+        );
+    }
     let name = &session.name;
     match ended {
         None if cached == 0 => eprintln!("Not signed in to '{name}'; nothing to sign out of."),

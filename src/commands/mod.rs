@@ -2,6 +2,7 @@
 
 mod completions;
 mod credentials;
+mod list;
 mod login;
 mod logout;
 mod status;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login::run(env, cli.session, &args),
         Command::Logout(args) => logout::run(env, cli.session.as_deref(), &args),
         Command::Status(args) => status::run(env, cli.session.as_deref(), &args),
+        Command::List(args) => list::run(env, cli.session.as_deref(), &args),
         Command::Env(args) => credentials::env(env, cli.session.as_deref(), &args),
         Command::CredentialProcess(args) => {
             credentials::credential_process(env, cli.session.as_deref(), &args)

@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use std::future::IntoFuture;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::{SocketAddr, TcpListener};
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -81,7 +82,7 @@ pub struct Config {
     /// Answer `slow_down` to a poll that comes sooner than the interval after the previous poll
     /// of the same device code, and then add 5 s to that code's interval (RFC 8628).
     pub enforce_interval: bool,
-    /// Delay before every answer to a counted operation.
+    /// Delay before every answer to a counted operation, except the 429s of `rate_limits`.
     pub latency: Duration,
     /// A refresh returns a new refresh token and invalidates the old one.
     pub rotate_refresh_tokens: bool,
@@ -91,8 +92,15 @@ pub struct Config {
     pub auto_approve: bool,
     /// With `auto_approve`, this many polls answer `authorization_pending` before approval.
     pub auto_approve_after_polls: usize,
-    /// `ListAccountRoles` answers 429 beyond this many requests in any one second.
+    /// `ListAccountRoles` answers 429 beyond this many requests in any one second (a sliding
+    /// window, checked after `latency`). The older knob: `rate_limits` models the service better.
     pub list_roles_rate_limit: Option<usize>,
+    /// A token bucket per operation. A request that finds its bucket empty is answered 429
+    /// `TooManyRequestsException` (STS: `Throttling`) on arrival, without `latency`: the
+    /// service's throttle turns requests away before doing their work, so its 429s come fast.
+    /// Counted by [`Emulator::count`] and [`Emulator::throttled`]. A bucket starts full, and
+    /// starts full again when its limit changes.
+    pub rate_limits: HashMap<Op, RateLimit>,
     /// Print one line per request to stderr: operation, status and error code. Never a secret.
     pub verbose: bool,
 }
@@ -114,6 +122,7 @@ impl Default for Config {
             auto_approve: false,
             auto_approve_after_polls: 0,
             list_roles_rate_limit: None,
+            rate_limits: HashMap::new(),
             verbose: false,
         }
     }
@@ -154,6 +163,83 @@ pub fn accounts(n: usize, roles: &[&str]) -> Vec<Account> {
         .collect()
 }
 
+/// A token bucket: it holds up to `burst` tokens and gains `per_second` of them every second;
+/// every request takes one, and a request that finds less than one is throttled. `burst` is the
+/// most requests that pass at once after a quiet spell, `per_second` the sustained rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+impl RateLimit {
+    /// `per_second` sustained, with a burst of as many (at least one).
+    pub fn per_second(per_second: f64) -> RateLimit {
+        RateLimit {
+            per_second,
+            burst: per_second.max(1.0),
+        }
+    }
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// `PER_SECOND` or `PER_SECOND/BURST`, e.g. `20` or `20/40`.
+    fn from_str(text: &str) -> Result<RateLimit, String> {
+        let number = |part: &str, what: &str| match part.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+            _ => Err(format!(
+                "{what} must be a number of requests, not {part:?} (in {text:?})"
+            )),
+        };
+        let limit = match text.split_once('/') {
+            None => RateLimit::per_second(number(text, "the rate")?),
+            Some((rate, burst)) => RateLimit {
+                per_second: number(rate, "the rate")?,
+                burst: number(burst, "the burst")?,
+            },
+        };
+        if limit.burst < 1.0 {
+            return Err(format!(
+                "the burst must be at least 1, or nothing ever passes (in {text:?})"
+            ));
+        }
+        Ok(limit)
+    }
+}
+
+/// The state of one operation's [`RateLimit`].
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn full(limit: RateLimit, now: Instant) -> Bucket {
+        Bucket {
+            limit,
+            tokens: limit.burst,
+            at: now,
+        }
+    }
+
+    /// Adds the tokens earned since the last request, then takes one if there is one.
+    fn take(&mut self, now: Instant) -> bool {
+        let earned = now.saturating_duration_since(self.at).as_secs_f64() * self.limit.per_second;
+        self.tokens = (self.tokens + earned).min(self.limit.burst);
+        self.at = self.at.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// The operations the emulator counts and can be told to fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -187,6 +273,20 @@ impl Op {
         self as usize
     }
 
+    /// The operation's name in the service's API, as `FromStr` reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::RegisterClient => "RegisterClient",
+            Op::StartDeviceAuthorization => "StartDeviceAuthorization",
+            Op::CreateToken => "CreateToken",
+            Op::ListAccounts => "ListAccounts",
+            Op::ListAccountRoles => "ListAccountRoles",
+            Op::GetRoleCredentials => "GetRoleCredentials",
+            Op::Logout => "Logout",
+            Op::GetCallerIdentity => "GetCallerIdentity",
+        }
+    }
+
     /// The operation belongs to `sso-oidc` (OAuth-style errors) rather than the portal.
     fn is_oidc(self) -> bool {
         matches!(
@@ -217,6 +317,21 @@ impl Op {
             _ => return None,
         };
         Some(op)
+    }
+}
+
+impl FromStr for Op {
+    type Err = String;
+
+    /// The API name (`ListAccountRoles`), in any case.
+    fn from_str(name: &str) -> Result<Op, String> {
+        Op::ALL
+            .into_iter()
+            .find(|op| op.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Op::ALL.iter().map(|op| op.name()).collect();
+                format!("unknown operation {name:?}: one of {}", names.join(", "))
+            })
     }
 }
 
@@ -327,6 +442,18 @@ impl Emulator {
     /// Requests of `op` received so far, including failed and injected ones.
     pub fn count(&self, op: Op) -> usize {
         self.state().counts[op.index()]
+    }
+
+    /// Requests of `op` answered 429 by a rate limit (`rate_limits` or `list_roles_rate_limit`);
+    /// `fail_next` injections are not counted here.
+    pub fn throttled(&self, op: Op) -> usize {
+        self.state().throttled[op.index()]
+    }
+
+    /// Every counter, as `GET /_emulator/stats` answers it: `{"requests": {OP: n, …},
+    /// "throttled": {…}, "max_concurrent": {…}}` with every operation in each.
+    pub fn stats(&self) -> Value {
+        self.state().stats()
     }
 
     /// The most requests of `op` that were being answered at the same time.
@@ -576,6 +703,8 @@ struct Inner {
     counts: [usize; OPS],
     in_flight: [usize; OPS],
     max_in_flight: [usize; OPS],
+    throttled: [usize; OPS],
+    buckets: [Option<Bucket>; OPS],
     failures: [VecDeque<u16>; OPS],
     expected: Vec<(Op, usize)>,
     slow_downs: usize,
@@ -807,6 +936,8 @@ impl Inner {
             counts: [0; OPS],
             in_flight: [0; OPS],
             max_in_flight: [0; OPS],
+            throttled: [0; OPS],
+            buckets: [None; OPS],
             failures: Default::default(),
             expected: Vec::new(),
             slow_downs: 0,
@@ -825,6 +956,38 @@ impl Inner {
             last_caller: None,
             issued: Vec::new(),
         }
+    }
+
+    /// Takes a token from `op`'s bucket, if `rate_limits` gives it one; false when it is empty.
+    fn admit(&mut self, op: Op, now: Instant) -> bool {
+        let slot = &mut self.buckets[op.index()];
+        let Some(&limit) = self.config.rate_limits.get(&op) else {
+            *slot = None;
+            return true;
+        };
+        let bucket = match slot {
+            Some(bucket) if bucket.limit == limit => bucket,
+            _ => slot.insert(Bucket::full(limit, now)),
+        };
+        let admitted = bucket.take(now);
+        if !admitted {
+            self.throttled[op.index()] += 1;
+        }
+        admitted
+    }
+
+    fn stats(&self) -> Value {
+        let per_op = |values: &[usize; OPS]| {
+            Op::ALL
+                .iter()
+                .map(|op| (op.name().to_owned(), json!(values[op.index()])))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        json!({
+            "requests": per_op(&self.counts),
+            "throttled": per_op(&self.throttled),
+            "max_concurrent": per_op(&self.max_in_flight),
+        })
     }
 
     /// Mints a secret and remembers it for `issued_secrets`.
@@ -1215,12 +1378,8 @@ impl Inner {
                 self.roles_window.pop_front();
             }
             if self.roles_window.len() >= limit {
-                return Err(ApiError::new(
-                    429,
-                    "TooManyRequestsException",
-                    "slow_down",
-                    "Rate exceeded",
-                ));
+                self.throttled[Op::ListAccountRoles.index()] += 1;
+                return Err(ApiError::injected(Op::ListAccountRoles, 429));
             }
             self.roles_window.push_back(now);
         }
@@ -1488,28 +1647,33 @@ async fn handle(
     let Some(op) = Op::route(&method, &uri, &body) else {
         return match (method.as_str(), uri.path()) {
             ("GET", "/device") => device_page(&shared, &uri),
+            ("GET", STATS_PATH) => json_response(StatusCode::OK, &shared.lock().stats()),
             ("GET", "/") => Html(INDEX_PAGE).into_response(),
             ("POST", "/") => unknown_sts_action(&shared, &method, &uri, &body),
             _ => not_found(&method, &uri),
         };
     };
-    let latency = {
+    let (admitted, latency) = {
         let mut state = shared.lock();
         let i = op.index();
         state.counts[i] += 1;
         state.in_flight[i] += 1;
         state.max_in_flight[i] = state.max_in_flight[i].max(state.in_flight[i]);
-        state.config.latency
+        (state.admit(op, Instant::now()), state.config.latency)
     };
     let _in_flight = InFlight {
         shared: Arc::clone(&shared),
         op,
     };
-    if !latency.is_zero() {
+    if admitted && !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let mut state = shared.lock();
-    let answer = state.answer(op, &shared.base, &method, &uri, &headers, &body);
+    let answer = if admitted {
+        state.answer(op, &shared.base, &method, &uri, &headers, &body)
+    } else {
+        Err(ApiError::injected(op, 429))
+    };
     let verbose = state.config.verbose;
     let request_id = state.mint.request_id();
     drop(state);
@@ -1561,9 +1725,12 @@ fn unknown_sts_action(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) 
     .into_sts_response(&request_id)
 }
 
+/// Every counter as JSON ([`Emulator::stats`]), for scripts that run the example.
+pub const STATS_PATH: &str = "/_emulator/stats";
+
 const INDEX_PAGE: &str = "<!doctype html><title>Identity Center emulator</title>\
     <h1>Identity Center emulator</h1><p>Serves sso-oidc, the sso portal and STS \
-    GetCallerIdentity. \
+    GetCallerIdentity. Counters: <a href=\"/_emulator/stats\">/_emulator/stats</a>. \
     Approve a sign-in at <a href=\"/device\">/device</a>.</p>";
 
 /// The browser side of the device flow: `GET /device?user_code=CODE[&action=deny]`.
@@ -2051,9 +2218,9 @@ impl Mint {
 
 #[cfg(test)]
 mod tests {
-    use super::{Config, DEVICE_CODE_GRANT, Emulator, Op, START_URL, accounts};
+    use super::{Config, DEVICE_CODE_GRANT, Emulator, Op, RateLimit, START_URL, accounts};
     use aws_sdk_sso::error::ProvideErrorMetadata;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     fn oidc(emulator: &Emulator) -> aws_sdk_ssooidc::Client {
         use aws_sdk_ssooidc::config::{BehaviorVersion, Region, retry::RetryConfig};
@@ -2463,6 +2630,154 @@ mod tests {
                 .into_service_error()
                 .is_too_many_requests_exception()
         );
+        assert!(emulator.throttled(Op::ListAccountRoles) >= 1);
+    }
+
+    #[test]
+    fn token_buckets_fill_at_their_rate_up_to_the_burst() {
+        let limit = RateLimit {
+            per_second: 8.0,
+            burst: 3.0,
+        };
+        let start = Instant::now();
+        let at = |micros| start + Duration::from_micros(micros);
+        let mut bucket = super::Bucket::full(limit, start);
+        let taken: Vec<bool> = (0..4).map(|_| bucket.take(start)).collect();
+        assert_eq!(
+            taken,
+            [true, true, true, false],
+            "a full bucket lets the burst through"
+        );
+        assert!(!bucket.take(at(62_500)), "half a token is not enough");
+        assert!(bucket.take(at(125_000)), "one token after 1/8 s");
+        assert!(!bucket.take(at(125_000)));
+        assert!(
+            !bucket.take(at(100_000)),
+            "a clock that steps back earns nothing"
+        );
+        let later: Vec<bool> = (0..4).map(|_| bucket.take(at(60_000_000))).collect();
+        assert_eq!(
+            later,
+            [true, true, true, false],
+            "a quiet minute refills only the burst"
+        );
+    }
+
+    #[test]
+    fn rate_limits_and_operations_parse() {
+        let parse = |text: &str| text.parse::<RateLimit>();
+        assert_eq!(parse("20"), Ok(RateLimit::per_second(20.0)));
+        assert_eq!(
+            parse("20/40"),
+            Ok(RateLimit {
+                per_second: 20.0,
+                burst: 40.0
+            })
+        );
+        assert_eq!(
+            parse("0.5"),
+            Ok(RateLimit {
+                per_second: 0.5,
+                burst: 1.0
+            })
+        );
+        for bad in ["", "x", "-1", "20/", "20/0.5", "inf", "1/2/3"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!("listaccountroles".parse(), Ok(Op::ListAccountRoles));
+        for op in Op::ALL {
+            assert_eq!(op.name().parse(), Ok(op));
+            assert_eq!(op.name(), format!("{op:?}"));
+        }
+        assert!(
+            "ListRoles"
+                .parse::<Op>()
+                .unwrap_err()
+                .contains("ListAccountRoles")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_bucket_answers_429_at_once_and_counts_it() {
+        use aws_sdk_sso::config::{BehaviorVersion, Region, retry::RetryConfig};
+        use std::io::{Read as _, Write as _};
+        let latency = Duration::from_millis(500);
+        let emulator = Emulator::start(Config {
+            latency,
+            rate_limits: [(
+                Op::ListAccountRoles,
+                RateLimit {
+                    per_second: 0.0,
+                    burst: 2.0,
+                },
+            )]
+            .into(),
+            ..Config::default()
+        });
+        let portal = aws_sdk_sso::Client::from_conf(
+            aws_sdk_sso::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(emulator.url())
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
+        let listing = || async {
+            let started = Instant::now();
+            let error = portal
+                .list_account_roles()
+                .access_token("unknown")
+                .account_id("100000000001")
+                .send()
+                .await
+                .unwrap_err();
+            (error.code().map(str::to_owned), started.elapsed())
+        };
+        // The burst: both pass the bucket, wait out the latency and fail on the token.
+        let (first, second) = tokio::join!(listing(), listing());
+        for (code, elapsed) in [first, second] {
+            assert_eq!(code.as_deref(), Some("UnauthorizedException"));
+            assert!(elapsed >= latency);
+        }
+        let (code, elapsed) = listing().await;
+        assert_eq!(code.as_deref(), Some("TooManyRequestsException"));
+        assert!(elapsed < latency / 2, "throttled in {elapsed:?}");
+        assert_eq!(emulator.count(Op::ListAccountRoles), 3);
+        assert_eq!(emulator.throttled(Op::ListAccountRoles), 1);
+        assert_eq!(emulator.throttled(Op::ListAccounts), 0);
+
+        // A new limit starts with a full bucket.
+        emulator.update_config(|config| {
+            config
+                .rate_limits
+                .insert(Op::ListAccountRoles, RateLimit::per_second(0.0));
+        });
+        let (code, _) = listing().await;
+        assert_eq!(code.as_deref(), Some("UnauthorizedException"));
+        let (code, _) = listing().await;
+        assert_eq!(code.as_deref(), Some("TooManyRequestsException"));
+        emulator.update_config(|config| config.rate_limits.clear());
+        let (code, _) = listing().await;
+        assert_eq!(code.as_deref(), Some("UnauthorizedException"));
+
+        let mut stream = std::net::TcpStream::connect(emulator.addr()).unwrap();
+        write!(
+            stream,
+            "GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            super::STATS_PATH
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let stats: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(stats, emulator.stats());
+        assert_eq!(stats["requests"]["ListAccountRoles"], 6);
+        assert_eq!(stats["throttled"]["ListAccountRoles"], 2);
+        assert_eq!(stats["requests"]["ListAccounts"], 0);
+        assert_eq!(stats["requests"].as_object().unwrap().len(), Op::ALL.len());
+        assert_eq!(stats["max_concurrent"]["ListAccountRoles"], 2);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod harness;
 mod awscli;
 mod credentials;
 mod keychain;
+mod list;
 mod login;
 mod logout;
 mod shells;

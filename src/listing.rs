@@ -1,0 +1,449 @@
+//! The listing of every account and role assigned to the user: fetched with
+//! the role listings running concurrently at a pace the portal accepts, and
+//! kept in a local cache of names (never a token).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::files;
+use crate::pace::Pacer;
+use crate::portal::{Account, PortalClient};
+use crate::sdk::CallError;
+use crate::secret::Secret;
+
+/// How many role listings run at once unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How long a cached listing serves `ssokey list` and name lookups.
+pub const CACHE_LIFETIME: Duration = Duration::from_hours(24);
+
+/// Tries of one page before a retryable error fails the listing.
+const MAX_ATTEMPTS: u32 = 12;
+/// Tries of one page when the portal could not be reached at all.
+const MAX_UNREACHABLE_ATTEMPTS: u32 = 3;
+
+/// One role in one account, as `ssokey list --output json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    pub account_id: String,
+    pub account_name: String,
+    pub email_address: String,
+    pub role_name: String,
+}
+
+/// A whole listing, as cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listing {
+    /// Seconds since the Unix epoch.
+    pub fetched_at: u64,
+    /// Every account, those without roles included.
+    pub accounts: Vec<Account>,
+    /// Sorted by account name, account id, then role.
+    pub assignments: Vec<Assignment>,
+}
+
+impl Listing {
+    pub fn new(
+        fetched_at: u64,
+        mut accounts: Vec<Account>,
+        roles: Vec<(String, Vec<String>)>,
+    ) -> Self {
+        accounts.sort_by(|a, b| {
+            (&a.account_name, &a.account_id).cmp(&(&b.account_name, &b.account_id))
+        });
+        let mut assignments: Vec<Assignment> = roles
+            .into_iter()
+            .filter_map(|(account_id, roles)| {
+                let account = accounts.iter().find(|a| a.account_id == account_id)?;
+                Some(roles.into_iter().map(move |role_name| Assignment {
+                    account_id: account.account_id.clone(),
+                    account_name: account.account_name.clone(),
+                    email_address: account.email_address.clone(),
+                    role_name,
+                }))
+            })
+            .flatten()
+            .collect();
+        assignments.sort_by(|a, b| {
+            (&a.account_name, &a.account_id, &a.role_name).cmp(&(
+                &b.account_name,
+                &b.account_id,
+                &b.role_name,
+            ))
+        });
+        assignments.dedup();
+        Self {
+            fetched_at,
+            accounts,
+            assignments,
+        }
+    }
+
+    /// The assignments whose account id, account name or role name contains
+    /// `pattern`, ignoring case.
+    pub fn filter(&self, pattern: Option<&str>) -> Vec<&Assignment> {
+        let Some(pattern) = pattern.map(str::to_lowercase) else {
+            return self.assignments.iter().collect();
+        };
+        self.assignments
+            .iter()
+            .filter(|a| {
+                a.account_id.contains(&pattern)
+                    || a.account_name.to_lowercase().contains(&pattern)
+                    || a.role_name.to_lowercase().contains(&pattern)
+            })
+            .collect()
+    }
+
+    pub fn cache_path(cache_dir: &Path, session: &str) -> PathBuf {
+        cache_dir.join("listings").join(format!("{session}.json"))
+    }
+
+    /// The cached listing, if there is a readable one; a damaged file is a miss.
+    pub fn load(path: &Path) -> Option<Self> {
+        let bytes = std::fs::read(path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        files::write_private(path, &text)
+    }
+
+    pub fn is_fresh(&self, now: u64) -> bool {
+        now.saturating_sub(self.fetched_at) < CACHE_LIFETIME.as_secs()
+    }
+}
+
+/// A page still to fetch.
+#[derive(Debug, Clone)]
+enum Job {
+    Accounts {
+        next: Option<String>,
+    },
+    Roles {
+        account_id: String,
+        next: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+enum Page {
+    Accounts(Vec<Account>, Option<String>),
+    Roles(String, Vec<String>, Option<String>),
+}
+
+struct Queued {
+    job: Job,
+    attempt: u32,
+    /// Seconds since the listing started.
+    not_before: f64,
+}
+
+impl Queued {
+    fn new(job: Job) -> Self {
+        Self {
+            job,
+            attempt: 0,
+            not_before: 0.0,
+        }
+    }
+}
+
+/// Every account (all pages) and every role of each (all pages), the role
+/// listings `max_in_flight` at a time at most, paced by [`Pacer`] once the
+/// portal throttles. Throttling, 5xx answers and lost connections are tried
+/// again with exponential backoff and jitter.
+pub async fn fetch(
+    portal: &PortalClient,
+    access_token: &Secret,
+    max_in_flight: usize,
+) -> Result<(Vec<Account>, Vec<(String, Vec<String>)>), CallError> {
+    let mut fetch = Fetch::new(portal, access_token, max_in_flight);
+    loop {
+        let wake = fetch.start_due();
+        if fetch.queue.is_empty() && fetch.tasks.is_empty() {
+            return Ok((fetch.accounts, fetch.roles));
+        }
+        let wait = Duration::from_secs_f64((wake - fetch.now()).clamp(0.0, 60.0));
+        let finished = if fetch.tasks.is_empty() {
+            tokio::time::sleep(wait).await;
+            continue;
+        } else if wake.is_finite() {
+            match tokio::time::timeout(wait, fetch.tasks.join_next()).await {
+                Ok(finished) => finished,
+                Err(_) => continue,
+            }
+        } else {
+            fetch.tasks.join_next().await
+        };
+        if let Some(finished) = finished {
+            let (queued, result) = finished.expect("listing tasks do not panic");
+            if let Err(err) = fetch.finished(queued, result) {
+                fetch.tasks.abort_all();
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// The state of one listing in progress.
+struct Fetch<'a> {
+    portal: &'a PortalClient,
+    access_token: &'a Secret,
+    started: Instant,
+    pacer: Pacer,
+    jitter: Jitter,
+    queue: VecDeque<Queued>,
+    tasks: JoinSet<(Queued, Result<Page, CallError>)>,
+    roles_in_flight: usize,
+    accounts: Vec<Account>,
+    roles: Vec<(String, Vec<String>)>,
+}
+
+impl<'a> Fetch<'a> {
+    fn new(portal: &'a PortalClient, access_token: &'a Secret, max_in_flight: usize) -> Self {
+        Self {
+            portal,
+            access_token,
+            started: Instant::now(),
+            pacer: Pacer::new(max_in_flight),
+            jitter: Jitter::new(),
+            queue: VecDeque::from([Queued::new(Job::Accounts { next: None })]),
+            tasks: JoinSet::new(),
+            roles_in_flight: 0,
+            accounts: Vec::new(),
+            roles: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Starts every queued page that is due and that the pace allows; returns
+    /// when the next one may start (infinity: when a request finishes).
+    fn start_due(&mut self) -> f64 {
+        let mut wake = f64::INFINITY;
+        let mut index = 0;
+        while index < self.queue.len() {
+            let now = self.now();
+            let queued = &self.queue[index];
+            if queued.not_before > now {
+                wake = wake.min(queued.not_before);
+                index += 1;
+                continue;
+            }
+            if let Job::Roles { .. } = queued.job {
+                match self.pacer.wait(now, self.roles_in_flight) {
+                    Some(wait) if wait <= 0.0 => {}
+                    Some(wait) => return wake.min(now + wait),
+                    None => return wake,
+                }
+                self.pacer.started(now);
+                self.roles_in_flight += 1;
+            }
+            let queued = self.queue.remove(index).expect("the index is in range");
+            self.spawn(queued);
+        }
+        wake
+    }
+
+    fn spawn(&mut self, queued: Queued) {
+        let portal = self.portal.clone();
+        let token = self.access_token.clone();
+        self.tasks.spawn(async move {
+            let result = match &queued.job {
+                Job::Accounts { next } => portal
+                    .accounts_page(&token, next.clone())
+                    .await
+                    .map(|(page, next)| Page::Accounts(page, next)),
+                Job::Roles { account_id, next } => portal
+                    .roles_page(&token, account_id, next.clone())
+                    .await
+                    .map(|(page, next)| Page::Roles(account_id.clone(), page, next)),
+            };
+            (queued, result)
+        });
+    }
+
+    /// Takes in a finished page: its items, the pages it leads to, or a retry.
+    fn finished(
+        &mut self,
+        queued: Queued,
+        result: Result<Page, CallError>,
+    ) -> Result<(), CallError> {
+        let now = self.now();
+        let is_roles = matches!(queued.job, Job::Roles { .. });
+        if is_roles {
+            self.roles_in_flight -= 1;
+        }
+        match result {
+            Ok(Page::Accounts(page, next)) => {
+                for account in &page {
+                    self.queue.push_back(Queued::new(Job::Roles {
+                        account_id: account.account_id.clone(),
+                        next: None,
+                    }));
+                }
+                self.accounts.extend(page);
+                if let Some(next) = next {
+                    // The next page of accounts goes first: it feeds the rest.
+                    self.queue
+                        .push_front(Queued::new(Job::Accounts { next: Some(next) }));
+                }
+            }
+            Ok(Page::Roles(account_id, page, next)) => {
+                self.pacer.succeeded(now);
+                match self.roles.iter_mut().find(|(id, _)| *id == account_id) {
+                    Some((_, list)) => list.extend(page),
+                    None => self.roles.push((account_id.clone(), page)),
+                }
+                if let Some(next) = next {
+                    self.queue.push_front(Queued::new(Job::Roles {
+                        account_id,
+                        next: Some(next),
+                    }));
+                }
+            }
+            Err(err) if err.is_retryable() => {
+                if err.is_throttle() && is_roles {
+                    self.pacer.throttled(now);
+                }
+                let limit = if matches!(err, CallError::Unreachable { .. }) {
+                    MAX_UNREACHABLE_ATTEMPTS
+                } else {
+                    MAX_ATTEMPTS
+                };
+                if queued.attempt + 1 >= limit {
+                    return Err(err);
+                }
+                self.queue.push_front(Queued {
+                    not_before: now + backoff(queued.attempt, self.jitter.next()),
+                    attempt: queued.attempt + 1,
+                    job: queued.job,
+                });
+            }
+            Err(err) => return Err(err),
+        }
+        Ok(())
+    }
+}
+
+/// Exponential backoff with jitter: 100 ms doubling per attempt, at most 5 s,
+/// then scaled by a random factor in [0.5, 1).
+fn backoff(attempt: u32, random: f64) -> f64 {
+    let base = (0.1 * 2f64.powi(i32::try_from(attempt.min(16)).unwrap_or(16))).min(5.0);
+    base * (0.5 + random / 2.0)
+}
+
+/// A small xorshift generator: jitter needs spread, not secrecy.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Self(u64::from(seed) ^ (u64::from(std::process::id()) << 32) | 1)
+    }
+
+    /// A number in [0, 1).
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        #[allow(clippy::cast_precision_loss)]
+        let fraction = (self.0 >> 11) as f64 / (1u64 << 53) as f64;
+        fraction
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn account(id: &str, name: &str) -> Account {
+        Account {
+            account_id: id.to_owned(),
+            account_name: name.to_owned(),
+            email_address: format!("{name}@example.com"),
+        }
+    }
+
+    fn listing() -> Listing {
+        Listing::new(
+            100,
+            vec![
+                account("222222222222", "prod"),
+                account("111111111111", "dev"),
+                account("333333333333", "empty"),
+            ],
+            vec![
+                (
+                    "222222222222".into(),
+                    vec!["ReadOnly".into(), "Admin".into()],
+                ),
+                ("111111111111".into(), vec!["Admin".into()]),
+            ],
+        )
+    }
+
+    #[test]
+    fn assignments_sort_by_account_name_then_role() {
+        let listing = listing();
+        let pairs: Vec<(&str, &str)> = listing
+            .assignments
+            .iter()
+            .map(|a| (a.account_name.as_str(), a.role_name.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("dev", "Admin"), ("prod", "Admin"), ("prod", "ReadOnly")]
+        );
+        assert_eq!(listing.accounts.len(), 3, "accounts without roles are kept");
+    }
+
+    #[test]
+    fn the_filter_ignores_case_and_looks_at_ids_names_and_roles() {
+        let listing = listing();
+        let count = |p| listing.filter(Some(p)).len();
+        assert_eq!(count("PROD"), 2);
+        assert_eq!(count("readonly"), 1);
+        assert_eq!(count("1111"), 1);
+        assert_eq!(count("nothing"), 0);
+        assert_eq!(listing.filter(None).len(), 3);
+    }
+
+    #[test]
+    fn the_cache_round_trips_and_ages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Listing::cache_path(dir.path(), "work");
+        listing().save(&path).unwrap();
+        assert_eq!(Listing::load(&path), Some(listing()));
+        assert!(listing().is_fresh(100 + 24 * 3600 - 1));
+        assert!(!listing().is_fresh(100 + 24 * 3600));
+        std::fs::write(&path, "{damaged").unwrap();
+        assert_eq!(Listing::load(&path), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!((backoff(0, 0.0) - 0.05).abs() < 1e-9);
+        assert!((backoff(3, 0.999) - 0.8).abs() < 0.01);
+        assert!(backoff(30, 0.999) <= 5.0);
+        let mut jitter = Jitter::new();
+        assert!(
+            (0..1000)
+                .map(|_| jitter.next())
+                .all(|x| (0.0..1.0).contains(&x))
+        );
+    }
+}
