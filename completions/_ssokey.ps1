@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: end the portal session and delete its tokens from the keychain')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every known session, whether it is signed in and until when')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the accounts and roles assigned to you')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Write an AWS config profile for every role assigned to you')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell lines that set AWS credentials for a role')
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as the JSON that an AWS config `credential_process` reads')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with AWS credentials for a role in its environment')
@@ -68,6 +69,18 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many role listings may run at once')
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ask the portal, even when the local listing cache is recent')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'ssokey;profiles' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The profile name template: {account_name}, {account_id}, {role_name}, {session} [default: {account_name}-{role_name}]')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Set this region in every profile')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many role listings may run at once')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'Write the changes into the AWS config file (without it, print them as a diff)')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Remove ssokey''s profiles whose role is no longer assigned')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ask the portal for the assignments, even when the listing cache is recent')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -118,6 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Sign out: end the portal session and delete its tokens from the keychain')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every known session, whether it is signed in and until when')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the accounts and roles assigned to you')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Write an AWS config profile for every role assigned to you')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print shell lines that set AWS credentials for a role')
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print credentials as the JSON that an AWS config `credential_process` reads')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with AWS credentials for a role in its environment')
@@ -135,6 +149,9 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             break
         }
         'ssokey;help;list' {
+            break
+        }
+        'ssokey;help;profiles' {
             break
         }
         'ssokey;help;env' {

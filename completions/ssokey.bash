@@ -40,6 +40,9 @@ _ssokey() {
             ssokey,logout)
                 cmd="ssokey__subcmd__logout"
                 ;;
+            ssokey,profiles)
+                cmd="ssokey__subcmd__profiles"
+                ;;
             ssokey,status)
                 cmd="ssokey__subcmd__status"
                 ;;
@@ -67,6 +70,9 @@ _ssokey() {
             ssokey__subcmd__help,logout)
                 cmd="ssokey__subcmd__help__subcmd__logout"
                 ;;
+            ssokey__subcmd__help,profiles)
+                cmd="ssokey__subcmd__help__subcmd__profiles"
+                ;;
             ssokey__subcmd__help,status)
                 cmd="ssokey__subcmd__help__subcmd__status"
                 ;;
@@ -77,7 +83,7 @@ _ssokey() {
 
     case "${cmd}" in
         ssokey)
-            opts="-h -V --session --help --version login logout status list env credential-process exec completions help"
+            opts="-h -V --session --help --version login logout status list profiles env credential-process exec completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,7 +225,7 @@ _ssokey() {
             return 0
             ;;
         ssokey__subcmd__help)
-            opts="login logout status list env credential-process exec completions help"
+            opts="login logout status list profiles env credential-process exec completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +350,20 @@ _ssokey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ssokey__subcmd__help__subcmd__profiles)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ssokey__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -421,6 +441,36 @@ _ssokey() {
                 return 0
             fi
             case "${prev}" in
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ssokey__subcmd__profiles)
+            opts="-h --write --prune --name --region --refresh --concurrency --session --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --session)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

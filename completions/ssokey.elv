@@ -27,6 +27,7 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand logout 'Sign out: end the portal session and delete its tokens from the keychain'
             cand status 'Show every known session, whether it is signed in and until when'
             cand list 'List the accounts and roles assigned to you'
+            cand profiles 'Write an AWS config profile for every role assigned to you'
             cand env 'Print shell lines that set AWS credentials for a role'
             cand credential-process 'Print credentials as the JSON that an AWS config `credential_process` reads'
             cand exec 'Run a command with AWS credentials for a role in its environment'
@@ -61,6 +62,17 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand --concurrency 'How many role listings may run at once'
             cand --session 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]'
             cand --refresh 'Ask the portal, even when the local listing cache is recent'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'ssokey;profiles'= {
+            cand --name 'The profile name template: {account_name}, {account_id}, {role_name}, {session} [default: {account_name}-{role_name}]'
+            cand --region 'Set this region in every profile'
+            cand --concurrency 'How many role listings may run at once'
+            cand --session 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]'
+            cand --write 'Write the changes into the AWS config file (without it, print them as a diff)'
+            cand --prune 'Remove ssokey''s profiles whose role is no longer assigned'
+            cand --refresh 'Ask the portal for the assignments, even when the listing cache is recent'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -106,6 +118,7 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand logout 'Sign out: end the portal session and delete its tokens from the keychain'
             cand status 'Show every known session, whether it is signed in and until when'
             cand list 'List the accounts and roles assigned to you'
+            cand profiles 'Write an AWS config profile for every role assigned to you'
             cand env 'Print shell lines that set AWS credentials for a role'
             cand credential-process 'Print credentials as the JSON that an AWS config `credential_process` reads'
             cand exec 'Run a command with AWS credentials for a role in its environment'
@@ -119,6 +132,8 @@ set edit:completion:arg-completer[ssokey] = {|@words|
         &'ssokey;help;status'= {
         }
         &'ssokey;help;list'= {
+        }
+        &'ssokey;help;profiles'= {
         }
         &'ssokey;help;env'= {
         }

@@ -31,6 +31,7 @@ complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "login" -d 'Sign in to
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "list" -d 'List the accounts and roles assigned to you'
+complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "profiles" -d 'Write an AWS config profile for every role assigned to you'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
 complete -c ssokey -n "__fish_ssokey_needs_command" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
@@ -55,6 +56,14 @@ complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l concurrency -d 'H
 complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand list" -l refresh -d 'Ask the portal, even when the local listing cache is recent'
 complete -c ssokey -n "__fish_ssokey_using_subcommand list" -s h -l help -d 'Print help'
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l name -d 'The profile name template: {account_name}, {account_id}, {role_name}, {session} [default: {account_name}-{role_name}]' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l region -d 'Set this region in every profile' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l concurrency -d 'How many role listings may run at once' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l write -d 'Write the changes into the AWS config file (without it, print them as a diff)'
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l prune -d 'Remove ssokey\'s profiles whose role is no longer assigned'
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l refresh -d 'Ask the portal for the assignments, even when the listing cache is recent'
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -s h -l help -d 'Print help'
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l account -d 'The account: its 12-digit id, or its name when that is unique' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l role -d 'The role (permission set) name' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l profile -d 'Read the account, role and session from a profile of the AWS config file [default: AWS_PROFILE, when neither --account nor --profile is given]' -r
@@ -84,12 +93,13 @@ complete -c ssokey -n "__fish_ssokey_using_subcommand exec" -l refresh -d 'Fetch
 complete -c ssokey -n "__fish_ssokey_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c ssokey -n "__fish_ssokey_using_subcommand completions" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "login" -d 'Sign in to the AWS access portal in the browser'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "list" -d 'List the accounts and roles assigned to you'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "completions" -d 'Print the shell completion script for a shell'
-complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list env credential-process exec completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "login" -d 'Sign in to the AWS access portal in the browser'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "logout" -d 'Sign out: end the portal session and delete its tokens from the keychain'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "status" -d 'Show every known session, whether it is signed in and until when'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "list" -d 'List the accounts and roles assigned to you'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "profiles" -d 'Write an AWS config profile for every role assigned to you'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "env" -d 'Print shell lines that set AWS credentials for a role'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "credential-process" -d 'Print credentials as the JSON that an AWS config `credential_process` reads'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "exec" -d 'Run a command with AWS credentials for a role in its environment'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "completions" -d 'Print the shell completion script for a shell'
+complete -c ssokey -n "__fish_ssokey_using_subcommand help; and not __fish_seen_subcommand_from login logout status list profiles env credential-process exec completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -56,6 +56,13 @@ pub enum Command {
         ssokey list prod              # account id, account name or role containing 'prod'\n  \
         ssokey list --output json --refresh")]
     List(ListArgs),
+    /// Write an AWS config profile for every role assigned to you
+    #[command(after_help = "Examples:\n  \
+        ssokey profiles                      # show the changes as a diff\n  \
+        ssokey profiles --write              # apply them\n  \
+        ssokey profiles --write --prune --region eu-west-1\n  \
+        ssokey profiles --name '{session}-{account_name}-{role_name}'")]
+    Profiles(ProfilesArgs),
     /// Print shell lines that set AWS credentials for a role
     #[command(after_help = "Examples:\n  \
         eval \"$(ssokey env --account 111122223333 --role Admin)\"          # bash, zsh\n  \
@@ -213,6 +220,41 @@ pub struct ListArgs {
     #[arg(long, value_name = "N", default_value_t = crate::listing::DEFAULT_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Write the changes into the AWS config file (without it, print them as a diff)
+    #[arg(long)]
+    pub write: bool,
+
+    /// Remove ssokey's profiles whose role is no longer assigned
+    #[arg(long)]
+    pub prune: bool,
+
+    /// The profile name template: {account_name}, {account_id}, {role_name}, {session}
+    /// [default: {account_name}-{role_name}]
+    #[arg(long, value_name = "TEMPLATE")]
+    pub name: Option<String>,
+
+    /// Set this region in every profile
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Ask the portal for the assignments, even when the listing cache is recent
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// How many role listings may run at once
+    #[arg(long, value_name = "N", default_value_t = crate::listing::DEFAULT_CONCURRENCY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub concurrency: usize,
+}
+
+fn parse_region(value: &str) -> Result<String, String> {
+    crate::session::validate_region(value)
+        .map(|()| value.to_owned())
+        .map_err(|err| err.to_string())
 }
 
 #[derive(Debug, Args)]

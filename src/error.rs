@@ -7,6 +7,7 @@ use crate::auth::AuthError;
 use crate::aws_config::ConfigError;
 use crate::keychain::KeychainError;
 use crate::oidc::OidcError;
+use crate::profiles::ProfilesError;
 use crate::sdk::CallError;
 use crate::session::SessionError;
 use crate::target::TargetError;
@@ -52,6 +53,13 @@ pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
     }
     if let Some(e) = find::<TargetError>(err) {
         return (Some(e.hint()), Exit::Usage);
+    }
+    if let Some(e) = find::<ProfilesError>(err) {
+        let exit = match e {
+            ProfilesError::UnknownPlaceholder { .. } | ProfilesError::Unclosed(_) => Exit::Usage,
+            ProfilesError::ReadOnly(_) | ProfilesError::NoDirectory { .. } => Exit::Failure,
+        };
+        return (Some(e.hint()), exit);
     }
     if let Some(e) = find::<SessionError>(err) {
         return (Some(e.hint()), Exit::Usage);

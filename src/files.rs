@@ -22,6 +22,18 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
+    replace(path, contents, None)
+}
+
+/// Replaces an existing file atomically and keeps its permissions; a new file
+/// is created 0600. The directory must exist.
+pub fn replace_keeping_mode(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let permissions = fs::metadata(path).ok().map(|m| m.permissions());
+    replace(path, contents, permissions)
+}
+
+fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -34,6 +46,9 @@ pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
             .truncate(true)
             .open(&temp)?;
         file.write_all(contents)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
         file.sync_all()?;
         fs::rename(&temp, path)
     })();

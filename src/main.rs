@@ -15,6 +15,7 @@ mod oidc;
 mod output;
 mod pace;
 mod portal;
+mod profiles;
 mod render;
 mod sdk;
 mod secret;

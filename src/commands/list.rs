@@ -21,31 +21,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Re
         ..session::Request::default()
     };
     let (session, _) = super::resolve_session(env, &request)?;
-    let path = Listing::cache_path(&env.cache_dir, &session.name);
-    let now = oidc::now_epoch();
-    let cached = if args.refresh {
-        None
-    } else {
-        Listing::load(&path).filter(|l| l.is_fresh(now))
-    };
-    let listing = if let Some(listing) = cached {
-        if env.stderr_is_terminal {
-            eprintln!(
-                "(listed {}; --refresh asks the portal again)",
-                render::relative(listing.fetched_at, now)
-            );
-        }
-        listing
-    } else {
-        let listing = fetch(env, &session, args.concurrency)?;
-        if let Err(err) = listing.save(&path) {
-            eprintln!(
-                "ssokey: warning: could not cache the listing in {}: {err}",
-                path.display()
-            );
-        }
-        listing
-    };
+    let listing = listing(env, &session, args.refresh, args.concurrency)?;
     let rows = listing.filter(args.pattern.as_deref());
     let out = match args.output {
         Output::Json => {
@@ -88,8 +64,37 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
+/// The listing: from the local cache while it is fresh (unless `refresh`),
+/// else from the portal, then cached.
+pub fn listing(
+    env: &Env,
+    session: &Session,
+    refresh: bool,
+    concurrency: usize,
+) -> anyhow::Result<Listing> {
+    let path = Listing::cache_path(&env.cache_dir, &session.name);
+    let now = oidc::now_epoch();
+    if !refresh && let Some(listing) = Listing::load(&path).filter(|l| l.is_fresh(now)) {
+        if env.stderr_is_terminal {
+            eprintln!(
+                "(listed {}; --refresh asks the portal again)",
+                render::relative(listing.fetched_at, now)
+            );
+        }
+        return Ok(listing);
+    }
+    let listing = fetch(env, session, concurrency)?;
+    if let Err(err) = listing.save(&path) {
+        eprintln!(
+            "ssokey: warning: could not cache the listing in {}: {err}",
+            path.display()
+        );
+    }
+    Ok(listing)
+}
+
 /// A fresh listing from the portal; nothing is printed unless all of it came.
-pub fn fetch(env: &Env, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
+fn fetch(env: &Env, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
     let keychain = Keychain::open()?;
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let token = auth::access_token(env, &keychain, session, &net)?;

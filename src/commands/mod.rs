@@ -5,6 +5,7 @@ mod credentials;
 mod list;
 mod login;
 mod logout;
+mod profiles;
 mod status;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Logout(args) => logout::run(env, cli.session.as_deref(), &args),
         Command::Status(args) => status::run(env, cli.session.as_deref(), &args),
         Command::List(args) => list::run(env, cli.session.as_deref(), &args),
+        Command::Profiles(args) => profiles::run(env, cli.session.as_deref(), &args),
         Command::Env(args) => credentials::env(env, cli.session.as_deref(), &args),
         Command::CredentialProcess(args) => {
             credentials::credential_process(env, cli.session.as_deref(), &args)

@@ -12,7 +12,7 @@ use crate::harness::{Run, TestEnv, config};
 const ACCOUNT: &str = "100000000002";
 
 /// The `aws` executable, installed once per test run if it is not there yet.
-fn aws() -> &'static PathBuf {
+pub fn aws() -> &'static PathBuf {
     static AWS: OnceLock<PathBuf> = OnceLock::new();
     AWS.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -11,5 +11,6 @@ mod keychain;
 mod list;
 mod login;
 mod logout;
+mod profiles;
 mod shells;
 mod status;

@@ -1,0 +1,151 @@
+//! `ssokey profiles`: one AWS config profile per assigned role, written in
+//! place without touching a byte of what ssokey does not manage.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::aws_config::{self, ConfigFile};
+use crate::cli::ProfilesArgs;
+use crate::env::Env;
+use crate::files;
+use crate::profiles::{self, ProfilesError, SESSION_KEY};
+use crate::session;
+
+pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow::Result<ExitCode> {
+    let request = session::Request {
+        session: session_flag.map(str::to_owned),
+        ..session::Request::default()
+    };
+    let (session, _) = super::resolve_session(env, &request)?;
+    let path = &env.aws_config_file;
+    let original = read(path)?;
+    let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;
+    let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
+    let listing = super::list::listing(env, &session, args.refresh, args.concurrency)?;
+
+    // Ours: the profiles this session wrote. Taken: every other profile,
+    // the user's own and those of other sessions.
+    let ours: BTreeSet<String> = config
+        .profiles_where(SESSION_KEY, &session.name)
+        .into_iter()
+        .collect();
+    let taken: BTreeSet<String> = config
+        .profile_names()
+        .into_iter()
+        .filter(|name| !ours.contains(name))
+        .collect();
+    let (planned, notes) = profiles::plan(&listing.assignments, template, &session.name, &taken)?;
+    for note in &notes {
+        eprintln!("ssokey: note: {note}");
+    }
+
+    let mut added = 0;
+    let mut updated = 0;
+    for profile in &planned {
+        let keys = profiles::keys(
+            &profile.name,
+            profile.assignment,
+            &session.name,
+            args.region.as_deref(),
+        );
+        let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let existed = ours.contains(&profile.name);
+        if config.upsert_profile(&profile.name, &keys) {
+            if existed {
+                updated += 1;
+            } else {
+                added += 1;
+            }
+        }
+    }
+    let wanted: BTreeSet<&str> = planned.iter().map(|p| p.name.as_str()).collect();
+    let stale: Vec<&String> = ours
+        .iter()
+        .filter(|name| !wanted.contains(name.as_str()))
+        .collect();
+    let mut removed = 0;
+    for name in &stale {
+        if args.prune {
+            if config.remove_profile(name) {
+                removed += 1;
+            }
+        } else {
+            eprintln!(
+                "ssokey: note: the profile '{name}' names a role that is no longer assigned; --prune removes it"
+            );
+        }
+    }
+
+    let text = config.to_string();
+    let summary = format!(
+        "{} profiles for '{}': {added} to add, {updated} to update, {removed} to remove",
+        planned.len(),
+        session.name
+    );
+    if text == original {
+        eprintln!(
+            "{} profiles for '{}' in {} are up to date.",
+            planned.len(),
+            session.name,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.write {
+        let diff = similar::TextDiff::from_lines(&original, &text)
+            .unified_diff()
+            .context_radius(3)
+            .header(
+                &path.display().to_string(),
+                &format!("{} (with ssokey's profiles)", path.display()),
+            )
+            .to_string();
+        crate::output::print(&diff)?;
+        eprintln!("{summary}; run with --write to apply.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    write(path, &original, &text)?;
+    eprintln!("{summary}: written to {}.", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The config file's text; a missing file is an empty one.
+fn read(path: &Path) -> anyhow::Result<String> {
+    match aws_config::load(path)? {
+        Some(config) => Ok(config.to_string()),
+        None => Ok(String::new()),
+    }
+}
+
+/// Replaces the file atomically, keeping its permissions (a new one is 0600)
+/// and one backup of the previous contents beside it.
+fn write(path: &Path, original: &str, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(ProfilesError::NoDirectory {
+            path: path.to_owned(),
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    if let Ok(metadata) = std::fs::metadata(path) {
+        if metadata.permissions().readonly() {
+            return Err(ProfilesError::ReadOnly(path.to_owned()).into());
+        }
+        let backup = backup_path(path);
+        std::fs::write(&backup, original)
+            .and_then(|()| std::fs::set_permissions(&backup, metadata.permissions()))
+            .with_context(|| format!("could not write the backup {}", backup.display()))?;
+    }
+    files::replace_keeping_mode(path, text.as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))
+}
+
+fn backup_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".ssokey-backup");
+    path.with_file_name(name)
+}

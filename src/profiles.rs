@@ -1,0 +1,268 @@
+//! The profiles that ssokey writes into the AWS config file: one per assigned
+//! role, named from a template, recognisable by ssokey's own keys.
+
+use std::collections::BTreeSet;
+
+use crate::listing::Assignment;
+
+/// The default profile name: the account's name, then the role's.
+pub const DEFAULT_TEMPLATE: &str = "{account_name}-{role_name}";
+
+/// The keys that mark a profile as ssokey's, and name its target.
+pub const SESSION_KEY: &str = "ssokey_session";
+pub const ACCOUNT_KEY: &str = "ssokey_account_id";
+pub const ROLE_KEY: &str = "ssokey_role_name";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProfilesError {
+    #[error("the name template '{template}' has an unknown placeholder {{{placeholder}}}")]
+    UnknownPlaceholder {
+        template: String,
+        placeholder: String,
+    },
+    #[error("the name template '{0}' has an unclosed '{{'")]
+    Unclosed(String),
+    #[error("{} is read-only; ssokey leaves it as it is", .0.display())]
+    ReadOnly(std::path::PathBuf),
+    #[error("cannot write {}: the directory {} does not exist", .path.display(), .dir.display())]
+    NoDirectory {
+        path: std::path::PathBuf,
+        dir: std::path::PathBuf,
+    },
+}
+
+impl ProfilesError {
+    pub fn hint(&self) -> String {
+        let placeholders = "{account_name}, {account_id}, {role_name} and {session}";
+        match self {
+            Self::UnknownPlaceholder { .. } => {
+                format!("use {placeholders}, e.g. --name '{{account_name}}-{{role_name}}'")
+            }
+            Self::Unclosed(_) => {
+                format!("close every '{{' with '}}'; the placeholders are {placeholders}")
+            }
+            Self::ReadOnly(path) => format!(
+                "make it writable (chmod u+w {}), or run without --write to see the changes",
+                path.display()
+            ),
+            Self::NoDirectory { dir, .. } => format!(
+                "create it (mkdir -p {}), or point AWS_CONFIG_FILE at another file",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// A profile to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned<'a> {
+    pub name: String,
+    pub assignment: &'a Assignment,
+}
+
+/// Fills the template's placeholders.
+pub fn render_name(
+    template: &str,
+    assignment: &Assignment,
+    session: &str,
+) -> Result<String, ProfilesError> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| ProfilesError::Unclosed(template.to_owned()))?;
+        let value = match &after[..close] {
+            "account_name" => assignment.account_name.as_str(),
+            "account_id" => assignment.account_id.as_str(),
+            "role_name" => assignment.role_name.as_str(),
+            "session" => session,
+            other => {
+                return Err(ProfilesError::UnknownPlaceholder {
+                    template: template.to_owned(),
+                    placeholder: other.to_owned(),
+                });
+            }
+        };
+        out.push_str(value);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(sanitize(&out))
+}
+
+/// A name that shells, `AWS_PROFILE` and the AWS CLI all take as it is:
+/// letters, digits, `.`, `_` and `-`; anything else becomes `-`, runs of `-`
+/// become one, and none is left at either end.
+pub fn sanitize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for ch in name.chars() {
+        let ch = if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-') {
+            ch
+        } else {
+            '-'
+        };
+        if !(ch == '-' && out.ends_with('-')) {
+            out.push(ch);
+        }
+    }
+    let trimmed = out.trim_matches(|c| c == '-' || c == '.');
+    if trimmed.is_empty() {
+        "profile".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Names every assignment, in the listing's order, so that names never
+/// collide with each other nor with `taken` (profiles ssokey must not touch).
+/// A later claimant of a name gets the account id appended, then a number.
+/// Returns the plan and one line per name that had to change.
+pub fn plan<'a>(
+    assignments: &'a [Assignment],
+    template: &str,
+    session: &str,
+    taken: &BTreeSet<String>,
+) -> Result<(Vec<Planned<'a>>, Vec<String>), ProfilesError> {
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut planned = Vec::with_capacity(assignments.len());
+    let mut notes = Vec::new();
+    for assignment in assignments {
+        let base = render_name(template, assignment, session)?;
+        let free = |name: &str| !used.contains(name) && !taken.contains(name);
+        let mut name = base.clone();
+        if !free(&name) {
+            name = sanitize(&format!("{base}-{}", assignment.account_id));
+            let mut n = 2;
+            while !free(&name) {
+                name = sanitize(&format!("{base}-{}-{n}", assignment.account_id));
+                n += 1;
+            }
+            let why = if taken.contains(&base) {
+                "a profile that ssokey does not manage has that name"
+            } else {
+                "another role has that name"
+            };
+            notes.push(format!(
+                "'{base}' for {} {} ({}) is named '{name}': {why}",
+                assignment.account_id, assignment.account_name, assignment.role_name
+            ));
+        }
+        used.insert(name.clone());
+        planned.push(Planned { name, assignment });
+    }
+    Ok((planned, notes))
+}
+
+/// The keys of a profile, in the order they are written.
+pub fn keys(
+    name: &str,
+    assignment: &Assignment,
+    session: &str,
+    region: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut keys = vec![
+        (
+            "credential_process",
+            format!("ssokey credential-process --profile {name}"),
+        ),
+        (SESSION_KEY, session.to_owned()),
+        (ACCOUNT_KEY, assignment.account_id.clone()),
+        (ROLE_KEY, assignment.role_name.clone()),
+    ];
+    if let Some(region) = region {
+        keys.push(("region", region.to_owned()));
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn assignment(id: &str, name: &str, role: &str) -> Assignment {
+        Assignment {
+            account_id: id.to_owned(),
+            account_name: name.to_owned(),
+            email_address: String::new(),
+            role_name: role.to_owned(),
+        }
+    }
+
+    #[test]
+    fn names_are_safe_for_shells_and_the_cli() {
+        assert_eq!(sanitize("Prod Account"), "Prod-Account");
+        assert_eq!(sanitize("a'b\"c$(rm -rf)`x`\nz"), "a-b-c-rm-rf-x-z");
+        assert_eq!(sanitize("  --Ünïcode--  "), "n-code");
+        assert_eq!(sanitize("[]"), "profile");
+        assert_eq!(sanitize("dev.team_1-admin"), "dev.team_1-admin");
+    }
+
+    #[test]
+    fn templates_fill_every_placeholder() {
+        let a = assignment("111122223333", "prod", "Admin");
+        assert_eq!(
+            render_name(DEFAULT_TEMPLATE, &a, "work").unwrap(),
+            "prod-Admin"
+        );
+        assert_eq!(
+            render_name("{session}.{account_id}.{role_name}", &a, "work").unwrap(),
+            "work.111122223333.Admin"
+        );
+        assert!(matches!(
+            render_name("{account}", &a, "w"),
+            Err(ProfilesError::UnknownPlaceholder { .. })
+        ));
+        assert!(matches!(
+            render_name("{role_name", &a, "w"),
+            Err(ProfilesError::Unclosed(_))
+        ));
+    }
+
+    #[test]
+    fn collisions_are_resolved_deterministically_and_reported() {
+        let assignments = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("222222222222", "prod", "Admin"),
+            assignment("333333333333", "mine", "Admin"),
+        ];
+        let taken = BTreeSet::from(["mine-Admin".to_owned()]);
+        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "prod-Admin",
+                "prod-Admin-222222222222",
+                "mine-Admin-333333333333"
+            ]
+        );
+        assert_eq!(notes.len(), 2);
+        assert!(notes[1].contains("does not manage"), "{notes:?}");
+        let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        assert_eq!(planned, again);
+    }
+
+    #[test]
+    fn profile_keys_call_ssokey_and_never_carry_sso_keys() {
+        let a = assignment("111122223333", "prod", "Admin");
+        let keys = keys("prod-Admin", &a, "work", Some("eu-west-1"));
+        assert_eq!(
+            keys,
+            [
+                (
+                    "credential_process",
+                    "ssokey credential-process --profile prod-Admin".to_owned()
+                ),
+                ("ssokey_session", "work".to_owned()),
+                ("ssokey_account_id", "111122223333".to_owned()),
+                ("ssokey_role_name", "Admin".to_owned()),
+                ("region", "eu-west-1".to_owned()),
+            ]
+        );
+        assert!(keys.iter().all(|(k, _)| !k.starts_with("sso_")));
+    }
+}

@@ -1,0 +1,219 @@
+//! `ssokey profiles`: profiles written in place, nothing else touched.
+
+use pretty_assertions::assert_eq;
+
+use crate::emulator::{self, Account};
+use crate::harness::{REGION, SESSION, TestEnv, config};
+
+fn signed_in() -> TestEnv {
+    let env = TestEnv::with_config(emulator::Config {
+        accounts: vec![
+            Account::new("100000000001", "prod", &["Admin", "ReadOnly"]),
+            Account::new("100000000002", "dev team", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+    env
+}
+
+const MESSY: &str = "# my AWS config\r\n[default]\r\nregion=us-west-2\r\n  ; indented comment\r\n\r\n[profile x]   # trailing comment\r\noutput =  json\r\n\r\n[sso-session y]\r\nsso_start_url = https://y.awsapps.com/start\r\nsso_region = eu-west-1\r\n\r\n[services z]\r\ns3 =\r\n  endpoint_url = http://localhost:9000\r\n\r\n[profile x]\r\nregion = eu-north-1";
+
+fn read(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.config_file()).unwrap()
+}
+
+#[test]
+fn without_write_it_prints_a_diff_and_changes_nothing() {
+    let env = signed_in();
+    env.write_config("[profile mine]\nregion = eu-west-1\n");
+    let run = env.run(&["profiles"]);
+    run.success().stderr_has("3 to add").stderr_has("--write");
+    assert!(run.stdout.contains("+[profile prod-Admin]\n"), "{run}");
+    assert!(
+        run.stdout.contains("+ssokey_account_id = 100000000002\n"),
+        "{run}"
+    );
+    assert!(run.stdout.starts_with("--- "), "{run}");
+    assert_eq!(read(&env), "[profile mine]\nregion = eu-west-1\n");
+}
+
+#[test]
+fn write_keeps_every_byte_it_does_not_manage_and_is_idempotent() {
+    let env = signed_in();
+    env.write_config(MESSY);
+    env.run(&["profiles", "--write", "--region", "eu-west-1"])
+        .success();
+    let written = read(&env);
+    // The original bytes, a line break for the missing final one, then ours,
+    // with the file's CRLF, and no final newline, as the file had none.
+    assert!(
+        written.starts_with(&format!("{MESSY}\r\n\r\n[profile dev-team-Admin]\r\n")),
+        "{written}"
+    );
+    assert!(!written.ends_with('\n'));
+    assert!(
+        !written.replace("\r\n", "").contains('\n'),
+        "only CRLF line endings"
+    );
+    assert_eq!(written.matches("[profile ").count(), 2 + 3);
+    assert!(written.contains("[profile prod-ReadOnly]\r\ncredential_process = ssokey credential-process --profile prod-ReadOnly\r\nssokey_session = ssokey-test\r\nssokey_account_id = 100000000001\r\nssokey_role_name = ReadOnly\r\nregion = eu-west-1"));
+    let backup = std::fs::read_to_string(env.home.join(".aws/config.ssokey-backup")).unwrap();
+    assert_eq!(backup, MESSY);
+
+    let again = env.run(&["profiles", "--write", "--region", "eu-west-1"]);
+    again.success().stderr_has("up to date");
+    assert_eq!(read(&env), written);
+}
+
+#[test]
+fn prune_removes_only_profiles_whose_role_is_gone() {
+    let env = signed_in();
+    env.write_config("[profile mine]\nregion = eu-west-1\n");
+    env.run(&["profiles", "--write"]).success();
+    let before = read(&env);
+    env.emulator
+        .update_config(|c| c.accounts[0].roles.retain(|r| r != "ReadOnly"));
+    env.run(&["profiles", "--write", "--refresh"])
+        .success()
+        .stderr_has("'prod-ReadOnly' names a role that is no longer assigned");
+    assert_eq!(read(&env), before, "without --prune nothing is removed");
+    env.run(&["profiles", "--write", "--prune"]).success();
+    let after = read(&env);
+    assert!(!after.contains("prod-ReadOnly"));
+    assert!(
+        after.starts_with("[profile mine]\nregion = eu-west-1\n\n[profile dev-team-Admin]\n"),
+        "{after}"
+    );
+    assert!(after.contains("[profile prod-Admin]\n"));
+}
+
+#[test]
+fn two_portals_never_touch_each_others_profiles() {
+    let env = signed_in();
+    env.write_config(&format!(
+        "[sso-session other]\nsso_start_url = https://other.awsapps.com/start\nsso_region = {REGION}\n"
+    ));
+    env.run(&["login", "--session", "other"]).success();
+    env.run(&[
+        "profiles",
+        "--write",
+        "--session",
+        "other",
+        "--name",
+        "{session}-{account_name}-{role_name}",
+    ])
+    .success();
+    env.run(&["profiles", "--write", "--session", SESSION])
+        .success();
+    let both = read(&env);
+    assert!(
+        both.contains("[profile other-prod-Admin]\n") && both.contains("[profile prod-Admin]\n")
+    );
+    env.emulator.update_config(|c| c.accounts.clear());
+    env.run(&[
+        "profiles",
+        "--write",
+        "--prune",
+        "--refresh",
+        "--session",
+        SESSION,
+    ])
+    .success();
+    let after = read(&env);
+    assert!(!after.contains("[profile prod-Admin]"));
+    assert!(after.contains("[profile other-prod-Admin]\n"));
+    assert_eq!(after.matches("ssokey_session = other").count(), 3);
+}
+
+#[test]
+fn a_profile_of_the_users_is_never_touched() {
+    let env = signed_in();
+    env.write_config("[profile prod-Admin]\nregion = us-east-2\n");
+    env.run(&["profiles", "--write"]).success().stderr_has(
+        "'prod-Admin' for 100000000001 prod (Admin) is named 'prod-Admin-100000000001'",
+    );
+    let written = read(&env);
+    assert!(written.starts_with("[profile prod-Admin]\nregion = us-east-2\n\n"));
+    assert!(written.contains("[profile prod-Admin-100000000001]\n"));
+}
+
+#[cfg(unix)]
+#[test]
+fn permissions_are_kept_and_new_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed_in();
+    let mode = |env: &TestEnv| {
+        std::fs::metadata(env.config_file())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    env.run(&["profiles", "--write"]).success();
+    assert_eq!(mode(&env), 0o600, "a new file is 0600");
+    std::fs::set_permissions(env.config_file(), std::fs::Permissions::from_mode(0o640)).unwrap();
+    env.emulator
+        .update_config(|c| c.accounts[1].roles.push("Ops".into()));
+    env.run(&["profiles", "--write", "--refresh"]).success();
+    assert_eq!(mode(&env), 0o640);
+    assert!(read(&env).contains("[profile dev-team-Ops]"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_and_a_missing_directory_fail_clearly_with_nothing_lost() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = signed_in();
+    env.write_config("[profile mine]\n");
+    std::fs::set_permissions(env.config_file(), std::fs::Permissions::from_mode(0o444)).unwrap();
+    env.run(&["profiles", "--write"])
+        .failure(1)
+        .stderr_has("read-only");
+    assert_eq!(read(&env), "[profile mine]\n");
+    let missing = env.dir.path().join("no/such/dir/config");
+    env.set_env("AWS_CONFIG_FILE", missing.to_str().unwrap());
+    env.run(&["profiles", "--write"])
+        .failure(1)
+        .stderr_has("does not exist");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_malformed_config_file_is_refused_with_its_line() {
+    let env = signed_in();
+    env.write_config("[profile a]\nregion = x\nnot a key line\n");
+    env.run(&["profiles", "--write"])
+        .failure(1)
+        .stderr_has("line 3");
+    assert_eq!(read(&env), "[profile a]\nregion = x\nnot a key line\n");
+}
+
+#[test]
+fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
+    let mut env = signed_in();
+    env.run(&["profiles", "--write", "--region", REGION])
+        .success();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.set_env("PATH", &path);
+    let script = format!(
+        "{} --profile dev-team-Admin sts get-caller-identity --output json --endpoint-url {}",
+        crate::awscli::aws().display(),
+        env.emulator.url()
+    );
+    let run = env.shell("bash", &script);
+    run.success();
+    assert_eq!(run.json()["Account"], "100000000002");
+    assert_eq!(
+        env.emulator.last_caller(),
+        Some(("100000000002".to_owned(), "Admin".to_owned()))
+    );
+}
