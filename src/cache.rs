@@ -1,10 +1,11 @@
 //! The role-credential cache: credentials per (session, account, role) in the
-//! keychain, reused while they have more than a margin left, and the lock
-//! that makes parallel runs fetch them once.
+//! keychain, with the fast tier in front of it, reused while they have more
+//! than a margin left, and the lock that makes parallel runs fetch them once.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fast_tier::FastTier;
 use crate::keychain::{Keychain, KeychainError};
 use crate::portal::RoleCredentials;
 
@@ -21,26 +22,73 @@ pub fn is_fresh(credentials: &RoleCredentials, now: u64, margin: Duration) -> bo
     credentials.expiration > now.saturating_add(margin.as_secs())
 }
 
-/// The cached credentials, if any. A damaged or foreign entry is a miss (it is
-/// replaced by the next fill), but a keychain that cannot be reached is an error.
-pub fn lookup(keychain: &Keychain, key: &str) -> Result<Option<RoleCredentials>, KeychainError> {
-    match keychain.read_json::<RoleCredentials>(key) {
-        Ok(Some(credentials)) if credentials.is_well_formed() => Ok(Some(credentials)),
-        Ok(_) | Err(KeychainError::Corrupt { .. }) => Ok(None),
-        Err(err) => Err(err),
+/// Fresh cached credentials, if any: from the fast tier when it holds them
+/// (one read, no keychain), else from the keychain, which then refills the
+/// fast tier. A damaged or foreign entry is a miss (the next fill replaces it),
+/// but a keychain that cannot be reached is an error.
+pub fn lookup(
+    fast: Option<&FastTier>,
+    keychain: &Keychain,
+    key: &str,
+    now: u64,
+    margin: Duration,
+) -> Result<Option<RoleCredentials>, KeychainError> {
+    let fresh = |c: &RoleCredentials| c.is_well_formed() && is_fresh(c, now, margin);
+    if let Some(credentials) = fast
+        .and_then(|f| f.get(key))
+        .and_then(|text| serde_json::from_str::<RoleCredentials>(&text).ok())
+        .filter(fresh)
+    {
+        return Ok(Some(credentials));
     }
+    let credentials = match keychain.read_json::<RoleCredentials>(key) {
+        Ok(found) => found.filter(fresh),
+        Err(KeychainError::Corrupt { .. }) => None,
+        Err(err) => return Err(err),
+    };
+    if let (Some(fast), Some(credentials)) = (fast, &credentials) {
+        fill_fast(fast, key, credentials, now, margin);
+    }
+    Ok(credentials)
 }
 
+/// Stores new credentials in the keychain and the fast tier.
 pub fn store(
+    fast: Option<&FastTier>,
     keychain: &Keychain,
     key: &str,
     credentials: &RoleCredentials,
+    now: u64,
+    margin: Duration,
 ) -> Result<(), KeychainError> {
+    if let Some(fast) = fast {
+        fill_fast(fast, key, credentials, now, margin);
+    }
     keychain.write_json(key, credentials)
 }
 
-/// Deletes every credential cached for the session; returns how many.
-pub fn clear(keychain: &Keychain, session: &str) -> Result<usize, KeychainError> {
+/// The fast tier keeps credentials until they are due for refresh.
+fn fill_fast(
+    fast: &FastTier,
+    key: &str,
+    credentials: &RoleCredentials,
+    now: u64,
+    margin: Duration,
+) {
+    let lifetime = credentials
+        .expiration
+        .saturating_sub(now.saturating_add(margin.as_secs()));
+    if let Ok(text) = serde_json::to_string(credentials) {
+        fast.set(key, &text, Duration::from_secs(lifetime));
+    }
+}
+
+/// Deletes every credential cached for the session, from both tiers; returns how many.
+pub fn clear(
+    fast: Option<&FastTier>,
+    keychain: &Keychain,
+    session: &str,
+) -> Result<usize, KeychainError> {
     let prefix = prefix(session);
     let keys: Vec<String> = keychain
         .users()?
@@ -48,6 +96,9 @@ pub fn clear(keychain: &Keychain, session: &str) -> Result<usize, KeychainError>
         .filter(|user| user.starts_with(&prefix) && !user.contains('#'))
         .collect();
     for key in &keys {
+        if let Some(fast) = fast {
+            fast.delete(key);
+        }
         keychain.delete(key)?;
     }
     Ok(keys.len())

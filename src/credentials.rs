@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use crate::auth;
 use crate::cache;
 use crate::env::Env;
+use crate::fast_tier::FastTier;
 use crate::files::Lock;
 use crate::keychain::Keychain;
 use crate::listing::Listing;
@@ -34,10 +35,23 @@ pub fn get(
     role: &str,
     options: &Options,
 ) -> anyhow::Result<RoleCredentials> {
-    // The hot path: an account id and a fresh cache entry need no network.
+    // The hot path: an account id and a fresh cache entry need no network,
+    // and a hit in the fast tier not even the keychain.
+    let fast = if env.fast_tier {
+        FastTier::open(&env.config_dir)
+    } else {
+        None
+    };
     if let AccountRef::Id(account_id) = account
         && !options.refresh
-        && let Some(credentials) = fresh(keychain, session, account_id, role, options.margin)?
+        && let Some(credentials) = fresh(
+            fast.as_ref(),
+            keychain,
+            session,
+            account_id,
+            role,
+            options.margin,
+        )?
     {
         return Ok(credentials);
     }
@@ -55,7 +69,14 @@ pub fn get(
     .context("could not take the credential cache's lock file")?;
     // Another run may have filled the cache while this one waited for the lock.
     if !options.refresh
-        && let Some(credentials) = fresh(keychain, session, &account_id, role, options.margin)?
+        && let Some(credentials) = fresh(
+            fast.as_ref(),
+            keychain,
+            session,
+            &account_id,
+            role,
+            options.margin,
+        )?
     {
         return Ok(credentials);
     }
@@ -77,9 +98,12 @@ pub fn get(
             }
         };
     if let Err(err) = cache::store(
+        fast.as_ref(),
         keychain,
         &cache::key(&session.name, &account_id, role),
         &credentials,
+        oidc::now_epoch(),
+        options.margin,
     ) {
         eprintln!(
             "ssokey: warning: could not cache the credentials ({err}); the next run fetches new ones"
@@ -89,14 +113,21 @@ pub fn get(
 }
 
 fn fresh(
+    fast: Option<&FastTier>,
     keychain: &Keychain,
     session: &Session,
     account_id: &str,
     role: &str,
     margin: Duration,
 ) -> anyhow::Result<Option<RoleCredentials>> {
-    let cached = cache::lookup(keychain, &cache::key(&session.name, account_id, role))?;
-    Ok(cached.filter(|c| cache::is_fresh(c, oidc::now_epoch(), margin)))
+    let key = cache::key(&session.name, account_id, role);
+    Ok(cache::lookup(
+        fast,
+        keychain,
+        &key,
+        oidc::now_epoch(),
+        margin,
+    )?)
 }
 
 /// Resolves an account name, which must be unique: from the listing cache

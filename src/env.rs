@@ -21,6 +21,9 @@ pub struct Env {
     pub stdout_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
+    /// Whether the fast tier may serve cached role credentials
+    /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
+    pub fast_tier: bool,
     /// The target of the `ssokey exec` that this process runs inside, if any.
     pub exec_target: Option<String>,
 }
@@ -49,6 +52,12 @@ impl Env {
             stdout_color: std::io::stdout().is_terminal() && non_empty("NO_COLOR").is_none(),
             aws_profile: non_empty("AWS_PROFILE"),
             exec_target: non_empty(EXEC_TARGET_VAR),
+            fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "0" | "off" | "false" | "no"
+                )
+            }),
         })
     }
 

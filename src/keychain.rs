@@ -78,31 +78,56 @@ pub trait RawStore {
 
 /// The keychain, as the rest of ssokey sees it: whole values by key.
 pub struct Keychain {
-    store: Box<dyn RawStore>,
+    store: std::cell::OnceCell<Box<dyn RawStore>>,
 }
 
 impl Keychain {
-    /// Connects to the OS's native store.
+    /// Connects to the OS's native store now, so that a missing keychain is
+    /// reported before any other work.
     pub fn open() -> Result<Self, KeychainError> {
-        Ok(Self::with_store(Box::new(NativeStore::open()?)))
+        let keychain = Self::lazy();
+        keychain.store()?;
+        Ok(keychain)
     }
 
+    /// The OS's native store, connected to when first used: a path that may
+    /// not need the keychain at all pays nothing for it.
+    pub fn lazy() -> Self {
+        Self {
+            store: std::cell::OnceCell::new(),
+        }
+    }
+
+    #[cfg(test)]
     pub fn with_store(store: Box<dyn RawStore>) -> Self {
-        Self { store }
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(store);
+        Self { store: cell }
+    }
+
+    fn store(&self) -> Result<&dyn RawStore, KeychainError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store.as_ref());
+        }
+        let store: Box<dyn RawStore> = Box::new(NativeStore::open()?);
+        Ok(self.store.get_or_init(|| store).as_ref())
     }
 
     pub fn read(&self, key: &str) -> Result<Option<String>, KeychainError> {
         // A concurrent writer may delete the pieces of the generation that we
         // just read the head of: read again, and give up only if that persists.
         for _ in 0..3 {
-            let Some(head) = self.store.get(key)? else {
+            let Some(head) = self.store()?.get(key)? else {
                 return Ok(None);
             };
             let head = Head::parse(key, &head)?;
             let mut value = head.first.to_owned();
             let mut complete = true;
             for index in 1..head.count {
-                let Some(piece) = self.store.get(&piece_name(key, head.generation, index))? else {
+                let Some(piece) = self
+                    .store()?
+                    .get(&piece_name(key, head.generation, index))?
+                else {
                     complete = false;
                     break;
                 };
@@ -119,7 +144,7 @@ impl Keychain {
     }
 
     pub fn write(&self, key: &str, value: &str) -> Result<(), KeychainError> {
-        let old = match self.store.get(key)? {
+        let old = match self.store()?.get(key)? {
             Some(head) => Head::parse(key, &head)
                 .ok()
                 .map(|head| (head.generation, head.count)),
@@ -131,14 +156,14 @@ impl Keychain {
         let mut written = Vec::new();
         for (index, piece) in pieces.iter().enumerate().skip(1) {
             let name = piece_name(key, generation, index);
-            if let Err(err) = self.store.set(&name, piece) {
+            if let Err(err) = self.store()?.set(&name, piece) {
                 self.delete_pieces(&written);
                 return Err(err);
             }
             written.push(name);
         }
         let head = format!("{}{}", Head::header(generation, pieces.len()), pieces[0]);
-        if let Err(err) = self.store.set(key, &head) {
+        if let Err(err) = self.store()?.set(key, &head) {
             self.delete_pieces(&written);
             return Err(err);
         }
@@ -156,18 +181,18 @@ impl Keychain {
     pub fn delete(&self, key: &str) -> Result<bool, KeychainError> {
         let prefix = format!("{key}#");
         let pieces: Vec<String> = self
-            .store
+            .store()?
             .users()?
             .into_iter()
             .filter(|user| user.starts_with(&prefix))
             .collect();
         self.delete_pieces(&pieces);
-        self.store.delete(key)
+        self.store()?.delete(key)
     }
 
     /// The key of every value and piece that ssokey has stored.
     pub fn users(&self) -> Result<Vec<String>, KeychainError> {
-        self.store.users()
+        self.store()?.users()
     }
 
     pub fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, KeychainError> {
@@ -192,10 +217,11 @@ impl Keychain {
     }
 
     fn delete_pieces(&self, names: &[String]) {
+        let Ok(store) = self.store() else { return };
         for name in names {
             // Best effort: an orphan piece holds part of a value that no head
             // names, and the next write of the key removes what it can find.
-            let _ = self.store.delete(name);
+            let _ = store.delete(name);
         }
     }
 }

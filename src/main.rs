@@ -8,6 +8,7 @@ mod commands;
 mod credentials;
 mod env;
 mod error;
+mod fast_tier;
 mod files;
 mod keychain;
 mod listing;

@@ -104,7 +104,8 @@ fn fetch(
         ..session::Request::default()
     };
     let (session, _) = super::resolve_session(env, &session_request)?;
-    let keychain = Keychain::open()?;
+    // Connected to only if the fast tier cannot serve.
+    let keychain = Keychain::lazy();
     let options = Options {
         refresh: cache.refresh,
         margin: cache.margin,

@@ -7,6 +7,7 @@ use crate::auth;
 use crate::cache;
 use crate::cli::LogoutArgs;
 use crate::env::Env;
+use crate::fast_tier::FastTier;
 use crate::keychain::Keychain;
 use crate::listing::Listing;
 use crate::portal::PortalClient;
@@ -46,7 +47,8 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
         None
     };
     keychain.delete(&auth::token_key(&session.name))?;
-    let cached = cache::clear(keychain, &session.name)?;
+    let fast = FastTier::open(&env.config_dir);
+    let cached = cache::clear(fast.as_ref(), keychain, &session.name)?;
     let listing = Listing::cache_path(&env.cache_dir, &session.name);
     if let Err(err) = std::fs::remove_file(&listing)
         && err.kind() != std::io::ErrorKind::NotFound

@@ -233,7 +233,9 @@ fn profiles_and_aws_profile_name_the_target() {
 
 #[test]
 fn a_damaged_cache_entry_is_a_miss() {
-    let env = signed_in(config());
+    let mut env = signed_in(config());
+    // The kernel keyring would serve the intact copy: look at the keychain alone.
+    env.set_env("SSOKEY_FAST_TIER", "off");
     credential_process(&env, &[]).success();
     env.store_item(
         &format!("session/{SESSION}/role/{ACCOUNT}/Admin"),
@@ -359,4 +361,36 @@ fn no_secret_reaches_a_file_or_stderr() {
     ];
     let stderrs: Vec<&str> = runs.iter().map(|r| r.success().stderr.as_str()).collect();
     env.assert_no_secret_leaked(&stderrs);
+}
+
+#[test]
+fn the_fast_tier_serves_a_hit_without_the_keychain() {
+    let mut env = signed_in(config());
+    let first = credential_process(&env, &[]);
+    first.success();
+    // With the Secret Service gone, only the kernel keyring can answer.
+    env.stop_keyring();
+    let second = credential_process(&env, &[]);
+    assert_eq!(second.success().stdout, first.stdout);
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1);
+    // A miss still needs the keychain, and says so.
+    env.run(&[
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "ReadOnly",
+    ])
+    .failure(4)
+    .stderr_has("no keychain can be reached");
+}
+
+#[test]
+fn logout_empties_the_fast_tier_too() {
+    let env = signed_in(config());
+    credential_process(&env, &[]).success();
+    env.run(&["logout"]).success();
+    credential_process(&env, &[])
+        .failure(3)
+        .stderr_has("not signed in");
 }
