@@ -232,6 +232,23 @@ fn profiles_and_aws_profile_name_the_target() {
 }
 
 #[test]
+fn a_profile_written_by_aws_configure_sso_works_as_a_target() {
+    let env = signed_in(config());
+    env.write_config(&format!(
+        "[profile cli]\nsso_session = {SESSION}\nsso_account_id = 100000000002\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session {SESSION}]\nsso_start_url = {}\nsso_region = {}\n",
+        crate::harness::START_URL,
+        crate::harness::REGION
+    ));
+    env.run(&["credential-process", "--profile", "cli"])
+        .success();
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert_eq!(
+        (issued.account_id.as_str(), issued.role_name.as_str()),
+        ("100000000002", "Admin")
+    );
+}
+
+#[test]
 fn a_damaged_cache_entry_is_a_miss() {
     let mut env = signed_in(config());
     // The kernel keyring would serve the intact copy: look at the keychain alone.
