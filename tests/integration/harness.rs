@@ -24,9 +24,13 @@ pub struct Keyring {
 impl Keyring {
     pub fn start(home: &Path, runtime_dir: &Path) -> Keyring {
         // The shell unlocks a new login keyring, reports the bus address, then
-        // waits for its stdin to close: dropping the Keyring ends the session.
+        // waits for its stdin to close: dropping the Keyring ends the session,
+        // and the daemon with it (found by its bus name, since it forks).
         let script = "printf test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; \
-                      echo \"$DBUS_SESSION_BUS_ADDRESS\"; exec cat >/dev/null";
+                      pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                            org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets | \
+                            sed -n 's/.*uint32 //p'); \
+                      echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null; kill \"$pid\" 2>/dev/null";
         let mut child = Command::new("dbus-run-session")
             .args(["--", "sh", "-c", script])
             .env_clear()
