@@ -72,3 +72,47 @@ fn fish_sources_the_exports() {
     );
     assert_eq!(shell(&env, "fish", &unset), "unset\n");
 }
+
+#[test]
+fn the_completion_scripts_load_in_their_shells() {
+    let env = TestEnv::with_config(config());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    let bash = format!(
+        "source '{}' && complete -p ssokey",
+        dir.join("ssokey.bash").display()
+    );
+    assert!(shell(&env, "bash", &bash).contains("ssokey"));
+    let zsh = format!(
+        "autoload -U compinit && compinit -u && source '{}' && print -r -- ${{+functions[_ssokey]}}",
+        dir.join("_ssokey").display()
+    );
+    assert_eq!(shell(&env, "zsh", &zsh), "1\n");
+    let fish = format!(
+        "source '{}'; and complete -c ssokey | count",
+        dir.join("ssokey.fish").display()
+    );
+    let count: usize = shell(&env, "fish", &fish).trim().parse().unwrap();
+    assert!(count > 10, "{count} completions");
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_ends_quietly() {
+    // 1,000 roles make well over the 64 KiB that a pipe buffers, so the
+    // writer meets the closed pipe.
+    let env = TestEnv::with_config(crate::emulator::Config {
+        accounts: crate::emulator::accounts(500, &["Admin", "ReadOnly"]),
+        ..config()
+    });
+    env.login().success();
+    let run = env.shell(
+        "bash",
+        "\"$SSOKEY\" list --output json | head -c 1 >/dev/null; echo \"status ${PIPESTATUS[0]}\"; \"$SSOKEY\" list --output json | wc -c",
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[1].trim().parse::<usize>().unwrap() > 128 * 1024,
+        "{run}"
+    );
+    assert_eq!(lines[0], "status 0", "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
