@@ -332,3 +332,43 @@ mod tests {
         assert_eq!(args.cache.margin, Duration::from_mins(15));
     }
 }
+
+/// The man pages in man/ are what the command line generates now; after a
+/// change, regenerate them with `SSOKEY_BLESS=1 cargo test man_pages`.
+#[cfg(test)]
+mod man_pages {
+    use clap::CommandFactory;
+
+    fn render(command: clap::Command) -> String {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(command).render(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn man_pages_are_current() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+        let bless = std::env::var_os("SSOKEY_BLESS").is_some();
+        let mut top = super::Cli::command();
+        // Global flags reach the subcommands when the command is built.
+        top.build();
+        let mut pages = vec![("ssokey.1".to_owned(), render(top.clone()))];
+        for sub in top.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name: &'static str = format!("ssokey-{}", sub.get_name()).leak();
+            pages.push((format!("{name}.1"), render(sub.clone().name(name))));
+        }
+        for (file, expected) in pages {
+            let path = dir.join(&file);
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &expected).unwrap();
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == expected,
+                "{} is out of date: run SSOKEY_BLESS=1 cargo test man_pages",
+                path.display()
+            );
+        }
+    }
+}

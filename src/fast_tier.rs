@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 /// The fast tier, when this system has one.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct FastTier {
     #[cfg(target_os = "linux")]
     keyring: linux_keyutils::KeyRing,
@@ -17,6 +18,7 @@ pub struct FastTier {
     namespace: String,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl FastTier {
     /// The user keyring, or `None` where keyutils is unavailable.
     #[cfg(target_os = "linux")]
@@ -81,6 +83,7 @@ impl FastTier {
 }
 
 /// A short, stable name for a configuration directory (FNV-1a, 64 bits).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn namespace(path: &std::path::Path) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in path.to_string_lossy().bytes() {

@@ -7,6 +7,7 @@ mod harness;
 
 mod awscli;
 mod credentials;
+mod exit_codes;
 mod keychain;
 mod list;
 mod login;
