@@ -347,8 +347,6 @@ mod man_pages {
 
     #[test]
     fn man_pages_are_current() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-        let bless = std::env::var_os("SSOKEY_BLESS").is_some();
         let mut top = super::Cli::command();
         // Global flags reach the subcommands when the command is built.
         top.build();
@@ -358,17 +356,7 @@ mod man_pages {
             pages.push((format!("{name}.1"), render(sub.clone().name(name))));
         }
         for (file, expected) in pages {
-            let path = dir.join(&file);
-            if bless {
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(&path, &expected).unwrap();
-            }
-            let committed = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                committed == expected,
-                "{} is out of date: run SSOKEY_BLESS=1 cargo test man_pages",
-                path.display()
-            );
+            crate::files::assert_generated("man", &file, &expected);
         }
     }
 }

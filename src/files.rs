@@ -98,6 +98,25 @@ pub fn session_lock_path(cache_dir: &Path, session: &str) -> PathBuf {
         .join(format!("session-{session}.lock"))
 }
 
+/// Asserts that the generated file `dir/file` of the repository holds
+/// `expected`; with `SSOKEY_BLESS` set, writes it first. For the completion
+/// scripts and man pages, which are committed and must follow the code.
+#[cfg(test)]
+pub fn assert_generated(dir: &str, file: &str, expected: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let path = dir.join(file);
+    if std::env::var_os("SSOKEY_BLESS").is_some() {
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(&path, expected).unwrap();
+    }
+    let committed = fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == expected,
+        "{} is out of date: regenerate it with SSOKEY_BLESS=1 cargo test",
+        path.display()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

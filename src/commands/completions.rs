@@ -29,8 +29,6 @@ mod tests {
     /// `SSOKEY_BLESS=1 cargo test completions`.
     #[test]
     fn committed_completions_are_current() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
-        let bless = std::env::var_os("SSOKEY_BLESS").is_some();
         for (shell, file) in [
             (Shell::Bash, "ssokey.bash"),
             (Shell::Zsh, "_ssokey"),
@@ -38,18 +36,7 @@ mod tests {
             (Shell::PowerShell, "_ssokey.ps1"),
             (Shell::Elvish, "ssokey.elv"),
         ] {
-            let path = dir.join(file);
-            let expected = script(shell);
-            if bless {
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(&path, &expected).unwrap();
-            }
-            let committed = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                committed == expected,
-                "{} is out of date: run SSOKEY_BLESS=1 cargo test completions",
-                path.display()
-            );
+            crate::files::assert_generated("completions", file, &script(shell));
         }
     }
 }
