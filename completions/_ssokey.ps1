@@ -80,7 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'ssokey' -ScriptBlock {
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]')
             [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'Write the changes into the AWS config file (without it, print them as a diff)')
             [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Remove ssokey''s profiles whose role is no longer assigned')
-            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ask the portal for the assignments, even when the listing cache is recent')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Ask the portal, even when the local listing cache is recent')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

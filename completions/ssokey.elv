@@ -72,7 +72,7 @@ set edit:completion:arg-completer[ssokey] = {|@words|
             cand --session 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]'
             cand --write 'Write the changes into the AWS config file (without it, print them as a diff)'
             cand --prune 'Remove ssokey''s profiles whose role is no longer assigned'
-            cand --refresh 'Ask the portal for the assignments, even when the listing cache is recent'
+            cand --refresh 'Ask the portal, even when the local listing cache is recent'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -62,7 +62,7 @@ complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l concurrency -
 complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l session -d 'The session to use: an [sso-session NAME] of the AWS config file, or one remembered from an earlier --start-url [default: the one used last]' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l write -d 'Write the changes into the AWS config file (without it, print them as a diff)'
 complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l prune -d 'Remove ssokey\'s profiles whose role is no longer assigned'
-complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l refresh -d 'Ask the portal for the assignments, even when the listing cache is recent'
+complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -l refresh -d 'Ask the portal, even when the local listing cache is recent'
 complete -c ssokey -n "__fish_ssokey_using_subcommand profiles" -s h -l help -d 'Print help'
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l account -d 'The account: its 12-digit id, or its name when that is unique' -r
 complete -c ssokey -n "__fish_ssokey_using_subcommand env" -l role -d 'The role (permission set) name' -r

@@ -212,6 +212,13 @@ pub struct ListArgs {
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
+    #[command(flatten)]
+    pub listing: ListingArgs,
+}
+
+/// How the listing of accounts and roles is obtained.
+#[derive(Debug, Args)]
+pub struct ListingArgs {
     /// Ask the portal, even when the local listing cache is recent
     #[arg(long)]
     pub refresh: bool,
@@ -241,14 +248,8 @@ pub struct ProfilesArgs {
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
-    /// Ask the portal for the assignments, even when the listing cache is recent
-    #[arg(long)]
-    pub refresh: bool,
-
-    /// How many role listings may run at once
-    #[arg(long, value_name = "N", default_value_t = crate::listing::DEFAULT_CONCURRENCY,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub listing: ListingArgs,
 }
 
 fn parse_region(value: &str) -> Result<String, String> {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::auth;
-use crate::cli::{ListArgs, Output};
+use crate::cli::{ListArgs, ListingArgs, Output};
 use crate::env::Env;
 use crate::keychain::Keychain;
 use crate::listing::{self, Listing};
@@ -21,7 +21,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Re
         ..session::Request::default()
     };
     let (session, _) = super::resolve_session(env, &request)?;
-    let listing = listing(env, &session, args.refresh, args.concurrency)?;
+    let listing = listing(env, &session, &args.listing)?;
     let rows = listing.filter(args.pattern.as_deref());
     let out = match args.output {
         Output::Json => {
@@ -66,15 +66,12 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Re
 
 /// The listing: from the local cache while it is fresh (unless `refresh`),
 /// else from the portal, then cached.
-pub fn listing(
-    env: &Env,
-    session: &Session,
-    refresh: bool,
-    concurrency: usize,
-) -> anyhow::Result<Listing> {
+pub fn listing(env: &Env, session: &Session, args: &ListingArgs) -> anyhow::Result<Listing> {
     let path = Listing::cache_path(&env.cache_dir, &session.name);
     let now = oidc::now_epoch();
-    if !refresh && let Some(listing) = Listing::load(&path).filter(|l| l.is_fresh(now)) {
+    if !args.refresh
+        && let Some(listing) = Listing::load(&path).filter(|l| l.is_fresh(now))
+    {
         if env.stderr_is_terminal {
             eprintln!(
                 "(listed {}; --refresh asks the portal again)",
@@ -83,7 +80,7 @@ pub fn listing(
         }
         return Ok(listing);
     }
-    let listing = fetch(env, session, concurrency)?;
+    let listing = fetch(env, session, args.concurrency)?;
     if let Err(err) = listing.save(&path) {
         eprintln!(
             "ssokey: warning: could not cache the listing in {}: {err}",

@@ -24,7 +24,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
     let original = read(path)?;
     let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;
     let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
-    let listing = super::list::listing(env, &session, args.refresh, args.concurrency)?;
+    let listing = super::list::listing(env, &session, &args.listing)?;
 
     // Ours: the profiles this session wrote. Taken: every other profile,
     // the user's own and those of other sessions.
