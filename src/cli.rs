@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCandidates;
 
 use crate::render::Shell;
 
@@ -27,7 +28,8 @@ use crate::render::Shell;
 pub struct Cli {
     /// The session to use: an [sso-session NAME] of the AWS config file, or one
     /// remembered from an earlier --start-url [default: the one used last]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME",
+          add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
     #[command(subcommand)]
@@ -104,7 +106,8 @@ pub struct TargetArgs {
         long,
         value_name = "ID|NAME",
         requires = "role",
-        conflicts_with = "profile"
+        conflicts_with = "profile",
+        add = ArgValueCandidates::new(crate::complete::accounts)
     )]
     pub account: Option<String>,
 
@@ -113,13 +116,14 @@ pub struct TargetArgs {
         long,
         value_name = "NAME",
         requires = "account",
-        conflicts_with = "profile"
+        conflicts_with = "profile",
+        add = ArgValueCandidates::new(crate::complete::roles)
     )]
     pub role: Option<String>,
 
     /// Read the account, role and session from a profile of the AWS config file
     /// [default: AWS_PROFILE, when neither --account nor --profile is given]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: Option<String>,
 }
 

@@ -366,9 +366,19 @@ impl Jitter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
+
+    /// An assignment with no e-mail address, for the tests of other modules.
+    pub fn assignment(id: &str, name: &str, role: &str) -> Assignment {
+        Assignment {
+            account_id: id.to_owned(),
+            account_name: name.to_owned(),
+            email_address: String::new(),
+            role_name: role.to_owned(),
+        }
+    }
 
     fn account(id: &str, name: &str) -> Account {
         Account {

@@ -5,6 +5,7 @@ mod aws_config;
 mod cache;
 mod cli;
 mod commands;
+mod complete;
 mod credentials;
 mod env;
 mod error;
@@ -28,6 +29,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    complete::complete_if_asked();
     let cli = cli::Cli::parse();
     match env::Env::from_process().and_then(|env| commands::run(cli, &env)) {
         Ok(code) => code,

@@ -183,14 +183,7 @@ mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
-    fn assignment(id: &str, name: &str, role: &str) -> Assignment {
-        Assignment {
-            account_id: id.to_owned(),
-            account_name: name.to_owned(),
-            email_address: String::new(),
-            role_name: role.to_owned(),
-        }
-    }
+    use crate::listing::tests::assignment;
 
     #[test]
     fn names_are_safe_for_shells_and_the_cli() {

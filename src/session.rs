@@ -148,6 +148,15 @@ impl State {
         }
     }
 
+    /// Reads the state without a word on stderr (for shell completion): a
+    /// missing or damaged file is an empty state.
+    pub fn load_quietly(config_dir: &Path) -> Self {
+        std::fs::read(Self::path(config_dir))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
     pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
         let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         text.push('\n');

@@ -3,21 +3,17 @@
 
 use std::process::ExitCode;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
-
-use crate::cli::Cli;
 
 pub fn run(shell: Shell) -> anyhow::Result<ExitCode> {
     crate::output::print(&script(shell))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The completion script for `shell`.
+/// The completion script for `shell`: it asks `ssokey` for the candidates,
+/// so that account, role, session and profile names complete too.
 pub fn script(shell: Shell) -> String {
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "ssokey", &mut out);
-    String::from_utf8(out).expect("completion scripts are UTF-8")
+    crate::complete::registration(shell)
 }
 
 #[cfg(test)]

@@ -1,0 +1,234 @@
+//! Dynamic shell completion: account ids and names, role names, session names
+//! and profile names, from local files only (the listing caches, the sessions
+//! ssokey remembers, the AWS config file). Never the network, never the
+//! keychain, so pressing Tab can neither prompt nor wait.
+//!
+//! The shell scripts of `ssokey completions SHELL` call ssokey back with
+//! `SSOKEY_COMPLETE=SHELL` (clap_complete's dynamic engine); the candidate
+//! functions below run in that call.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use clap::builder::StyledStr;
+use clap_complete::CompletionCandidate;
+
+use crate::aws_config;
+use crate::env::Env;
+use crate::listing::{Assignment, Listing};
+use crate::session::{self, State};
+
+/// The variable that turns a run of ssokey into a completion request. It is
+/// ssokey's own, so that a `COMPLETE` set for another program never changes
+/// what `ssokey credential-process` prints.
+pub const VAR: &str = "SSOKEY_COMPLETE";
+
+/// Answers a completion request and exits, when this run is one.
+pub fn complete_if_asked() {
+    use clap::CommandFactory as _;
+    clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command)
+        .var(VAR)
+        .complete();
+}
+
+/// The registration script for `shell`: it calls `ssokey` on the PATH for
+/// every completion.
+pub fn registration(shell: clap_complete::Shell) -> String {
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        clap_complete::Shell::Bash => &Bash,
+        clap_complete::Shell::Elvish => &Elvish,
+        clap_complete::Shell::Fish => &Fish,
+        clap_complete::Shell::PowerShell => &Powershell,
+        clap_complete::Shell::Zsh => &Zsh,
+        other => unreachable!("clap_complete has no dynamic completion for {other}"),
+    };
+    let mut out = Vec::new();
+    completer
+        .write_registration(VAR, "ssokey", "ssokey", "ssokey", &mut out)
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("completion scripts are UTF-8")
+}
+
+/// Account ids (described by their names) and account names.
+pub fn accounts() -> Vec<CompletionCandidate> {
+    account_candidates(&assignments(local().as_ref()))
+}
+
+/// Role names, described by how many accounts have them.
+pub fn roles() -> Vec<CompletionCandidate> {
+    role_candidates(&assignments(local().as_ref()))
+}
+
+/// The sessions of the AWS config file and those remembered from --start-url.
+pub fn sessions() -> Vec<CompletionCandidate> {
+    let Some(env) = local() else {
+        return Vec::new();
+    };
+    let config = aws_config::load(&env.aws_config_file).ok().flatten();
+    let state = State::load_quietly(&env.config_dir);
+    session::known(config.as_ref(), &state)
+        .into_iter()
+        .map(|s| CompletionCandidate::new(s.name).help(Some(StyledStr::from(s.start_url))))
+        .collect()
+}
+
+/// The profiles of the AWS config file.
+pub fn profiles() -> Vec<CompletionCandidate> {
+    let Some(env) = local() else {
+        return Vec::new();
+    };
+    aws_config::load(&env.aws_config_file)
+        .ok()
+        .flatten()
+        .map(|config| {
+            config
+                .profile_names()
+                .into_iter()
+                .map(CompletionCandidate::new)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn local() -> Option<Env> {
+    Env::from_process().ok()
+}
+
+/// Every assignment of every cached listing, however old: offline, an old
+/// name is better than none.
+fn assignments(env: Option<&Env>) -> Vec<Assignment> {
+    let Some(env) = env else {
+        return Vec::new();
+    };
+    let dir = Listing::cache_path(&env.cache_dir, "x")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|path| Listing::load(path))
+        .flat_map(|listing| listing.assignments)
+        .collect()
+}
+
+/// Pure: ids described by their account names, then the names that are unique
+/// (a name shared by two accounts cannot select one).
+fn account_candidates(assignments: &[Assignment]) -> Vec<CompletionCandidate> {
+    let mut names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for a in assignments {
+        ids.insert(&a.account_id, &a.account_name);
+        let accounts = names.entry(&a.account_name).or_default();
+        if !accounts.contains(&a.account_id.as_str()) {
+            accounts.push(&a.account_id);
+        }
+    }
+    let by_name = names
+        .into_iter()
+        .filter(|(name, accounts)| accounts.len() == 1 && !name.is_empty())
+        .map(|(name, accounts)| {
+            CompletionCandidate::new(name).help(Some(StyledStr::from(accounts[0].to_owned())))
+        });
+    ids.into_iter()
+        .map(|(id, name)| CompletionCandidate::new(id).help(Some(StyledStr::from(name.to_owned()))))
+        .chain(by_name)
+        .collect()
+}
+
+/// Pure: each role name once, described by the number of accounts it is in.
+fn role_candidates(assignments: &[Assignment]) -> Vec<CompletionCandidate> {
+    let mut roles: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in assignments {
+        let accounts = roles.entry(&a.role_name).or_default();
+        if !accounts.contains(&a.account_id.as_str()) {
+            accounts.push(&a.account_id);
+        }
+    }
+    roles
+        .into_iter()
+        .map(|(role, accounts)| {
+            let help = match accounts.as_slice() {
+                [one] => format!("in {one}"),
+                many => format!("in {} accounts", many.len()),
+            };
+            CompletionCandidate::new(role).help(Some(StyledStr::from(help)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::listing::tests::assignment;
+
+    fn shown(candidates: &[CompletionCandidate]) -> Vec<String> {
+        candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}:{}",
+                    c.get_value().to_string_lossy(),
+                    c.get_help().map(ToString::to_string).unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn accounts_complete_as_ids_and_unique_names() {
+        let all = [
+            assignment("111122223333", "prod", "Admin"),
+            assignment("111122223333", "prod", "ReadOnly"),
+            assignment("444455556666", "dev", "Admin"),
+            assignment("777788889999", "dev", "Admin"),
+        ];
+        assert_eq!(
+            shown(&account_candidates(&all)),
+            [
+                "111122223333:prod",
+                "444455556666:dev",
+                "777788889999:dev",
+                "prod:111122223333"
+            ]
+        );
+    }
+
+    #[test]
+    fn roles_complete_once_each() {
+        let all = [
+            assignment("111122223333", "prod", "Admin"),
+            assignment("111122223333", "prod", "ReadOnly"),
+            assignment("444455556666", "dev", "Admin"),
+        ];
+        assert_eq!(
+            shown(&role_candidates(&all)),
+            ["Admin:in 2 accounts", "ReadOnly:in 111122223333"]
+        );
+    }
+
+    #[test]
+    fn every_shell_has_a_registration_that_calls_ssokey_back() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+            clap_complete::Shell::PowerShell,
+            clap_complete::Shell::Elvish,
+        ] {
+            let script = registration(shell);
+            assert!(script.contains(VAR), "{shell}: {script}");
+            assert!(script.contains("ssokey"), "{shell}");
+        }
+    }
+}
