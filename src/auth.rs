@@ -79,8 +79,13 @@ pub fn refresh(
     if !token.needs_refresh(oidc::now_epoch())
         || (renewed_meanwhile && token.is_usable(oidc::now_epoch()))
     {
+        tracing::debug!(
+            session = session.name,
+            "another run renewed the token meanwhile"
+        );
         return Ok(Refreshed::AlreadyFresh(token));
     }
+    tracing::debug!(session = session.name, "renewing the access token");
     let Some(refresh_token) = token.refresh_token.clone() else {
         return Err(expired().into());
     };

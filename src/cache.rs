@@ -39,13 +39,18 @@ pub fn lookup(
         .and_then(|text| serde_json::from_str::<RoleCredentials>(&text).ok())
         .filter(fresh)
     {
+        tracing::trace!(key, "hit in the fast tier");
         return Ok(Some(credentials));
     }
     let credentials = match keychain.read_json::<RoleCredentials>(key) {
         Ok(found) => found.filter(fresh),
-        Err(KeychainError::Corrupt { .. }) => None,
+        Err(err @ KeychainError::Corrupt { .. }) => {
+            tracing::debug!(key, error = %err, "ignoring a damaged cache entry");
+            None
+        }
         Err(err) => return Err(err),
     };
+    tracing::trace!(key, hit = credentials.is_some(), "looked in the keychain");
     if let (Some(fast), Some(credentials)) = (fast, &credentials) {
         fill_fast(fast, key, credentials, now, margin);
     }

@@ -32,6 +32,15 @@ pub struct Cli {
           add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
+    /// Log what ssokey does to stderr: -v steps, -vv details, -vvv everything
+    /// (secrets never shown; RUST_LOG, when set, chooses instead)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colour on a terminal [NO_COLOR, when set, means never for auto]
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
+    pub color: Color,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -267,6 +276,14 @@ pub struct StatusArgs {
     /// The output format
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour on a terminal, unless NO_COLOR is set
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -92,7 +92,7 @@ pub fn profiles() -> Vec<CompletionCandidate> {
 }
 
 fn local() -> Option<Env> {
-    Env::from_process().ok()
+    Env::from_process(crate::cli::Color::Never).ok()
 }
 
 /// Every assignment of every cached listing, however old: offline, an old

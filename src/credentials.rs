@@ -53,8 +53,10 @@ pub fn get(
             options.margin,
         )?
     {
+        tracing::debug!(account = %account, role, "cached credentials are fresh");
         return Ok(credentials);
     }
+    tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let account_id = match account {
         AccountRef::Id(id) => id.clone(),
@@ -78,6 +80,7 @@ pub fn get(
             options.margin,
         )?
     {
+        tracing::debug!(account_id, role, "another run cached credentials meanwhile");
         return Ok(credentials);
     }
     let token = auth::access_token(env, keychain, session, &net)?;

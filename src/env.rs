@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::aws_config;
+use crate::cli::Color;
 
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of the environment
 pub struct Env {
     /// ssokey's own configuration directory (the remembered sessions).
     pub config_dir: PathBuf,
@@ -17,8 +19,10 @@ pub struct Env {
     /// The AWS config file: `AWS_CONFIG_FILE`, or `~/.aws/config`.
     pub aws_config_file: PathBuf,
     pub stderr_is_terminal: bool,
-    /// Whether stdout may carry colour: a terminal, and `NO_COLOR` unset or empty.
+    /// Whether stdout may carry colour (see [`use_color`]).
     pub stdout_color: bool,
+    /// Whether stderr may carry colour (see [`use_color`]).
+    pub stderr_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
     /// Whether the fast tier may serve cached role credentials
@@ -28,11 +32,36 @@ pub struct Env {
     pub exec_target: Option<String>,
 }
 
+/// Pure: whether a stream gets colour. `--color always` and `never` say it
+/// all; `auto` means a terminal, and `NO_COLOR` unset or empty.
+pub fn use_color(choice: Color, is_terminal: bool, no_color: bool) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => is_terminal && !no_color,
+    }
+}
+
+/// Whether `NO_COLOR` is set to something.
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Whether stderr gets colour, before the rest of the environment is read.
+pub fn stderr_color(choice: Color) -> bool {
+    use_color(choice, std::io::stderr().is_terminal(), no_color())
+}
+
+/// `RUST_LOG`, which chooses what is logged when it is set.
+pub fn rust_log() -> Option<String> {
+    std::env::var("RUST_LOG").ok()
+}
+
 /// Set by `ssokey exec` in the command's environment, to notice nesting.
 pub const EXEC_TARGET_VAR: &str = "SSOKEY_EXEC_TARGET";
 
 impl Env {
-    pub fn from_process() -> anyhow::Result<Self> {
+    pub fn from_process(color: Color) -> anyhow::Result<Self> {
         let home = dirs::home_dir().context("cannot find your home directory (set HOME)")?;
         let config_dir = dirs::config_dir()
             .unwrap_or_else(|| home.join(".config"))
@@ -49,7 +78,8 @@ impl Env {
             cache_dir,
             aws_config_file,
             stderr_is_terminal,
-            stdout_color: std::io::stdout().is_terminal() && non_empty("NO_COLOR").is_none(),
+            stdout_color: use_color(color, std::io::stdout().is_terminal(), no_color()),
+            stderr_color: use_color(color, stderr_is_terminal, no_color()),
             aws_profile: non_empty("AWS_PROFILE"),
             exec_target: non_empty(EXEC_TARGET_VAR),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
@@ -88,4 +118,18 @@ fn parent_process() -> Option<String> {
 #[cfg(not(unix))]
 fn parent_process() -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
+        assert!(use_color(Color::Always, false, true));
+        assert!(!use_color(Color::Never, true, false));
+        assert!(use_color(Color::Auto, true, false));
+        assert!(!use_color(Color::Auto, true, true));
+        assert!(!use_color(Color::Auto, false, false));
+    }
 }

@@ -98,8 +98,9 @@ fn call_hint(err: &CallError) -> String {
     }
 }
 
-/// Prints the error on stderr: the message with its causes on one line, then the hint.
-pub fn report(err: &anyhow::Error) -> ExitCode {
+/// Prints the error on stderr: the message with its causes on one line, then
+/// the hint; `color` makes `error:` red and `hint:` bold.
+pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
     let (hint, exit) = classify(err);
     let mut message = err.to_string();
     for cause in err.chain().skip(1) {
@@ -109,9 +110,15 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
             message.push_str(&text);
         }
     }
-    eprintln!("ssokey: error: {message}");
+    let (error_label, hint_label) = if color {
+        ("\x1b[1;31merror:\x1b[0m", "\x1b[1mhint:\x1b[0m")
+    } else {
+        ("error:", "hint:")
+    };
+    tracing::debug!(error = ?err, "failed");
+    eprintln!("ssokey: {error_label} {message}");
     if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
+        eprintln!("{hint_label} {hint}");
     }
     exit.into()
 }

@@ -114,6 +114,7 @@ impl Keychain {
     }
 
     pub fn read(&self, key: &str) -> Result<Option<String>, KeychainError> {
+        tracing::trace!(key, "keychain read");
         // A concurrent writer may delete the pieces of the generation that we
         // just read the head of: read again, and give up only if that persists.
         for _ in 0..3 {
@@ -144,6 +145,7 @@ impl Keychain {
     }
 
     pub fn write(&self, key: &str, value: &str) -> Result<(), KeychainError> {
+        tracing::trace!(key, bytes = value.len(), "keychain write");
         let old = match self.store()?.get(key)? {
             Some(head) => Head::parse(key, &head)
                 .ok()
@@ -179,6 +181,7 @@ impl Keychain {
     /// Deletes the value and every piece of it, including the orphans that an
     /// interrupted write or a damaged head left; returns whether there was a value.
     pub fn delete(&self, key: &str) -> Result<bool, KeychainError> {
+        tracing::trace!(key, "keychain delete");
         let prefix = format!("{key}#");
         let pieces: Vec<String> = self
             .store()?

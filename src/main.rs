@@ -13,6 +13,7 @@ mod fast_tier;
 mod files;
 mod keychain;
 mod listing;
+mod logging;
 mod oidc;
 mod output;
 mod pace;
@@ -31,8 +32,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     complete::complete_if_asked();
     let cli = cli::Cli::parse();
-    match env::Env::from_process().and_then(|env| commands::run(cli, &env)) {
+    let color = env::stderr_color(cli.color);
+    logging::init(cli.verbose, env::rust_log().as_deref(), color);
+    match env::Env::from_process(cli.color).and_then(|env| commands::run(cli, &env)) {
         Ok(code) => code,
-        Err(err) => error::report(&err),
+        Err(err) => error::report(&err, color),
     }
 }

@@ -149,6 +149,7 @@ impl OidcClient {
     /// RegisterClient as a public client with the given scopes, so that the
     /// portal issues refresh tokens.
     pub async fn register(&self, scopes: &[String]) -> Result<Registration, OidcError> {
+        tracing::debug!(op = "RegisterClient", "calling the OIDC service");
         let out = self
             .client
             .register_client()
@@ -174,6 +175,7 @@ impl OidcClient {
         registration: &Registration,
         start_url: &str,
     ) -> Result<DeviceAuthorization, OidcError> {
+        tracing::debug!(op = "StartDeviceAuthorization", "calling the OIDC service");
         let out = self
             .client
             .start_device_authorization()
@@ -207,6 +209,7 @@ impl OidcClient {
         registration: &Registration,
         device_code: &Secret,
     ) -> Result<Poll, OidcError> {
+        tracing::trace!(op = "CreateToken", "polling for the token");
         let result = self
             .client
             .create_token()
@@ -235,6 +238,11 @@ impl OidcClient {
         registration: &Registration,
         refresh_token: &Secret,
     ) -> Result<Granted, OidcError> {
+        tracing::debug!(
+            op = "CreateToken",
+            grant = "refresh_token",
+            "calling the OIDC service"
+        );
         let out = self
             .client
             .create_token()

@@ -98,6 +98,7 @@ impl PortalClient {
         access_token: &Secret,
         next: Option<String>,
     ) -> Result<(Vec<Account>, Option<String>), CallError> {
+        tracing::debug!(op = "ListAccounts", "calling the portal");
         let out = self
             .client
             .list_accounts()
@@ -146,6 +147,7 @@ impl PortalClient {
         account_id: &str,
         next: Option<String>,
     ) -> Result<(Vec<String>, Option<String>), CallError> {
+        tracing::debug!(op = "ListAccountRoles", account_id, "calling the portal");
         let out = self
             .client
             .list_account_roles()
@@ -170,6 +172,12 @@ impl PortalClient {
         account_id: &str,
         role_name: &str,
     ) -> Result<RoleCredentials, CallError> {
+        tracing::debug!(
+            op = "GetRoleCredentials",
+            account_id,
+            role_name,
+            "calling the portal"
+        );
         let op = "GetRoleCredentials";
         let out = self
             .client
@@ -211,6 +219,7 @@ impl PortalClient {
 
     /// Logout ends the whole sign-in session that the access token belongs to.
     pub async fn logout(&self, access_token: &Secret) -> Result<(), CallError> {
+        tracing::debug!(op = "Logout", "calling the portal");
         self.client
             .logout()
             .access_token(access_token.expose())

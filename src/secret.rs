@@ -6,13 +6,16 @@ use serde::{Deserialize, Serialize};
 
 /// A secret string. `Debug` prints `<redacted>`, there is no `Display`, and the
 /// only way to read the value is [`Secret::expose`], which is easy to grep for.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value`; while logging is on, log lines never show it.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        crate::logging::remember_secret(&value);
+        Self(value)
     }
 
     /// The secret value itself. Every call site is a place where a secret leaves
@@ -30,7 +33,13 @@ impl fmt::Debug for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 

@@ -47,17 +47,22 @@ pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow:
         "Signing in to '{}' ({}, {}).",
         session.name, session.start_url, session.region
     );
-    eprintln!(
-        "Open this URL in a browser and check that it shows the code {}:",
-        authorization.user_code
-    );
+    let code = if env.stderr_color {
+        format!("\x1b[1m{}\x1b[0m", authorization.user_code)
+    } else {
+        authorization.user_code.clone()
+    };
+    eprintln!("Open this URL in a browser and check that it shows the code {code}:");
     eprintln!("  {}", authorization.verification_uri_complete);
     eprintln!(
         "(or go to {} and enter the code there)",
         authorization.verification_uri
     );
     if !args.no_browser
-        && let Err(err) = webbrowser::open(&authorization.verification_uri_complete)
+        && let Err(err) = {
+            tracing::debug!(url = %authorization.verification_uri_complete, "opening the browser");
+            webbrowser::open(&authorization.verification_uri_complete)
+        }
     {
         eprintln!("ssokey: warning: could not open a browser ({err}); open the URL above yourself");
     }

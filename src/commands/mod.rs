@@ -51,5 +51,12 @@ fn resolve_session(env: &Env, request: &session::Request) -> anyhow::Result<(Ses
         &env.aws_config_file.display().to_string(),
         &state,
     )?;
+    tracing::debug!(
+        session = session.name,
+        start_url = session.start_url,
+        region = session.region,
+        origin = ?session.origin,
+        "session"
+    );
     Ok((session, state))
 }

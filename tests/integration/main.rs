@@ -15,3 +15,4 @@ mod logout;
 mod profiles;
 mod shells;
 mod status;
+mod verbose;
