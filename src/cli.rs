@@ -77,6 +77,7 @@ pub enum Command {
     /// Print shell lines that set AWS credentials for a role
     #[command(after_help = "Examples:\n  \
         eval \"$(ssokey env --account 111122223333 --role Admin)\"          # bash, zsh\n  \
+        eval \"$(ssokey env)\"                                              # pick a role on the terminal\n  \
         ssokey env --account 111122223333 --role Admin | source            # fish\n  \
         ssokey env --account 111122223333 --role Admin --shell powershell | Invoke-Expression\n  \
         eval \"$(ssokey env --unset)\"")]
@@ -89,7 +90,8 @@ pub enum Command {
     /// Run a command with AWS credentials for a role in its environment
     #[command(after_help = "Examples:\n  \
         ssokey exec --account 111122223333 --role Admin -- terraform plan\n  \
-        ssokey exec --profile prod-admin -- aws s3 ls")]
+        ssokey exec --profile prod-admin -- aws s3 ls\n  \
+        ssokey exec -- aws sts get-caller-identity      # pick a role on the terminal")]
     Exec(ExecArgs),
     /// Print the shell completion script for a shell
     #[command(after_help = "Examples:\n  \
@@ -240,6 +242,16 @@ pub struct ListingArgs {
     #[arg(long, value_name = "N", default_value_t = crate::listing::DEFAULT_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub concurrency: usize,
+}
+
+impl Default for ListingArgs {
+    /// The listing cache when it is recent, at the default concurrency.
+    fn default() -> Self {
+        Self {
+            refresh: false,
+            concurrency: crate::listing::DEFAULT_CONCURRENCY,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub struct Env {
     /// The AWS config file: `AWS_CONFIG_FILE`, or `~/.aws/config`.
     pub aws_config_file: PathBuf,
     pub stderr_is_terminal: bool,
+    pub stdin_is_terminal: bool,
     /// Whether stdout may carry colour (see [`use_color`]).
     pub stdout_color: bool,
     /// Whether stderr may carry colour (see [`use_color`]).
@@ -78,6 +79,7 @@ impl Env {
             cache_dir,
             aws_config_file,
             stderr_is_terminal,
+            stdin_is_terminal: std::io::stdin().is_terminal(),
             stdout_color: use_color(color, std::io::stdout().is_terminal(), no_color()),
             stderr_color: use_color(color, stderr_is_terminal, no_color()),
             aws_profile: non_empty("AWS_PROFILE"),

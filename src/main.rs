@@ -17,6 +17,7 @@ mod logging;
 mod oidc;
 mod output;
 mod pace;
+mod picker;
 mod portal;
 mod profiles;
 mod render;

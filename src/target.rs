@@ -89,7 +89,7 @@ fn suggestions(close: &[String]) -> String {
 impl TargetError {
     pub fn hint(&self) -> String {
         match self {
-            Self::Missing => "give --account ID --role NAME, or --profile NAME (or set AWS_PROFILE)".to_owned(),
+            Self::Missing => "give --account ID --role NAME, or --profile NAME (or set AWS_PROFILE); on a terminal, ssokey env and ssokey exec without them let you pick a role".to_owned(),
             Self::BadAccount(_) => "an account id has 12 digits, e.g. --account 111122223333".to_owned(),
             Self::BadRole(_) => "give the role (permission set) name, e.g. --role AdministratorAccess".to_owned(),
             Self::NoProfile { .. } => "check the profile name, or write profiles with: ssokey profiles --write".to_owned(),

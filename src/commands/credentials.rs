@@ -4,14 +4,15 @@
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
-use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
+use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, ListingArgs, TargetArgs};
 use crate::credentials::{self, Options};
 use crate::env::{EXEC_TARGET_VAR, Env};
 use crate::keychain::Keychain;
+use crate::picker;
 use crate::portal::RoleCredentials;
 use crate::render::{self, Shell};
 use crate::session;
-use crate::target;
+use crate::target::{self, AccountRef, TargetError, Wanted};
 
 pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     let shell = args
@@ -21,7 +22,7 @@ pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Res
         crate::output::print(&render::unsets(shell))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache)?;
+    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, Some("env"))?;
     crate::output::print(&render::exports(shell, &credentials))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -31,13 +32,14 @@ pub fn credential_process(
     session_flag: Option<&str>,
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache)?;
+    // Never a picker: the caller is a program.
+    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, None)?;
     crate::output::print(&render::credential_process_json(&credentials))?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn exec(env: &Env, session_flag: Option<&str>, args: &ExecArgs) -> anyhow::Result<ExitCode> {
-    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache)?;
+    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache, Some("exec"))?;
     if let Some(outer) = &env.exec_target
         && outer != &label
     {
@@ -75,12 +77,14 @@ fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
 }
 
 /// The credentials for the target the flags, the profile or `AWS_PROFILE` name,
-/// with a label "session/account/role" for messages.
+/// with a label "session/account/role" for messages. With no target, `picker`
+/// (the command's name) allows a pick on the terminal.
 fn fetch(
     env: &Env,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
     cache: &CacheArgs,
+    picker: Option<&str>,
 ) -> anyhow::Result<(RoleCredentials, String)> {
     let request = target::Request {
         account: target_args.account.clone(),
@@ -94,11 +98,19 @@ fn fetch(
     } else {
         None
     };
-    let wanted = target::resolve(
+    let wanted = match target::resolve(
         &request,
         config.as_ref(),
         &env.aws_config_file.display().to_string(),
-    )?;
+    ) {
+        Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
+            let Some(command) = picker else {
+                return Err(TargetError::Missing.into());
+            };
+            pick(env, session_flag, command)?
+        }
+        other => other?,
+    };
     let session_request = session::Request {
         session: session_flag.map(str::to_owned).or(wanted.session.clone()),
         ..session::Request::default()
@@ -120,4 +132,34 @@ fn fetch(
     )?;
     let label = format!("{}/{}/{}", session.name, wanted.account, wanted.role);
     Ok((credentials, label))
+}
+
+/// The target the user picks from the session's listing.
+fn pick(env: &Env, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
+    let request = session::Request {
+        session: session_flag.map(str::to_owned),
+        ..session::Request::default()
+    };
+    let (session, _) = super::resolve_session(env, &request)?;
+    let listing = super::list::listing(env, &session, &ListingArgs::default())?;
+    if listing.assignments.is_empty() {
+        anyhow::bail!(
+            "no roles are assigned to you in the session '{}'",
+            session.name
+        );
+    }
+    let Some(picked) = picker::pick(&listing.assignments, env.stderr_color)? else {
+        return Err(anyhow::Error::new(TargetError::Missing).context("no role was picked"));
+    };
+    eprintln!(
+        "{}/{} (next time: {})",
+        picked.account_name,
+        picked.role_name,
+        picker::equivalent(command, picked)
+    );
+    Ok(Wanted {
+        session: Some(session.name),
+        account: AccountRef::Id(picked.account_id.clone()),
+        role: picked.role_name.clone(),
+    })
 }

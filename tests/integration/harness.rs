@@ -145,6 +145,11 @@ impl TestEnv {
         self.keyring = None;
     }
 
+    /// The test's root directory: HOME, the XDG dirs and TMPDIR are inside.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn config_file(&self) -> PathBuf {
         self.home.join(".aws/config")
     }

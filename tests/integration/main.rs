@@ -15,4 +15,5 @@ mod logout;
 mod profiles;
 mod shells;
 mod status;
+mod terminal;
 mod verbose;

@@ -1,0 +1,180 @@
+//! ssokey on a real terminal, driven through tmux: the sign-in spinner, and the
+//! role picker of `ssokey env` and `ssokey exec`, with the screen captured and
+//! checked.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::{START_URL, TestEnv, config, wait_until};
+
+/// A tmux server of its own, running bash with the test's environment.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn start(env: &TestEnv) -> Tmux {
+        let socket = env.root().join("tmux.sock");
+        let base = env.command(&[]);
+        let bin_dir = std::path::Path::new(base.get_program()).parent().unwrap();
+        let mut command = Command::new("tmux");
+        command.env_clear();
+        for (key, value) in base.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let status = command
+            .env("PATH", path)
+            .env("TERM", "xterm-256color")
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "30",
+                "bash --norc --noprofile",
+            ])
+            .status()
+            .unwrap_or_else(|err| panic!("tmux must be installed (.ci/run installs it): {err}"));
+        assert!(status.success(), "tmux did not start");
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `text` (literally) and, with `enter`, presses Enter.
+    fn type_text(&self, text: &str, enter: bool) {
+        self.tmux(&["send-keys", "-l", text]);
+        if enter {
+            self.tmux(&["send-keys", "Enter"]);
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let mut screen = String::new();
+        wait_until(Duration::from_secs(20), text, || {
+            screen = self.screen();
+            screen.contains(text)
+        });
+        screen
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .status();
+    }
+}
+
+#[test]
+fn sign_in_with_the_spinner_then_pick_a_role_on_the_terminal() {
+    let env = TestEnv::with_config(config());
+    let term = Tmux::start(&env);
+    // bash's prompt: "bash-5.2# " as root.
+    term.wait_for("bash-");
+
+    term.type_text(
+        &format!("ssokey login --no-browser --start-url {START_URL} --region us-east-1"),
+        true,
+    );
+    let code = env
+        .emulator
+        .wait_for_user_code(Duration::from_secs(20))
+        .expect("a sign-in started");
+    let screen = term.wait_for("Waiting for approval in the browser");
+    assert!(
+        screen.contains(&format!("shows the code {code}:")),
+        "{screen}"
+    );
+    env.emulator.approve(&code);
+    let screen = term.wait_for("Signed in to 'ssokey-test'");
+    assert!(
+        !screen.contains("Waiting for approval"),
+        "the spinner is cleared:\n{screen}"
+    );
+    term.tmux(&["send-keys", "C-l"]);
+
+    // `env` with no target: the picker on the terminal, the exports on stdout.
+    term.type_text("eval \"$(ssokey env)\"", true);
+    let screen = term.wait_for("Pick a role");
+    for row in [
+        "account-001  100000000001  Admin",
+        "account-001  100000000001  ReadOnly",
+        "account-002  100000000002  Admin",
+        "account-002  100000000002  ReadOnly",
+    ] {
+        assert!(screen.contains(row), "{row} in:\n{screen}");
+    }
+    term.type_text("002 read", false);
+    let screen = term.wait_for("002 read");
+    assert!(
+        !screen.contains("account-001  100000000001  Admin"),
+        "typing filters:\n{screen}"
+    );
+    term.tmux(&["send-keys", "Enter"]);
+    term.wait_for("next time: ssokey env --account 100000000002 --role ReadOnly");
+    term.type_text("echo \"key=$AWS_ACCESS_KEY_ID.\"", true);
+    let screen = term.wait_for(".\n");
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert!(
+        screen.contains(&format!("key={}.", issued.access_key_id)),
+        "{screen}"
+    );
+    assert_eq!(
+        (issued.account_id.as_str(), issued.role_name.as_str()),
+        ("100000000002", "ReadOnly")
+    );
+
+    // Esc cancels: an error, and nothing set.
+    term.tmux(&["send-keys", "C-l"]);
+    term.type_text(
+        "unset AWS_ACCESS_KEY_ID; ssokey exec -- true; echo \"status=$?\"",
+        true,
+    );
+    term.wait_for("Pick a role");
+    term.tmux(&["send-keys", "Escape"]);
+    let screen = term.wait_for("status=");
+    assert!(screen.contains("status=2"), "{screen}");
+    assert!(screen.contains("no role was picked"), "{screen}");
+}
+
+#[test]
+fn without_a_terminal_there_is_no_picker() {
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    for command in ["env", "credential-process"] {
+        env.run(&[command])
+            .failure(2)
+            .stderr_has("no account and role given");
+    }
+}
