@@ -93,6 +93,12 @@ pub enum Command {
         ssokey exec --profile prod-admin -- aws s3 ls\n  \
         ssokey exec -- aws sts get-caller-identity      # pick a role on the terminal")]
     Exec(ExecArgs),
+    /// Check the environment: config file, keychain, D-Bus, browser, clock, PATH
+    #[command(
+        after_help = "Examples:\n  ssokey doctor\n  ssokey doctor --output json\n\n\
+        Each problem comes with the fix; the exit code is 1 when a check fails."
+    )]
+    Doctor(DoctorArgs),
     /// Print the shell completion script for a shell
     #[command(after_help = "Examples:\n  \
         ssokey completions bash > ~/.local/share/bash-completion/completions/ssokey\n  \
@@ -281,6 +287,13 @@ fn parse_region(value: &str) -> Result<String, String> {
     crate::session::validate_region(value)
         .map(|()| value.to_owned())
         .map_err(|err| err.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The output format
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]

@@ -93,6 +93,12 @@ impl Env {
         })
     }
 
+    /// A variable of the process environment, for `ssokey doctor`, whose job
+    /// is to report on the environment itself. Other commands use the fields.
+    pub fn var(name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     /// The name of the parent process (the shell that runs ssokey, usually).
     pub fn parent_process() -> Option<String> {
         parent_process()

@@ -98,10 +98,8 @@ fn call_hint(err: &CallError) -> String {
     }
 }
 
-/// Prints the error on stderr: the message with its causes on one line, then
-/// the hint; `color` makes `error:` red and `hint:` bold.
-pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
-    let (hint, exit) = classify(err);
+/// The message with its causes on one line, each said once.
+pub fn one_line(err: &anyhow::Error) -> String {
     let mut message = err.to_string();
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
@@ -110,6 +108,14 @@ pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
             message.push_str(&text);
         }
     }
+    message
+}
+
+/// Prints the error on stderr: the message with its causes on one line, then
+/// the hint; `color` makes `error:` red and `hint:` bold.
+pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
+    let (hint, exit) = classify(err);
+    let message = one_line(err);
     let (error_label, hint_label) = if color {
         ("\x1b[1;31merror:\x1b[0m", "\x1b[1mhint:\x1b[0m")
     } else {

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod complete;
 mod credentials;
+mod doctor;
 mod env;
 mod error;
 mod fast_tier;

@@ -217,6 +217,34 @@ impl PortalClient {
         Ok(credentials)
     }
 
+    /// The portal's clock, from the Date header of its answer to a request
+    /// that it refuses (ListAccounts with a token that is no token), so that
+    /// asking has no side effect.
+    pub async fn server_time(&self) -> Result<std::time::SystemTime, CallError> {
+        use aws_sdk_sso::error::SdkError;
+        let op = "ListAccounts";
+        let result = self
+            .client
+            .list_accounts()
+            .access_token("ssokey-doctor-clock-probe")
+            .max_results(1)
+            .send()
+            .await;
+        let date = match &result {
+            Err(SdkError::ServiceError(err)) => err.raw().headers().get("date"),
+            Err(SdkError::ResponseError(err)) => err.raw().headers().get("date"),
+            Err(err) => return Err(CallError::from_sdk(op, err)),
+            Ok(_) => None,
+        };
+        let malformed = |cause: &str| CallError::Malformed {
+            op,
+            cause: cause.to_owned(),
+        };
+        let date = date.ok_or_else(|| malformed("the answer has no Date header"))?;
+        httpdate::parse_http_date(date)
+            .map_err(|_| malformed("the Date header is not an HTTP date"))
+    }
+
     /// Logout ends the whole sign-in session that the access token belongs to.
     pub async fn logout(&self, access_token: &Secret) -> Result<(), CallError> {
         tracing::debug!(op = "Logout", "calling the portal");

@@ -2,6 +2,7 @@
 
 mod completions;
 mod credentials;
+mod doctor;
 mod list;
 mod login;
 mod logout;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli, env: &Env) -> anyhow::Result<ExitCode> {
             credentials::credential_process(env, cli.session.as_deref(), &args)
         }
         Command::Exec(args) => credentials::exec(env, cli.session.as_deref(), &args),
+        Command::Doctor(args) => doctor::run(env, cli.session.as_deref(), &args),
         Command::Completions(args) => completions::run(args.shell),
     }
 }

@@ -103,6 +103,9 @@ pub struct Config {
     pub rate_limits: HashMap<Op, RateLimit>,
     /// Print one line per request to stderr: operation, status and error code. Never a secret.
     pub verbose: bool,
+    /// Seconds that the emulator's clock (the Date header of its answers) runs ahead of the
+    /// machine's; negative for behind.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for Config {
@@ -124,6 +127,7 @@ impl Default for Config {
             list_roles_rate_limit: None,
             rate_limits: HashMap::new(),
             verbose: false,
+            clock_offset_secs: 0,
         }
     }
 }
@@ -1675,6 +1679,7 @@ async fn handle(
         Err(ApiError::injected(op, 429))
     };
     let verbose = state.config.verbose;
+    let clock_offset = state.config.clock_offset_secs;
     let request_id = state.mint.request_id();
     drop(state);
     if verbose {
@@ -1697,6 +1702,20 @@ async fn handle(
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-amzn-requestid"), value);
+    }
+    if clock_offset != 0 {
+        let offset = Duration::from_secs(clock_offset.unsigned_abs());
+        let now = SystemTime::now();
+        let clock = if clock_offset > 0 {
+            now + offset
+        } else {
+            now - offset
+        };
+        if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(clock)) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::DATE, value);
+        }
     }
     response
 }

@@ -7,6 +7,7 @@ mod harness;
 
 mod awscli;
 mod credentials;
+mod doctor;
 mod exit_codes;
 mod keychain;
 mod list;

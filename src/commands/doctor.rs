@@ -1,0 +1,211 @@
+//! `ssokey doctor`: gathers the facts (the config file, D-Bus, the keychain,
+//! the browser opener, each portal's clock, the ssokey on the PATH) and prints
+//! the verdicts of [`crate::doctor`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use crate::aws_config;
+use crate::cli::{DoctorArgs, Output};
+use crate::doctor::{self, BrowserFact, ConfigFact, PathFact, Verdict};
+use crate::env::Env;
+use crate::keychain::Keychain;
+use crate::portal::PortalClient;
+use crate::sdk::Net;
+use crate::session::{self, State};
+
+/// The key of the probe entry that checks the keychain.
+const PROBE_KEY: &str = "doctor/probe";
+
+pub fn run(env: &Env, session_flag: Option<&str>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mut checks = Vec::new();
+    let config = match aws_config::load(&env.aws_config_file) {
+        Ok(None) => {
+            checks.push(doctor::config(&env.aws_config_file, &ConfigFact::Missing));
+            None
+        }
+        Ok(Some(config)) => {
+            let fact = ConfigFact::Parsed {
+                sessions: config.sso_sessions().len(),
+                profiles: config.profile_names().len(),
+            };
+            checks.push(doctor::config(&env.aws_config_file, &fact));
+            Some(config)
+        }
+        Err(err) => {
+            let fact = ConfigFact::Broken {
+                error: crate::error::one_line(&anyhow::Error::new(err)),
+            };
+            checks.push(doctor::config(&env.aws_config_file, &fact));
+            None
+        }
+    };
+    if cfg!(target_os = "linux") {
+        let socket = Env::var("XDG_RUNTIME_DIR")
+            .map(|dir| PathBuf::from(dir).join("bus"))
+            .filter(|path| path.exists());
+        checks.push(doctor::dbus(
+            Env::var("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+            socket.as_deref(),
+        ));
+    }
+    checks.push(doctor::keychain(probe_keychain()));
+    checks.push(doctor::browser(&browser_fact()));
+
+    let state = State::load_quietly(&env.config_dir);
+    let mut sessions = session::known(config.as_ref(), &state);
+    if let Some(name) = session_flag {
+        sessions.retain(|s| s.name == name);
+    }
+    for session in &sessions {
+        checks.push(doctor::clock(&session.name, skew(&session.region)));
+    }
+    checks.push(doctor::path(&path_fact(config.as_ref())));
+
+    let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
+    let out = match args.output {
+        Output::Json => {
+            let mut text = serde_json::to_string_pretty(&checks)?;
+            text.push('\n');
+            text
+        }
+        Output::Table => doctor::render(&checks),
+    };
+    crate::output::print(&out)?;
+    Ok(if failed {
+        crate::error::Exit::Failure.into()
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes, reads back and deletes a probe entry.
+fn probe_keychain() -> Result<(), (String, String)> {
+    let describe = |err: crate::keychain::KeychainError| (err.to_string(), err.hint());
+    let keychain = Keychain::open().map_err(describe)?;
+    let value = format!("ssokey doctor {}", std::process::id());
+    keychain.write(PROBE_KEY, &value).map_err(describe)?;
+    let read = keychain.read(PROBE_KEY).map_err(describe);
+    let deleted = keychain.delete(PROBE_KEY).map_err(describe);
+    match read? {
+        Some(back) if back == value => {}
+        _ => {
+            return Err((
+                "the keychain did not give back what was written to it".to_owned(),
+                "restart the keyring daemon, or sign out and in to the desktop".to_owned(),
+            ));
+        }
+    }
+    deleted.map(|_| ())
+}
+
+/// `BROWSER`'s first program, or the system's opener.
+fn browser_fact() -> BrowserFact {
+    let browser_var = Env::var("BROWSER").filter(|v| !v.trim().is_empty());
+    let opener = match &browser_var {
+        Some(var) => var
+            .split(':')
+            .filter_map(|entry| entry.split_whitespace().next())
+            .find_map(find_program),
+        None => system_openers().iter().copied().find_map(find_program),
+    };
+    let display = !cfg!(target_os = "linux")
+        || Env::var("DISPLAY").is_some()
+        || Env::var("WAYLAND_DISPLAY").is_some();
+    BrowserFact {
+        browser_var,
+        opener,
+        display,
+    }
+}
+
+fn system_openers() -> &'static [&'static str] {
+    if cfg!(target_os = "macos") {
+        &["/usr/bin/open"]
+    } else if cfg!(windows) {
+        &["explorer.exe"]
+    } else {
+        &[
+            "xdg-open",
+            "gio",
+            "wslview",
+            "sensible-browser",
+            "x-www-browser",
+        ]
+    }
+}
+
+/// `program` as the PATH resolves it (or as given, when it is a path).
+fn find_program(program: &str) -> Option<PathBuf> {
+    let path = Path::new(program);
+    if path.components().count() > 1 {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    let exts: &[&str] = if cfg!(windows) { &["", ".exe"] } else { &[""] };
+    std::env::split_paths(&Env::var("PATH").unwrap_or_default())
+        .flat_map(|dir| {
+            exts.iter()
+                .map(move |ext| dir.join(format!("{program}{ext}")))
+        })
+        .find(|candidate| is_executable(candidate))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+/// Local time minus the portal's, in seconds, from the Date header of an
+/// answer (to a request that the portal refuses: no side effect).
+fn skew(region: &str) -> Result<i64, String> {
+    let net = Net::new(region).map_err(|err| err.to_string())?;
+    let portal = PortalClient::new(&net.config);
+    let before = SystemTime::now();
+    let server = net
+        .block_on(portal.server_time())
+        .map_err(|err| err.to_string())?;
+    let after = SystemTime::now();
+    // The server stamped its answer somewhere between the two.
+    let local = before + after.duration_since(before).unwrap_or_default() / 2;
+    Ok(match local.duration_since(server) {
+        Ok(ahead) => secs(ahead),
+        Err(behind) => -secs(behind.duration()),
+    })
+}
+
+fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn path_fact(config: Option<&aws_config::ConfigFile>) -> PathFact {
+    let canonical = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+    let current = std::env::current_exe().map(canonical).unwrap_or_default();
+    let on_path = find_program("ssokey").map(canonical);
+    let profiles = config
+        .map(|config| {
+            config
+                .profile_names()
+                .into_iter()
+                .filter_map(|name| {
+                    let line = config.profile(&name)?.get("credential_process")?.to_owned();
+                    let program = doctor::ssokey_program(&line)?;
+                    let resolved = find_program(&program).map(canonical);
+                    Some((name, program, resolved))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PathFact {
+        current,
+        on_path,
+        profiles,
+    }
+}

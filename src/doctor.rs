@@ -1,0 +1,414 @@
+//! `ssokey doctor`'s judgements: each check turns facts gathered by the
+//! command into a verdict, a detail and, when something is wrong, the fix.
+//! Pure, so that every verdict is unit-tested.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// How much clock skew is tolerated: the portal's tokens and the credentials'
+/// expiry are judged by the local clock, and SigV4 refuses requests whose
+/// time is more than five minutes off.
+pub const MAX_SKEW_SECS: i64 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub check: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn ok(check: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            verdict: Verdict::Ok,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    fn warn(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            check,
+            verdict: Verdict::Warn,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    fn fail(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            check,
+            verdict: Verdict::Fail,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// What reading the AWS config file gave.
+pub enum ConfigFact {
+    Missing,
+    Parsed { sessions: usize, profiles: usize },
+    Broken { error: String },
+}
+
+pub fn config(path: &Path, fact: &ConfigFact) -> Check {
+    let path = path.display();
+    match fact {
+        ConfigFact::Missing => Check::ok(
+            "config",
+            format!("{path} does not exist (sessions come from --start-url)"),
+        ),
+        ConfigFact::Parsed { sessions, profiles } => Check::ok(
+            "config",
+            format!("{path}: {sessions} sso-session(s), {profiles} profile(s)"),
+        ),
+        ConfigFact::Broken { error } => Check::fail(
+            "config",
+            error.clone(),
+            format!("fix the line named above in {path} (AWS_CONFIG_FILE chooses another file)"),
+        ),
+    }
+}
+
+/// The D-Bus session bus on Linux: its address, or the socket where systemd
+/// puts it.
+pub fn dbus(address: Option<&str>, runtime_socket: Option<&Path>) -> Check {
+    match (address, runtime_socket) {
+        (Some(address), _) => Check::ok("d-bus", format!("session bus at {address}")),
+        (None, Some(socket)) => Check::ok(
+            "d-bus",
+            format!(
+                "session bus at {} (DBUS_SESSION_BUS_ADDRESS unset)",
+                socket.display()
+            ),
+        ),
+        (None, None) => Check::fail(
+            "d-bus",
+            "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus",
+            "log in to a desktop session, or run ssokey under: dbus-run-session -- $SHELL \
+             (then unlock the keyring: echo -n PASSWORD | gnome-keyring-daemon --unlock)",
+        ),
+    }
+}
+
+/// A write, read and delete of a probe entry: `Err` holds the error and its hint.
+pub fn keychain(result: Result<(), (String, String)>) -> Check {
+    match result {
+        Ok(()) => Check::ok(
+            "keychain",
+            "reachable and unlocked (a probe entry was written, read back and deleted)",
+        ),
+        Err((error, hint)) => Check::fail("keychain", error, hint),
+    }
+}
+
+/// What could open the sign-in page.
+pub struct BrowserFact {
+    /// `BROWSER`, when set.
+    pub browser_var: Option<String>,
+    /// The program that `BROWSER` or the system's opener resolves to.
+    pub opener: Option<PathBuf>,
+    /// Whether a graphical display is there (always on macOS and Windows).
+    pub display: bool,
+}
+
+pub fn browser(fact: &BrowserFact) -> Check {
+    match (&fact.browser_var, &fact.opener) {
+        (Some(var), None) => Check::fail(
+            "browser",
+            format!("BROWSER is '{var}', which is not a program on the PATH"),
+            "set BROWSER to a browser command, or unset it; or sign in with: ssokey login --no-browser",
+        ),
+        (_, Some(opener)) if fact.display || fact.browser_var.is_some() => Check::ok(
+            "browser",
+            format!("sign-in pages open with {}", opener.display()),
+        ),
+        (_, Some(opener)) => Check::warn(
+            "browser",
+            format!(
+                "{} is there, but no display is (DISPLAY and WAYLAND_DISPLAY are unset)",
+                opener.display()
+            ),
+            "over SSH or without a desktop, sign in with: ssokey login --no-browser",
+        ),
+        (None, None) => Check::warn(
+            "browser",
+            "no program to open a browser with (no BROWSER, no xdg-open)",
+            "sign in with: ssokey login --no-browser, and open the URL it prints on any device",
+        ),
+    }
+}
+
+/// The local clock against the portal's: `skew` is local minus portal, in
+/// seconds, for a session.
+pub fn clock(session: &str, skew: Result<i64, String>) -> Check {
+    match skew {
+        Ok(skew) if skew.abs() <= MAX_SKEW_SECS => Check::ok(
+            "clock",
+            format!("within {}s of the portal of '{session}'", skew.abs().max(1)),
+        ),
+        Ok(skew) => Check::fail(
+            "clock",
+            format!(
+                "{}s {} the portal of '{session}'",
+                skew.abs(),
+                if skew > 0 { "ahead of" } else { "behind" }
+            ),
+            "set the clock right (e.g. enable NTP: timedatectl set-ntp true); tokens and credentials are judged by it",
+        ),
+        Err(error) => Check::warn(
+            "clock",
+            format!("could not ask the portal of '{session}' for its time: {error}"),
+            "check the network and the session's start URL and region",
+        ),
+    }
+}
+
+/// Which ssokey the profiles run.
+pub struct PathFact {
+    /// This program.
+    pub current: PathBuf,
+    /// `ssokey` as the PATH resolves it.
+    pub on_path: Option<PathBuf>,
+    /// Each profile whose `credential_process` runs ssokey: its name, the
+    /// program as written, and where that resolves to.
+    pub profiles: Vec<(String, String, Option<PathBuf>)>,
+}
+
+pub fn path(fact: &PathFact) -> Check {
+    let missing: Vec<&str> = fact
+        .profiles
+        .iter()
+        .filter(|(_, _, resolved)| resolved.is_none())
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Check::fail(
+            "path",
+            format!(
+                "the credential_process of {} names an ssokey that is not there",
+                list(&missing)
+            ),
+            "put ssokey on the PATH, or rewrite the profiles with: ssokey profiles --write",
+        );
+    }
+    let other: Vec<&str> = fact
+        .profiles
+        .iter()
+        .filter(|(_, _, resolved)| resolved.as_deref() != Some(fact.current.as_path()))
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    if !other.is_empty() {
+        return Check::warn(
+            "path",
+            format!(
+                "the credential_process of {} runs another ssokey than {}",
+                list(&other),
+                fact.current.display()
+            ),
+            "remove the other copy, or put this one first on the PATH",
+        );
+    }
+    match &fact.on_path {
+        Some(found) if found == &fact.current => Check::ok(
+            "path",
+            format!(
+                "{} is the ssokey on the PATH{}",
+                found.display(),
+                match fact.profiles.len() {
+                    0 => String::new(),
+                    n => format!(" and the one {n} profile(s) run"),
+                }
+            ),
+        ),
+        Some(found) => Check::warn(
+            "path",
+            format!(
+                "the ssokey on the PATH is {}, not this one ({})",
+                found.display(),
+                fact.current.display()
+            ),
+            "remove the other copy, or put this one first on the PATH",
+        ),
+        None => Check::warn(
+            "path",
+            format!(
+                "ssokey is not on the PATH (this one is {})",
+                fact.current.display()
+            ),
+            format!(
+                "add {} to the PATH: profiles and completion scripts call ssokey by name",
+                fact.current.parent().unwrap_or(Path::new("/")).display()
+            ),
+        ),
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    format!(
+        "the profile{} {}",
+        if names.len() == 1 { "" } else { "s" },
+        quoted.join(", ")
+    )
+}
+
+/// The program that a `credential_process` value runs, when it is ssokey.
+pub fn ssokey_program(credential_process: &str) -> Option<String> {
+    let line = credential_process.trim();
+    let program = if let Some(rest) = line.strip_prefix('"') {
+        rest.split('"').next()?
+    } else {
+        line.split_whitespace().next()?
+    };
+    // Windows paths too, wherever this runs.
+    let base = program.rsplit(['/', '\\']).next()?;
+    let base = base
+        .strip_suffix(".exe")
+        .or_else(|| base.strip_suffix(".EXE"))
+        .unwrap_or(base);
+    (base == "ssokey").then(|| program.to_owned())
+}
+
+/// Pure: the report as a table, with the fix under each problem.
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for check in checks {
+        let verdict = match check.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "FAIL",
+        };
+        let _ = writeln!(out, "{verdict:<5} {:<9} {}", check.check, check.detail);
+        if let Some(fix) = &check.fix {
+            let _ = writeln!(out, "{:<15} fix: {fix}", "");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_skew_beyond_a_minute_fails() {
+        assert_eq!(clock("w", Ok(3)).verdict, Verdict::Ok);
+        assert_eq!(clock("w", Ok(-60)).verdict, Verdict::Ok);
+        let ahead = clock("w", Ok(600));
+        assert_eq!(ahead.verdict, Verdict::Fail);
+        assert_eq!(ahead.detail, "600s ahead of the portal of 'w'");
+        assert_eq!(clock("w", Ok(-61)).detail, "61s behind the portal of 'w'");
+        assert_eq!(clock("w", Err("timeout".into())).verdict, Verdict::Warn);
+    }
+
+    #[test]
+    fn a_browser_variable_must_name_a_program() {
+        let fact = |var: Option<&str>, opener: Option<&str>, display| BrowserFact {
+            browser_var: var.map(str::to_owned),
+            opener: opener.map(PathBuf::from),
+            display,
+        };
+        assert_eq!(
+            browser(&fact(Some("nope"), None, true)).verdict,
+            Verdict::Fail
+        );
+        assert_eq!(
+            browser(&fact(Some("w3m"), Some("/usr/bin/w3m"), false)).verdict,
+            Verdict::Ok
+        );
+        assert_eq!(
+            browser(&fact(None, Some("/usr/bin/xdg-open"), true)).verdict,
+            Verdict::Ok
+        );
+        assert_eq!(
+            browser(&fact(None, Some("/usr/bin/xdg-open"), false)).verdict,
+            Verdict::Warn
+        );
+        assert_eq!(browser(&fact(None, None, false)).verdict, Verdict::Warn);
+    }
+
+    #[test]
+    fn profiles_must_run_this_ssokey() {
+        let current = PathBuf::from("/opt/bin/ssokey");
+        let fact = |on_path: Option<&str>, profiles: Vec<(&str, Option<&str>)>| PathFact {
+            current: current.clone(),
+            on_path: on_path.map(PathBuf::from),
+            profiles: profiles
+                .into_iter()
+                .map(|(name, resolved)| {
+                    (
+                        name.to_owned(),
+                        "ssokey".to_owned(),
+                        resolved.map(PathBuf::from),
+                    )
+                })
+                .collect(),
+        };
+        let ok = path(&fact(
+            Some("/opt/bin/ssokey"),
+            vec![("a", Some("/opt/bin/ssokey"))],
+        ));
+        assert_eq!(ok.verdict, Verdict::Ok, "{ok:?}");
+        assert_eq!(
+            ok.detail,
+            "/opt/bin/ssokey is the ssokey on the PATH and the one 1 profile(s) run"
+        );
+        let gone = path(&fact(None, vec![("a", None), ("b", None)]));
+        assert_eq!(gone.verdict, Verdict::Fail);
+        assert_eq!(
+            gone.detail,
+            "the credential_process of the profiles 'a', 'b' names an ssokey that is not there"
+        );
+        let other = path(&fact(
+            Some("/usr/bin/ssokey"),
+            vec![("a", Some("/usr/bin/ssokey"))],
+        ));
+        assert_eq!(other.verdict, Verdict::Warn);
+        assert_eq!(path(&fact(None, vec![])).verdict, Verdict::Warn);
+    }
+
+    #[test]
+    fn only_ssokey_credential_processes_are_ours() {
+        assert_eq!(
+            ssokey_program("ssokey credential-process --account 1").as_deref(),
+            Some("ssokey")
+        );
+        assert_eq!(
+            ssokey_program("/usr/local/bin/ssokey credential-process").as_deref(),
+            Some("/usr/local/bin/ssokey")
+        );
+        assert_eq!(
+            ssokey_program("\"C:\\Program Files\\ssokey.exe\" credential-process").as_deref(),
+            Some("C:\\Program Files\\ssokey.exe")
+        );
+        assert_eq!(ssokey_program("aws-vault export --format=json x"), None);
+        assert_eq!(ssokey_program(""), None);
+    }
+
+    #[test]
+    fn the_report_puts_each_fix_under_its_problem() {
+        let checks = [
+            Check::ok("config", "fine"),
+            Check::fail("keychain", "locked", "unlock it"),
+        ];
+        assert_eq!(
+            render(&checks),
+            "ok    config    fine\nFAIL  keychain  locked\n                fix: unlock it\n"
+        );
+    }
+}

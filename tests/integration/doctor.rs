@@ -1,0 +1,114 @@
+//! `ssokey doctor`: every check passes in a working set-up, and each broken
+//! part is named with its fix.
+
+use crate::harness::{TestEnv, config};
+
+/// The verdict of each check, in order, from `doctor --output json`.
+fn verdicts(json: &serde_json::Value) -> Vec<(String, String)> {
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_owned(),
+                c["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+/// ssokey's directory first on the PATH, as an installed ssokey would be.
+fn with_ssokey_on_path(env: &mut TestEnv) {
+    let dir = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    env.set_env("PATH", &path);
+    env.set_env("DISPLAY", ":0");
+}
+
+#[test]
+fn a_working_setup_passes_every_check() {
+    let mut env = TestEnv::with_config(config());
+    with_ssokey_on_path(&mut env);
+    env.login().success();
+    env.run(&["profiles", "--write"]).success();
+    let run = env.run(&["doctor", "--output", "json"]);
+    run.success();
+    assert_eq!(
+        verdicts(&run.json()),
+        pairs(&[
+            ("config", "ok"),
+            ("d-bus", "ok"),
+            ("keychain", "ok"),
+            ("browser", "ok"),
+            ("clock", "ok"),
+            ("path", "ok"),
+        ]),
+        "{run}"
+    );
+    let path = &run.json()[5]["detail"];
+    assert!(
+        path.as_str()
+            .unwrap()
+            .ends_with("and the one 4 profile(s) run"),
+        "{path}"
+    );
+    // The probe leaves nothing behind.
+    assert!(
+        env.keychain_items()
+            .iter()
+            .all(|(user, _)| !user.contains("doctor")),
+        "{:?}",
+        env.keychain_items()
+    );
+    let table = env.run(&["doctor"]);
+    table.success();
+    assert!(table.stdout.starts_with("ok    config    "), "{table}");
+}
+
+#[test]
+fn each_broken_part_is_named_with_its_fix() {
+    let mut env = TestEnv::with_config(crate::emulator::Config {
+        clock_offset_secs: 600,
+        ..config()
+    });
+    env.login().success();
+    env.write_config("[profile broken\nregion = x\n");
+    env.set_env("BROWSER", "no-such-browser-program");
+    env.stop_keyring();
+    let run = env.run(&["doctor", "--output", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let json = run.json();
+    assert_eq!(
+        verdicts(&json),
+        pairs(&[
+            ("config", "fail"),
+            ("d-bus", "fail"),
+            ("keychain", "fail"),
+            ("browser", "fail"),
+            ("clock", "fail"),
+            ("path", "warn"),
+        ]),
+        "{run}"
+    );
+    for check in json.as_array().unwrap() {
+        assert!(check["fix"].is_string(), "{check}");
+    }
+    let clock = json[4]["detail"].as_str().unwrap();
+    assert!(
+        clock.ends_with("behind the portal of 'ssokey-test'"),
+        "{clock}"
+    );
+    let skew: i64 = clock.split('s').next().unwrap().parse().unwrap();
+    assert!((599..=601).contains(&skew), "{clock}");
+}
