@@ -45,7 +45,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Each subcommand's arguments are built only when it runs (`defer`): a
+/// `credential-process` hit does not pay for building the whole command line.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Sign in to the AWS access portal in the browser
     #[command(after_help = "Examples:\n  \
@@ -115,7 +118,8 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Which role in which account.
+// Which role in which account. (Not a doc comment: with `defer`, a flattened
+// struct's doc comment would become the subcommand's about.)
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// The account: its 12-digit id, or its name when that is unique
@@ -144,7 +148,7 @@ pub struct TargetArgs {
     pub profile: Option<String>,
 }
 
-/// How cached credentials are used.
+// How cached credentials are used.
 #[derive(Debug, Args)]
 pub struct CacheArgs {
     /// Fetch new credentials even when cached ones are still valid
@@ -237,7 +241,7 @@ pub struct ListArgs {
     pub listing: ListingArgs,
 }
 
-/// How the listing of accounts and roles is obtained.
+// How the listing of accounts and roles is obtained.
 #[derive(Debug, Args)]
 pub struct ListingArgs {
     /// Ask the portal, even when the local listing cache is recent

@@ -35,27 +35,13 @@ pub fn get(
     role: &str,
     options: &Options,
 ) -> anyhow::Result<RoleCredentials> {
-    // The hot path: an account id and a fresh cache entry need no network,
-    // and a hit in the fast tier not even the keychain.
+    // The caller has looked in the cache already (see [`cached`]); another
+    // run may fill it while this one waits for the lock, so it looks again then.
     let fast = if env.fast_tier {
         FastTier::open(&env.config_dir)
     } else {
         None
     };
-    if let AccountRef::Id(account_id) = account
-        && !options.refresh
-        && let Some(credentials) = fresh(
-            fast.as_ref(),
-            keychain,
-            session,
-            account_id,
-            role,
-            options.margin,
-        )?
-    {
-        tracing::debug!(account = %account, role, "cached credentials are fresh");
-        return Ok(credentials);
-    }
     tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let account_id = match account {
@@ -74,7 +60,7 @@ pub fn get(
         && let Some(credentials) = fresh(
             fast.as_ref(),
             keychain,
-            session,
+            &session.name,
             &account_id,
             role,
             options.margin,
@@ -115,15 +101,38 @@ pub fn get(
     Ok(credentials)
 }
 
-fn fresh(
-    fast: Option<&FastTier>,
+/// Fresh cached credentials for the role in the session named `session`,
+/// if there are any: the hot path. A hit in the fast tier needs not even the
+/// keychain.
+pub fn cached(
+    env: &Env,
     keychain: &Keychain,
-    session: &Session,
+    session: &str,
     account_id: &str,
     role: &str,
     margin: Duration,
 ) -> anyhow::Result<Option<RoleCredentials>> {
-    let key = cache::key(&session.name, account_id, role);
+    let fast = if env.fast_tier {
+        FastTier::open(&env.config_dir)
+    } else {
+        None
+    };
+    let found = fresh(fast.as_ref(), keychain, session, account_id, role, margin)?;
+    if found.is_some() {
+        tracing::debug!(session, account_id, role, "cached credentials are fresh");
+    }
+    Ok(found)
+}
+
+fn fresh(
+    fast: Option<&FastTier>,
+    keychain: &Keychain,
+    session: &str,
+    account_id: &str,
+    role: &str,
+    margin: Duration,
+) -> anyhow::Result<Option<RoleCredentials>> {
+    let key = cache::key(session, account_id, role);
     Ok(cache::lookup(
         fast,
         keychain,

@@ -11,7 +11,7 @@ use crate::keychain::Keychain;
 use crate::picker;
 use crate::portal::RoleCredentials;
 use crate::render::{self, Shell};
-use crate::session;
+use crate::session::{self, State};
 use crate::target::{self, AccountRef, TargetError, Wanted};
 
 pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
@@ -92,15 +92,11 @@ fn fetch(
         profile: target_args.profile.clone(),
         env_profile: env.aws_profile.clone(),
     };
+    let config = super::LazyConfig::new(env);
     let needs_config = request.account.is_none();
-    let config = if needs_config {
-        super::load_config(env)?
-    } else {
-        None
-    };
     let wanted = match target::resolve(
         &request,
-        config.as_ref(),
+        if needs_config { config.get()? } else { None },
         &env.aws_config_file.display().to_string(),
     ) {
         Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
@@ -111,13 +107,36 @@ fn fetch(
         }
         other => other?,
     };
-    let session_request = session::Request {
-        session: session_flag.map(str::to_owned).or(wanted.session.clone()),
-        ..session::Request::default()
-    };
-    let (session, _) = super::resolve_session(env, &session_request)?;
     // Connected to only if the fast tier cannot serve.
     let keychain = Keychain::lazy();
+    let session_name = session_flag.map(str::to_owned).or(wanted.session.clone());
+    let label = |session: &str| format!("{session}/{}/{}", wanted.account, wanted.role);
+
+    // The hot path: fresh cached credentials for a session named by the flag,
+    // the profile or the last sign-in, without resolving the session (no
+    // config file read for --account, no network, no runtime).
+    if let AccountRef::Id(account_id) = &wanted.account
+        && !cache.refresh
+        && let Some(name) = session_name
+            .clone()
+            .or_else(|| State::load_quietly(&env.config_dir).last)
+        && let Some(credentials) = credentials::cached(
+            env,
+            &keychain,
+            &name,
+            account_id,
+            &wanted.role,
+            cache.margin,
+        )?
+    {
+        return Ok((credentials, label(&name)));
+    }
+
+    let session_request = session::Request {
+        session: session_name,
+        ..session::Request::default()
+    };
+    let (session, _) = super::resolve_session_with(env, &session_request, &config)?;
     let options = Options {
         refresh: cache.refresh,
         margin: cache.margin,
@@ -130,8 +149,7 @@ fn fetch(
         &wanted.role,
         &options,
     )?;
-    let label = format!("{}/{}/{}", session.name, wanted.account, wanted.role);
-    Ok((credentials, label))
+    Ok((credentials, label(&session.name)))
 }
 
 /// The target the user picks from the session's listing.

@@ -38,18 +38,51 @@ fn load_config(env: &Env) -> anyhow::Result<Option<ConfigFile>> {
     Ok(aws_config::load(&env.aws_config_file)?)
 }
 
+/// The AWS config file, read at most once per command, and only if asked for.
+pub struct LazyConfig<'e> {
+    env: &'e Env,
+    file: std::cell::OnceCell<Option<ConfigFile>>,
+}
+
+impl<'e> LazyConfig<'e> {
+    pub fn new(env: &'e Env) -> Self {
+        Self {
+            env,
+            file: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The config file, or `None` when there is none.
+    pub fn get(&self) -> anyhow::Result<Option<&ConfigFile>> {
+        if let Some(file) = self.file.get() {
+            return Ok(file.as_ref());
+        }
+        let file = load_config(self.env)?;
+        Ok(self.file.get_or_init(|| file).as_ref())
+    }
+}
+
 /// The session a command means, with the config file and state it came from.
 fn resolve_session(env: &Env, request: &session::Request) -> anyhow::Result<(Session, State)> {
+    resolve_session_with(env, request, &LazyConfig::new(env))
+}
+
+/// [`resolve_session`] with a config file that the command may have read already.
+fn resolve_session_with(
+    env: &Env,
+    request: &session::Request,
+    config: &LazyConfig,
+) -> anyhow::Result<(Session, State)> {
     // The config file is read only when the command line does not say it all.
     let config = if request.start_url.is_some() && request.session.is_none() {
         None
     } else {
-        load_config(env)?
+        config.get()?
     };
     let state = State::load(&env.config_dir);
     let session = session::resolve(
         request,
-        config.as_ref(),
+        config,
         &env.aws_config_file.display().to_string(),
         &state,
     )?;
