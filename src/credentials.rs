@@ -37,11 +37,7 @@ pub fn get(
 ) -> anyhow::Result<RoleCredentials> {
     // The caller has looked in the cache already (see [`cached`]); another
     // run may fill it while this one waits for the lock, so it looks again then.
-    let fast = if env.fast_tier {
-        FastTier::open(&env.config_dir)
-    } else {
-        None
-    };
+    let fast = fast_tier(env);
     tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let account_id = match account {
@@ -112,16 +108,21 @@ pub fn cached(
     role: &str,
     margin: Duration,
 ) -> anyhow::Result<Option<RoleCredentials>> {
-    let fast = if env.fast_tier {
-        FastTier::open(&env.config_dir)
-    } else {
-        None
-    };
+    let fast = fast_tier(env);
     let found = fresh(fast.as_ref(), keychain, session, account_id, role, margin)?;
     if found.is_some() {
         tracing::debug!(session, account_id, role, "cached credentials are fresh");
     }
     Ok(found)
+}
+
+/// The fast tier, when it is on and the kernel offers it.
+fn fast_tier(env: &Env) -> Option<FastTier> {
+    if env.fast_tier {
+        FastTier::open(&env.config_dir)
+    } else {
+        None
+    }
 }
 
 fn fresh(
