@@ -8,6 +8,7 @@ mod harness;
 mod awscli;
 mod credentials;
 mod exit_codes;
+mod faults;
 mod keychain;
 mod list;
 mod login;
