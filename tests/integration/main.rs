@@ -10,6 +10,7 @@ mod credentials;
 mod exit_codes;
 mod faults;
 mod keychain;
+mod leaks;
 mod list;
 mod login;
 mod logout;
