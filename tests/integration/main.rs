@@ -12,6 +12,7 @@ mod faults;
 mod keychain;
 mod leaks;
 mod list;
+mod load;
 mod login;
 mod logout;
 mod profiles;
