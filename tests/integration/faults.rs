@@ -353,11 +353,15 @@ fn logout_failing_for_good_still_deletes_the_tokens() {
 /// Broken 200 answers to the calls whose answers ssokey stores or prints.
 #[test]
 fn broken_answers_fail_clearly_and_store_nothing() {
-    let faults = [
+    let all = [
         Fault::MalformedJson,
         Fault::EmptyBody,
         Fault::HugeBody(50 * 1024 * 1024),
     ];
+    // The SDK reads an empty body, or a JSON object without `accountList` or
+    // `roleList`, as a listing with nothing in it, which ssokey cannot tell from
+    // a user without assignments: only JSON that cannot be parsed is broken.
+    let unparsable = [Fault::MalformedJson];
     let uncached = [
         "credential-process",
         "--account",
@@ -366,12 +370,26 @@ fn broken_answers_fail_clearly_and_store_nothing() {
         "ReadOnly",
     ];
     let (env, cached) = signed_in_with_caches(Duration::from_hours(8));
-    for fault in &faults {
-        for (op, args) in [
-            (Op::GetRoleCredentials, &uncached[..]),
-            (Op::CreateToken, &["login", "--force"][..]),
-            (Op::StartDeviceAuthorization, &["login", "--force"][..]),
-        ] {
+    for (op, args, faults) in [
+        (Op::GetRoleCredentials, &uncached[..], &all[..]),
+        (Op::CreateToken, &["login", "--force"][..], &all[..]),
+        (
+            Op::StartDeviceAuthorization,
+            &["login", "--force"][..],
+            &all[..],
+        ),
+        (
+            Op::ListAccounts,
+            &["list", "--refresh"][..],
+            &unparsable[..],
+        ),
+        (
+            Op::ListAccountRoles,
+            &["list", "--refresh"][..],
+            &unparsable[..],
+        ),
+    ] {
+        for fault in faults {
             let what = format!("{op:?} answering {fault:?} to `ssokey {}`", args.join(" "));
             let before = state(&env);
             env.emulator.fault_next(op, fault, 1);
