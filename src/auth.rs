@@ -37,6 +37,16 @@ pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, K
     keychain.read_json(&token_key(session))
 }
 
+/// Takes the session's lock. Whoever writes or deletes the session's token
+/// holds it (a refresh across its call to the portal), so that parallel runs
+/// never interleave two values' pieces, which would leave orphan pieces or a
+/// head that names deleted ones.
+pub fn lock_session(env: &Env, session: &str) -> anyhow::Result<Lock> {
+    Lock::acquire(&files::session_lock_path(&env.cache_dir, session))
+        .context("could not take the session's lock file")
+}
+
+/// Stores the token; the caller holds the session's lock ([`lock_session`]).
 pub fn store_token(keychain: &Keychain, session: &str, token: &Token) -> Result<(), KeychainError> {
     keychain.write_json(&token_key(session), token)
 }
@@ -67,8 +77,7 @@ pub fn refresh(
     net: &Net,
     stale: &Token,
 ) -> anyhow::Result<Refreshed> {
-    let _lock = Lock::acquire(&files::session_lock_path(&env.cache_dir, &session.name))
-        .context("could not take the session's lock file")?;
+    let _lock = lock_session(env, &session.name)?;
     let expired = || AuthError::Expired {
         session: session.name.clone(),
     };

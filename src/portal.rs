@@ -214,6 +214,13 @@ impl PortalClient {
                 "the credentials hold characters that AWS credentials never do",
             ));
         }
+        // Handed on, they would fail every request they sign, and be asked for
+        // again by every SDK at once.
+        if credentials.expiration <= crate::oidc::now_epoch() {
+            return Err(malformed(
+                "the credentials had expired when they arrived (is this machine's clock right?)",
+            ));
+        }
         Ok(credentials)
     }
 

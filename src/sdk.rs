@@ -66,6 +66,16 @@ impl CallError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         match err {
+            // A success status whose body the SDK could not read comes back
+            // as a service error without a code: it is a broken answer.
+            SdkError::ServiceError(service)
+                if service.err().code().is_none() && service.raw().status().is_success() =>
+            {
+                Self::Malformed {
+                    op,
+                    cause: chain(err),
+                }
+            }
             SdkError::ServiceError(service) => {
                 let inner = service.err();
                 Self::Service {

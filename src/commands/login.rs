@@ -69,7 +69,10 @@ pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow:
 
     let granted = poll(env, &net, &client, &registration, &authorization)?;
     let token = granted.into_token(oidc::now_epoch(), &session.start_url, &session.region, None);
-    auth::store_token(&keychain, &session.name, &token).context("could not store the token")?;
+    {
+        let _lock = auth::lock_session(env, &session.name)?;
+        auth::store_token(&keychain, &session.name, &token).context("could not store the token")?;
+    }
     remember(env, &mut state, &session);
     eprintln!(
         "Signed in to '{}'; the sign-in lasts until {} ({}).",

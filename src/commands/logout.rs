@@ -46,7 +46,10 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
     } else {
         None
     };
-    keychain.delete(&auth::token_key(&session.name))?;
+    {
+        let _lock = auth::lock_session(env, &session.name)?;
+        keychain.delete(&auth::token_key(&session.name))?;
+    }
     let fast = FastTier::open(&env.config_dir);
     let cached = cache::clear(fast.as_ref(), keychain, &session.name)?;
     let listing = Listing::cache_path(&env.cache_dir, &session.name);

@@ -88,6 +88,9 @@ pub struct Config {
     pub rotate_refresh_tokens: bool,
     /// Lifetime of role credentials.
     pub role_credentials_ttl: Duration,
+    /// `GetRoleCredentials` hands out credentials whose expiration lies `role_credentials_ttl`
+    /// in the past instead of ahead: a portal with a broken clock, or a replayed answer.
+    pub role_credentials_already_expired: bool,
     /// Device codes approve themselves, as if the person clicked "Allow" at once.
     pub auto_approve: bool,
     /// With `auto_approve`, this many polls answer `authorization_pending` before approval.
@@ -122,6 +125,7 @@ impl Default for Config {
             latency: Duration::ZERO,
             rotate_refresh_tokens: true,
             role_credentials_ttl: Duration::from_secs(HOUR),
+            role_credentials_already_expired: false,
             auto_approve: false,
             auto_approve_after_polls: 0,
             list_roles_rate_limit: None,
@@ -339,6 +343,25 @@ impl FromStr for Op {
     }
 }
 
+/// A broken answer that [`Emulator::fault_next`] makes an operation give instead of its own.
+/// The operation does none of its work (no token is issued, no state changes), except after
+/// [`Fault::Stall`], which answers normally once it has waited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// This HTTP status, with the service's error shape (see [`Emulator::fail_next`]).
+    Status(u16),
+    /// 200 with a JSON content type and a body cut off in the middle of a JSON object.
+    MalformedJson,
+    /// 200 with a JSON content type and an empty body.
+    EmptyBody,
+    /// 200 with a valid JSON object of about this many bytes, all of it one unknown member:
+    /// the client must read it all and then finds none of the members it needs.
+    HugeBody(usize),
+    /// Waits this long (after `latency`) before answering normally: longer than a client's
+    /// timeout, it models a server that accepted the request and went silent.
+    Stall(Duration),
+}
+
 /// A client registration as the emulator saw it (no secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisteredClient {
@@ -477,7 +500,33 @@ impl Emulator {
     /// `GetCallerIdentity`, STS's XML errors: 429 `Throttling`, 5xx `InternalFailure` (503
     /// `ServiceUnavailable`), 401/403 `AccessDenied`.
     pub fn fail_next(&self, op: Op, status: u16, n: usize) {
-        self.state().failures[op.index()].extend(std::iter::repeat_n(status, n));
+        self.fault_next(op, &Fault::Status(status), n);
+    }
+
+    /// The next `n` calls of `op` give the broken answer `fault` instead of their own, after
+    /// any faults already queued for `op`. Throttled requests (`rate_limits`) take none.
+    pub fn fault_next(&self, op: Op, fault: &Fault, n: usize) {
+        self.state().failures[op.index()].extend(std::iter::repeat_n(fault.clone(), n));
+    }
+
+    /// Drops every fault still queued by [`Emulator::fail_next`] and [`Emulator::fault_next`],
+    /// for every operation: from now on the service works again.
+    pub fn clear_faults(&self) {
+        for queue in &mut self.state().failures {
+            queue.clear();
+        }
+    }
+
+    /// Stops serving, as a service that goes down: connections in progress are cut, and new
+    /// ones are refused (nothing listens on the port any more). The counters and every other
+    /// method keep working; the expectations of [`Emulator::expect`] are still checked on drop.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 
     /// The next `n` device-code polls of `CreateToken` answer `slow_down`.
@@ -611,12 +660,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
         if std::thread::panicking() {
             return;
         }
@@ -709,7 +753,7 @@ struct Inner {
     max_in_flight: [usize; OPS],
     throttled: [usize; OPS],
     buckets: [Option<Bucket>; OPS],
-    failures: [VecDeque<u16>; OPS],
+    failures: [VecDeque<Fault>; OPS],
     expected: Vec<(Op, usize)>,
     slow_downs: usize,
     clients: HashMap<String, Client>,
@@ -1010,9 +1054,6 @@ impl Inner {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Answer {
-        if let Some(status) = self.failures[op.index()].pop_front() {
-            return Err(ApiError::injected(op, status));
-        }
         let now = Instant::now();
         match op {
             Op::RegisterClient => self.register_client(body, now),
@@ -1433,7 +1474,11 @@ impl Inner {
         let access_key_id = self.mint.access_key_id();
         let secret_access_key = self.secret(Mint::secret_access_key);
         let session_token = self.secret(Mint::session_token);
-        let expires = SystemTime::now() + self.config.role_credentials_ttl;
+        let expires = if self.config.role_credentials_already_expired {
+            SystemTime::now() - self.config.role_credentials_ttl
+        } else {
+            SystemTime::now() + self.config.role_credentials_ttl
+        };
         let expiration = u64::try_from(epoch(expires).as_millis()).unwrap_or(u64::MAX);
         self.role_credentials.push(IssuedRoleCredentials {
             account_id,
@@ -1657,13 +1702,19 @@ async fn handle(
             _ => not_found(&method, &uri),
         };
     };
-    let (admitted, latency) = {
+    let (admitted, latency, fault) = {
         let mut state = shared.lock();
         let i = op.index();
         state.counts[i] += 1;
         state.in_flight[i] += 1;
         state.max_in_flight[i] = state.max_in_flight[i].max(state.in_flight[i]);
-        (state.admit(op, Instant::now()), state.config.latency)
+        let admitted = state.admit(op, Instant::now());
+        let fault = if admitted {
+            state.failures[i].pop_front()
+        } else {
+            None
+        };
+        (admitted, state.config.latency, fault)
     };
     let _in_flight = InFlight {
         shared: Arc::clone(&shared),
@@ -1672,11 +1723,25 @@ async fn handle(
     if admitted && !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let status = match fault {
+        Some(Fault::Stall(delay)) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+        Some(Fault::Status(status)) => Some(status),
+        Some(broken) => {
+            if shared.lock().config.verbose {
+                eprintln!("sso-emulator: {op:?} -> 200 {broken:?}");
+            }
+            return broken_response(&broken);
+        }
+        None => None,
+    };
     let mut state = shared.lock();
-    let answer = if admitted {
-        state.answer(op, &shared.base, &method, &uri, &headers, &body)
-    } else {
-        Err(ApiError::injected(op, 429))
+    let answer = match status {
+        Some(status) => Err(ApiError::injected(op, status)),
+        None if admitted => state.answer(op, &shared.base, &method, &uri, &headers, &body),
+        None => Err(ApiError::injected(op, 429)),
     };
     let verbose = state.config.verbose;
     let clock_offset = state.config.clock_offset_secs;
@@ -1718,6 +1783,27 @@ async fn handle(
         }
     }
     response
+}
+
+/// The 200 answer of a [`Fault`] that breaks the body.
+fn broken_response(fault: &Fault) -> Response {
+    let body = match fault {
+        Fault::MalformedJson => "{\"roleCredentials\": {\"accessKeyId\": \"ASIA".to_owned(),
+        Fault::HugeBody(bytes) => {
+            let mut body = String::with_capacity(bytes + 16);
+            body.push_str("{\"padding\": \"");
+            body.extend(std::iter::repeat_n('x', *bytes));
+            body.push_str("\"}");
+            body
+        }
+        Fault::EmptyBody | Fault::Status(_) | Fault::Stall(_) => String::new(),
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn not_found(method: &Method, uri: &Uri) -> Response {

@@ -302,7 +302,8 @@ impl TestEnv {
 
     /// Asserts that no secret the emulator issued stands in any file under the
     /// test's root (HOME, the XDG dirs, TMPDIR) or in any of `outputs`.
-    pub fn assert_no_secret_leaked(&self, outputs: &[&str]) {
+    /// Returns what it scanned, for the test to report.
+    pub fn assert_no_secret_leaked(&self, outputs: &[&str]) -> Scanned {
         let secrets = self.emulator.issued_secrets();
         assert!(
             !secrets.is_empty(),
@@ -329,10 +330,27 @@ impl TestEnv {
                 );
             }
         }
+        Scanned {
+            secrets: secrets.len(),
+            files: files.len(),
+            outputs: outputs.len(),
+        }
     }
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// What [`TestEnv::assert_no_secret_leaked`] scanned.
+#[derive(Debug, Clone, Copy)]
+pub struct Scanned {
+    /// Distinct secrets looked for.
+    pub secrets: usize,
+    /// Files read under the test's root.
+    pub files: usize,
+    /// Outputs (stdout or stderr of a run) searched.
+    pub outputs: usize,
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
