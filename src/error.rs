@@ -57,7 +57,9 @@ pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
     if let Some(e) = find::<ProfilesError>(err) {
         let exit = match e {
             ProfilesError::UnknownPlaceholder { .. } | ProfilesError::Unclosed(_) => Exit::Usage,
-            ProfilesError::ReadOnly(_) | ProfilesError::NoDirectory { .. } => Exit::Failure,
+            ProfilesError::ReadOnly(_)
+            | ProfilesError::NoDirectory { .. }
+            | ProfilesError::NothingListed { .. } => Exit::Failure,
         };
         return (Some(e.hint()), exit);
     }

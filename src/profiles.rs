@@ -29,6 +29,10 @@ pub enum ProfilesError {
         path: std::path::PathBuf,
         dir: std::path::PathBuf,
     },
+    #[error(
+        "the portal lists no roles for you in the session '{session}'; --prune would remove all {count} of its profiles"
+    )]
+    NothingListed { session: String, count: usize },
 }
 
 impl ProfilesError {
@@ -49,6 +53,7 @@ impl ProfilesError {
                 "create it (mkdir -p {}), or point AWS_CONFIG_FILE at another file",
                 dir.display()
             ),
+            Self::NothingListed { .. } => "check with: ssokey list --refresh; if every role really was taken away, delete the profiles yourself".to_owned(),
         }
     }
 }

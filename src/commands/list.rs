@@ -81,6 +81,12 @@ pub fn listing(env: &Env, session: &Session, args: &ListingArgs) -> anyhow::Resu
         return Ok(listing);
     }
     let listing = fetch(env, session, args.concurrency)?;
+    // An empty listing is not cached: an answer that lost its list looks the
+    // same, and it must not stand for a day.
+    if listing.assignments.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return Ok(listing);
+    }
     if let Err(err) = listing.save(&path) {
         eprintln!(
             "ssokey: warning: could not cache the listing in {}: {err}",

@@ -66,6 +66,15 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
         .iter()
         .filter(|name| !wanted.contains(name.as_str()))
         .collect();
+    // An empty listing may be a portal answer that lost its list; removing
+    // every profile on its word would be a loss that no --refresh undoes.
+    if args.prune && listing.assignments.is_empty() && !stale.is_empty() {
+        return Err(ProfilesError::NothingListed {
+            session: session.name.clone(),
+            count: stale.len(),
+        }
+        .into());
+    }
     let mut removed = 0;
     for name in &stale {
         if args.prune {

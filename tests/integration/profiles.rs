@@ -2,7 +2,7 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::emulator::{self, Account};
+use crate::emulator::{self, Account, Fault, Op};
 use crate::harness::{REGION, SESSION, TestEnv, config};
 
 fn signed_in() -> TestEnv {
@@ -89,6 +89,32 @@ fn prune_removes_only_profiles_whose_role_is_gone() {
 }
 
 #[test]
+fn an_answer_that_lost_its_list_never_prunes_every_profile() {
+    let env = signed_in();
+    env.run(&["profiles", "--write"]).success();
+    let before = read(&env);
+    // A 200 with an empty body reads as "no accounts": it is not cached, and
+    // --prune refuses to remove every profile on its word.
+    env.emulator
+        .fault_next(Op::ListAccounts, &Fault::EmptyBody, 1);
+    let run = env.run(&["profiles", "--write", "--prune", "--refresh"]);
+    run.failure(1)
+        .stderr_has("--prune would remove all 3 of its profiles")
+        .stderr_has("ssokey list --refresh");
+    assert_eq!(read(&env), before, "nothing is removed");
+    assert!(
+        !env.home
+            .join(".cache/ssokey/listings")
+            .join(format!("{SESSION}.json"))
+            .exists(),
+        "the empty listing is not cached"
+    );
+    // The next run lists for real, and there is nothing to prune.
+    env.run(&["profiles", "--write", "--prune"]).success();
+    assert_eq!(read(&env), before);
+}
+
+#[test]
 fn two_portals_never_touch_each_others_profiles() {
     let env = signed_in();
     env.write_config(&format!(
@@ -110,7 +136,11 @@ fn two_portals_never_touch_each_others_profiles() {
     assert!(
         both.contains("[profile other-prod-Admin]\n") && both.contains("[profile prod-Admin]\n")
     );
-    env.emulator.update_config(|c| c.accounts.clear());
+    // Only the dev team account is left: pruning this session removes its
+    // prod profiles and none of the other session's, which the same
+    // emulator answers for.
+    env.emulator
+        .update_config(|c| c.accounts.retain(|a| a.name == "dev team"));
     env.run(&[
         "profiles",
         "--write",
@@ -122,6 +152,7 @@ fn two_portals_never_touch_each_others_profiles() {
     .success();
     let after = read(&env);
     assert!(!after.contains("[profile prod-Admin]"));
+    assert!(after.contains("[profile dev-team-Admin]\n"));
     assert!(after.contains("[profile other-prod-Admin]\n"));
     assert_eq!(after.matches("ssokey_session = other").count(), 3);
 }
