@@ -411,3 +411,46 @@ fn logout_empties_the_fast_tier_too() {
         .failure(3)
         .stderr_has("not signed in");
 }
+
+/// `ssokey ARGS` with add_key, request_key and keyctl refused by a seccomp
+/// filter (tests/no-keyctl), as in a container whose profile forbids them.
+fn without_keyctl(env: &TestEnv, args: &[&str]) -> Run {
+    let base = env.command(args);
+    let wrapper = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/no-keyctl");
+    let mut command = std::process::Command::new(wrapper);
+    command
+        .env_clear()
+        .arg(base.get_program())
+        .args(base.get_args());
+    for (key, value) in base.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    Run::from(&command.output().unwrap(), args)
+}
+
+#[test]
+fn without_keyutils_the_secret_service_serves_alone_and_silently() {
+    let mut env = signed_in(config());
+    let args = [
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+    ];
+    let miss = without_keyctl(&env, &args);
+    miss.success();
+    assert_eq!(miss.stderr, "", "no word about the fast tier: {miss}");
+    let hit = without_keyctl(&env, &args);
+    assert_eq!(hit.success().stdout, miss.stdout);
+    assert_eq!(hit.stderr, "", "{hit}");
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1);
+    // Nothing reached the fast tier: without the Secret Service, a run that
+    // may use keyctl finds no hit there either.
+    env.stop_keyring();
+    env.run(&args)
+        .failure(4)
+        .stderr_has("no keychain can be reached");
+}
