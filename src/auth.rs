@@ -77,6 +77,29 @@ pub fn refresh(
     net: &Net,
     stale: &Token,
 ) -> anyhow::Result<Refreshed> {
+    renew(env, keychain, session, net, stale, false)
+}
+
+/// Like [`refresh`], for an access token that the portal refused before its
+/// time (revoked, or its clock differs): renews it even though it looks fresh.
+pub fn refresh_refused(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+    refused: &Token,
+) -> anyhow::Result<Refreshed> {
+    renew(env, keychain, session, net, refused, true)
+}
+
+fn renew(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+    stale: &Token,
+    refused: bool,
+) -> anyhow::Result<Refreshed> {
     let _lock = lock_session(env, &session.name)?;
     let expired = || AuthError::Expired {
         session: session.name.clone(),
@@ -85,7 +108,7 @@ pub fn refresh(
         session: session.name.clone(),
     })?;
     let renewed_meanwhile = token.access_token != stale.access_token;
-    if !token.needs_refresh(oidc::now_epoch())
+    if (!refused && !token.needs_refresh(oidc::now_epoch()))
         || (renewed_meanwhile && token.is_usable(oidc::now_epoch()))
     {
         tracing::debug!(

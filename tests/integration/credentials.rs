@@ -132,6 +132,32 @@ fn a_revoked_sign_in_asks_for_a_login() {
 }
 
 #[test]
+fn an_access_token_refused_early_is_renewed_with_the_refresh_token() {
+    let env = signed_in(config());
+    credential_process(&env, &[]).success();
+    let before = env.emulator.count(Op::CreateToken);
+    // The portal stops taking the access token long before its expiry;
+    // the refresh token still works.
+    env.emulator.expire_access_tokens();
+    let run = credential_process(&env, &["--refresh"]);
+    run.success();
+    assert_eq!(env.emulator.count(Op::CreateToken), before + 1, "{run}");
+    assert_eq!(
+        env.emulator.count(Op::GetRoleCredentials),
+        3,
+        "refused, then served"
+    );
+    assert_eq!(
+        run.json()["AccessKeyId"],
+        env.emulator
+            .last_role_credentials()
+            .unwrap()
+            .access_key_id
+            .as_str()
+    );
+}
+
+#[test]
 fn signed_out_asks_for_a_login() {
     let env = signed_in(config());
     env.run(&["logout"]).success();
