@@ -158,15 +158,13 @@ impl OidcClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("RegisterClient", &err))?;
-        let (Some(client_id), Some(client_secret)) = (out.client_id(), out.client_secret()) else {
-            return Err(missing("RegisterClient", "clientId or clientSecret"));
-        };
-        Ok(Registration {
-            client_id: client_id.to_owned(),
-            client_secret: Secret::new(client_secret),
-            expires_at: u64::try_from(out.client_secret_expires_at()).unwrap_or(0),
-            scopes: scopes.to_vec(),
-        })
+        Registration::from_response(
+            out.client_id(),
+            out.client_secret(),
+            out.client_secret_expires_at(),
+            scopes,
+        )
+        .map_err(|what| missing("RegisterClient", what))
     }
 
     pub async fn start_device_authorization(
@@ -253,20 +251,57 @@ fn granted(
     op: &'static str,
     out: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
 ) -> Result<Granted, OidcError> {
-    let access_token = out
-        .access_token()
-        .ok_or_else(|| missing(op, "accessToken"))?;
-    if out.expires_in() <= 0 {
-        return Err(missing(op, "a positive expiresIn"));
-    }
-    Ok(Granted {
-        access_token: Secret::new(access_token),
-        expires_in: seconds(out.expires_in(), 0),
-        refresh_token: out
-            .refresh_token()
+    Granted::from_response(out.access_token(), out.expires_in(), out.refresh_token())
+        .map_err(|what| missing(op, what))
+}
+
+impl Granted {
+    /// The token in a CreateToken answer, checked: an access token that is
+    /// not empty and a positive lifetime; an empty refresh token is none.
+    /// Pure, for the property tests. The error names what is missing.
+    pub fn from_response(
+        access_token: Option<&str>,
+        expires_in: i32,
+        refresh_token: Option<&str>,
+    ) -> Result<Self, &'static str> {
+        let access_token = access_token
             .filter(|t| !t.is_empty())
-            .map(Secret::new),
-    })
+            .ok_or("accessToken")?;
+        if expires_in <= 0 {
+            return Err("a positive expiresIn");
+        }
+        Ok(Self {
+            access_token: Secret::new(access_token),
+            expires_in: seconds(expires_in, 0),
+            refresh_token: refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+        })
+    }
+}
+
+impl Registration {
+    /// The registration in a RegisterClient answer, checked: a client id and
+    /// secret that are not empty. An expiry that is not a time (zero or
+    /// negative) makes a registration that is never reused. Pure, for the
+    /// property tests. The error names what is missing.
+    pub fn from_response(
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        client_secret_expires_at: i64,
+        scopes: &[String],
+    ) -> Result<Self, &'static str> {
+        let (Some(client_id), Some(client_secret)) = (
+            client_id.filter(|c| !c.is_empty()),
+            client_secret.filter(|c| !c.is_empty()),
+        ) else {
+            return Err("clientId or clientSecret");
+        };
+        Ok(Self {
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+            expires_at: u64::try_from(client_secret_expires_at).unwrap_or(0),
+            scopes: scopes.to_vec(),
+        })
+    }
 }
 
 fn missing(op: &'static str, what: &str) -> OidcError {
@@ -366,5 +401,81 @@ mod tests {
         };
         let debug = format!("{token:?}");
         assert!(!debug.contains("AT-secret") && !debug.contains("RT-secret"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const CASES: u32 = 5000;
+
+        fn text() -> impl Strategy<Value = Option<String>> {
+            proptest::option::of(prop_oneof![Just(String::new()), any::<String>()])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// CreateToken: a token with a positive lifetime, or the name
+            /// of what is missing; never a panic, never a token that is
+            /// already expired when it is stored.
+            #[test]
+            fn granted_tokens_are_checked(
+                access in text(),
+                expires_in in any::<i32>(),
+                refresh in text(),
+                now in 0..=crate::portal::MAX_EXPIRATION,
+            ) {
+                let result = Granted::from_response(access.as_deref(), expires_in, refresh.as_deref());
+                let valid = access.as_deref().is_some_and(|a| !a.is_empty()) && expires_in > 0;
+                prop_assert_eq!(result.is_ok(), valid);
+                match result {
+                    Ok(granted) => {
+                        prop_assert_eq!(granted.expires_in.as_secs(), u64::try_from(expires_in).unwrap());
+                        prop_assert_eq!(
+                            granted.refresh_token.is_some(),
+                            refresh.as_deref().is_some_and(|r| !r.is_empty())
+                        );
+                        let token = granted.into_token(now, "u", "r", None);
+                        prop_assert!(token.expires_at > now);
+                    }
+                    Err(what) => prop_assert!(what == "accessToken" || what == "a positive expiresIn"),
+                }
+            }
+
+            /// RegisterClient: any expiry is a registration that is reused
+            /// only while it is a day from expiring; never a panic.
+            #[test]
+            fn registrations_are_checked(
+                id in text(),
+                secret in text(),
+                expires_at in any::<i64>(),
+                now in 0..=crate::portal::MAX_EXPIRATION,
+            ) {
+                let scopes = vec!["sso:account:access".to_owned()];
+                let result = Registration::from_response(id.as_deref(), secret.as_deref(), expires_at, &scopes);
+                let valid = id.as_deref().is_some_and(|i| !i.is_empty())
+                    && secret.as_deref().is_some_and(|s| !s.is_empty());
+                prop_assert_eq!(result.is_ok(), valid);
+                if let Ok(registration) = result {
+                    let reusable = registration.is_reusable(now, &scopes);
+                    prop_assert_eq!(
+                        reusable,
+                        i128::from(expires_at) > i128::from(now) + i128::from(Registration::RENEW_BEFORE)
+                    );
+                }
+            }
+
+            /// Device authorization's lifetimes and intervals: any number a
+            /// server sends is a wait of at least a second.
+            #[test]
+            fn intervals_are_at_least_a_second(value in any::<i32>(), slow in any::<bool>()) {
+                let interval = seconds(value, 5);
+                prop_assert!(interval >= Duration::from_secs(1));
+                let poll = if slow { Poll::SlowDown } else { Poll::Pending };
+                prop_assert!(next_interval(interval, &poll) >= interval);
+            }
+        }
     }
 }
