@@ -28,7 +28,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return error::usage(&err, std::env::args_os()),
+    };
     match env::Env::from_process().and_then(|env| commands::run(cli, &env)) {
         Ok(code) => code,
         Err(err) => error::report(&err),
