@@ -243,8 +243,22 @@ impl<'a> Head<'a> {
             reason: reason.to_owned(),
         };
         let mut parts = text.splitn(4, ':');
-        if parts.next() != Some(HEAD_MAGIC) {
-            return Err(corrupt("it was not written by ssokey"));
+        match parts.next() {
+            Some(HEAD_MAGIC) => {}
+            // The format is versioned by the head's first field. Another
+            // version's entry is not read: for a cached role credential that
+            // is a miss (see `cache::lookup`), which fetches and overwrites
+            // it; for a token or a client registration it is this error,
+            // whose hint is to sign out and in again.
+            Some(other) if is_other_format(other) => {
+                return Err(KeychainError::Corrupt {
+                    key: key.to_owned(),
+                    reason: format!(
+                        "it was written by another version of ssokey (format {other}; this one reads {HEAD_MAGIC})"
+                    ),
+                });
+            }
+            _ => return Err(corrupt("it was not written by ssokey")),
         }
         let generation = parts
             .next()
@@ -264,6 +278,13 @@ impl<'a> Head<'a> {
             first,
         })
     }
+}
+
+/// Whether a head's first field names a format of ssokey other than this one's.
+fn is_other_format(magic: &str) -> bool {
+    magic
+        .strip_prefix("ssokey")
+        .is_some_and(|version| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn piece_name(key: &str, generation: u64, index: usize) -> String {
@@ -462,6 +483,9 @@ fn looks_unreachable(cause: &str) -> bool {
         "no such file",
         "connection refused",
         "address",
+        // The bus went away while ssokey was connected to it.
+        "broken pipe",
+        "connection reset",
     ]
     .iter()
     .any(|needle| cause.contains(needle))
@@ -629,6 +653,13 @@ mod tests {
             keychain.read("k"),
             Err(KeychainError::Corrupt { .. })
         ));
+        store.set("v", "ssokey2:00000000000000ab:1:{}").unwrap();
+        let err = keychain.read("v").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the keychain entry 'v' is corrupt: it was written by another version of ssokey \
+             (format ssokey2; this one reads ssokey1)"
+        );
         store.set("j", "ssokey1:zz:1:").unwrap();
         assert!(matches!(
             keychain.read("j"),
