@@ -147,7 +147,9 @@ pub fn plan<'a>(
             };
             notes.push(format!(
                 "'{base}' for {} {} ({}) is named '{name}': {why}",
-                assignment.account_id, assignment.account_name, assignment.role_name
+                assignment.account_id,
+                crate::render::printable(&assignment.account_name),
+                assignment.role_name
             ));
         }
         used.insert(name.clone());

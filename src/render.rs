@@ -7,8 +7,40 @@ use clap::ValueEnum;
 
 use crate::portal::RoleCredentials;
 
-/// Aligns rows under their headers, two spaces between columns, no trailing blanks.
+/// Text from elsewhere (an account name from the portal) as it may be shown
+/// on a terminal: control characters (a line break, an escape sequence that
+/// would retitle or recolour the terminal) and the characters that reorder
+/// text (bidirectional overrides) are shown escaped, as `\n` or `\u{1b}`;
+/// everything else, non-ASCII text included, as it is.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Aligns rows under their headers, two spaces between columns, no trailing
+/// blanks; each cell is shown [`printable`], so that one row is one line.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| printable(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -338,6 +370,26 @@ mod tests {
              acme           us-east-1  ok\n\
              a-longer-name  eu-west-1\n"
         );
+    }
+
+    #[test]
+    fn tables_show_control_characters_escaped() {
+        let rows = vec![vec![
+            "line\nbreak".to_owned(),
+            "\u{1b}]0;title\u{7}".to_owned(),
+            "caf\u{e9} \u{202e}txt".to_owned(),
+        ]];
+        assert_eq!(
+            table(&["A", "B", "C"], &rows),
+            format!(
+                "{:<13}{:<21}C\n{}\n",
+                "A", "B", "line\\nbreak  \\u{1b}]0;title\\u{7}  caf\u{e9} \\u{202e}txt"
+            )
+        );
+        assert!(matches!(
+            printable("plain é"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
