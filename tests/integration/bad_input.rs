@@ -324,6 +324,14 @@ fn hostile_account_names_are_quoted_by_every_shell_and_never_run() {
     let mut expected = hostile_names(&marker);
     expected.sort();
     assert_eq!(names, expected);
+    // The table shows one line per role: a line break in a name is shown
+    // escaped, as is any other control character.
+    let table = env.run(&["list"]).success().stdout.clone();
+    assert_eq!(table.lines().count(), 1 + names.len(), "{table}");
+    assert!(
+        table.contains(&format!("line\\nbreak $(touch {}-4)", marker.display())),
+        "{table}"
+    );
     for i in 1..=5 {
         let file = format!("{}-{i}", marker.display());
         assert!(!std::path::Path::new(&file).exists(), "{file} was created");
@@ -380,6 +388,31 @@ fn profiles_of_hostile_account_names_are_sanitized_and_read_back() {
         text.starts_with("# mine\n[profile keep]\nregion = eu-west-1\n\n"),
         "{text}"
     );
+    // The AWS CLI (botocore's parser) reads each profile with its account.
+    let ids = [
+        (
+            format!("it-s-touch-{m}-1-and-touch-{m}-2-Admin"),
+            "200000000001",
+        ),
+        (format!("quoted-touch-{m}-3-echo-Admin"), "200000000002"),
+        (format!("line-break-touch-{m}-4-Admin"), "200000000003"),
+        ("n-c-d-Admin".to_owned(), "200000000004"),
+        (format!("PATH-env-HOME-touch-{m}-5-Admin"), "200000000005"),
+        ("Admin".to_owned(), "200000000006"),
+    ];
+    let aws = crate::awscli::aws().display().to_string();
+    let mut script = String::new();
+    let mut wanted = String::new();
+    for (name, id) in &ids {
+        script.push_str(&aws);
+        script.push_str(" configure get ssokey_account_id --profile '");
+        script.push_str(name);
+        script.push_str("' || exit 1\n");
+        wanted.push_str(id);
+        wanted.push('\n');
+    }
+    let run = env.shell("bash", &script);
+    assert_eq!(run.success().stdout, wanted);
     // ssokey's parser reads every profile back, and each one works.
     for name in &names {
         let run = env.run(&["credential-process", "--profile", name]);
