@@ -67,8 +67,13 @@ pub fn refresh(
     net: &Net,
     stale: &Token,
 ) -> anyhow::Result<Refreshed> {
-    let _lock = Lock::acquire(&files::session_lock_path(&env.cache_dir, &session.name))
-        .context("could not take the session's lock file")?;
+    let lock_path = files::session_lock_path(&env.cache_dir, &session.name);
+    let _lock = Lock::acquire(&lock_path).with_context(|| {
+        format!(
+            "could not take the session's lock file {}",
+            lock_path.display()
+        )
+    })?;
     let expired = || AuthError::Expired {
         session: session.name.clone(),
     };

@@ -73,7 +73,21 @@ pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
     if let Some(e) = find::<CallError>(err) {
         return (Some(call_hint(e)), Exit::Failure);
     }
+    if let Some(e) = find::<std::io::Error>(err) {
+        return (Some(io_hint(e)), Exit::Failure);
+    }
     (None, Exit::Failure)
+}
+
+/// A file or directory that ssokey could not use: the message names it.
+fn io_hint(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "make the path named above writable by your user, then run the command again"
+                .to_owned()
+        }
+        _ => "check that the path named above can be created (each directory in it must be a directory), then run the command again".to_owned(),
+    }
 }
 
 fn oidc_hint(err: &OidcError) -> String {

@@ -462,3 +462,30 @@ fn a_hostile_role_name_from_the_portal_is_refused_and_never_run() {
         .success();
     assert!(!marker.exists());
 }
+
+#[test]
+fn a_cache_dir_that_cannot_be_made_names_the_path() {
+    let mut env = signed_in(config());
+    let file = env.dir.path().join("cache-file");
+    std::fs::write(&file, "").unwrap();
+    env.set_env("XDG_CACHE_HOME", file.to_str().unwrap());
+    env.set_env("SSOKEY_FAST_TIER", "off");
+    let run = env.run(&[
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+    ]);
+    no_panic(&run);
+    run.failure(1)
+        .stderr_has(&format!(
+            "ssokey: error: could not take the credential cache's lock file {}/ssokey/",
+            file.display()
+        ))
+        .stderr_has("hint: check that the path named above can be created");
+    // A listing that cannot be cached is still shown, with a warning.
+    env.run(&["list"])
+        .success()
+        .stderr_has("ssokey: warning: could not cache the listing in");
+}
