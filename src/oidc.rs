@@ -74,6 +74,46 @@ pub struct DeviceAuthorization {
     pub interval: Duration,
 }
 
+impl DeviceAuthorization {
+    /// The device authorization in a StartDeviceAuthorization answer,
+    /// checked: ssokey shows the code and the URLs to the user and opens the
+    /// URL in a browser, so the code must be printable text and the URLs
+    /// web URLs (https, or http on loopback like a start URL), with no
+    /// space or control character. Pure, for the property tests. The error
+    /// names what is missing.
+    pub fn from_response(
+        device_code: Option<&str>,
+        user_code: Option<&str>,
+        verification_uri: Option<&str>,
+        verification_uri_complete: Option<&str>,
+        expires_in: i32,
+        interval: i32,
+    ) -> Result<Self, &'static str> {
+        let device_code = device_code.filter(|c| !c.is_empty()).ok_or("deviceCode")?;
+        let user_code = user_code
+            .filter(|c| (1..=64).contains(&c.len()) && c.chars().all(|c| c.is_ascii_graphic()))
+            .ok_or("userCode of printable characters")?;
+        let is_web_url = |url: &&str| crate::session::validate_start_url(url).is_ok();
+        let verification_uri = verification_uri
+            .filter(is_web_url)
+            .ok_or("verificationUri that is an https URL")?;
+        let verification_uri_complete = match verification_uri_complete {
+            None => verification_uri,
+            Some(url) if is_web_url(&url) => url,
+            Some(_) => return Err("verificationUriComplete that is an https URL"),
+        };
+        Ok(Self {
+            device_code: Secret::new(device_code),
+            user_code: user_code.to_owned(),
+            verification_uri: verification_uri.to_owned(),
+            verification_uri_complete: verification_uri_complete.to_owned(),
+            expires_in: seconds(expires_in, 600),
+            // RFC 8628 says 5 s when the server names no interval.
+            interval: seconds(interval, 5),
+        })
+    }
+}
+
 /// What one CreateToken poll with a device code gave.
 #[derive(Debug)]
 pub enum Poll {
@@ -181,22 +221,15 @@ impl OidcClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("StartDeviceAuthorization", &err))?;
-        let op = "StartDeviceAuthorization";
-        let device_code = out.device_code().ok_or_else(|| missing(op, "deviceCode"))?;
-        let user_code = out.user_code().ok_or_else(|| missing(op, "userCode"))?;
-        let verification_uri = out
-            .verification_uri()
-            .ok_or_else(|| missing(op, "verificationUri"))?;
-        let verification_uri_complete = out.verification_uri_complete().unwrap_or(verification_uri);
-        Ok(DeviceAuthorization {
-            device_code: Secret::new(device_code),
-            user_code: user_code.to_owned(),
-            verification_uri: verification_uri.to_owned(),
-            verification_uri_complete: verification_uri_complete.to_owned(),
-            expires_in: seconds(out.expires_in(), 600),
-            // RFC 8628 says 5 s when the server names no interval.
-            interval: seconds(out.interval(), 5),
-        })
+        DeviceAuthorization::from_response(
+            out.device_code(),
+            out.user_code(),
+            out.verification_uri(),
+            out.verification_uri_complete(),
+            out.expires_in(),
+            out.interval(),
+        )
+        .map_err(|what| missing("StartDeviceAuthorization", what))
     }
 
     /// One CreateToken call with the device code.
@@ -342,6 +375,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn device_authorizations_refuse_what_cannot_be_shown_or_opened() {
+        let ok = |uri: &str| {
+            DeviceAuthorization::from_response(Some("d"), Some("ABCD-EFGH"), Some(uri), None, 0, 0)
+        };
+        let auth = ok("https://device.sso.us-east-1.amazonaws.com/").unwrap();
+        assert_eq!(auth.verification_uri_complete, auth.verification_uri);
+        assert_eq!(auth.interval, Duration::from_secs(5));
+        assert_eq!(auth.expires_in, Duration::from_mins(10));
+        ok("http://127.0.0.1:4567/device").unwrap();
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://evil.example.com/",
+            "https://x/ y",
+        ] {
+            assert_eq!(
+                ok(bad).unwrap_err(),
+                "verificationUri that is an https URL",
+                "{bad}"
+            );
+        }
+        let code = |user: &str| {
+            DeviceAuthorization::from_response(
+                Some("d"),
+                Some(user),
+                Some("https://x/"),
+                None,
+                1,
+                1,
+            )
+        };
+        for bad in ["", "AB\u{1b}[2J", "AB CD", "ÄBCD"] {
+            assert_eq!(
+                code(bad).unwrap_err(),
+                "userCode of printable characters",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn slow_down_adds_five_seconds_and_pending_keeps_the_pace() {
         let one = Duration::from_secs(1);
         assert_eq!(next_interval(one, &Poll::Pending), one);
@@ -463,6 +537,45 @@ mod tests {
                     prop_assert_eq!(
                         reusable,
                         i128::from(expires_at) > i128::from(now) + i128::from(Registration::RENEW_BEFORE)
+                    );
+                }
+            }
+
+            /// StartDeviceAuthorization: what ssokey shows and opens is a
+            /// printable code and web URLs, or the answer is refused.
+            #[test]
+            fn device_authorizations_show_only_printable_codes_and_web_urls(
+                device in text(),
+                user in proptest::option::of(prop_oneof![any::<String>(), "[A-Z]{4}-[A-Z]{4}"]),
+                uri in proptest::option::of(prop_oneof![
+                    any::<String>(),
+                    "(https|http|file|javascript)://[a-z0-9.]{1,12}/[a-z?=&]{0,8}",
+                    "https://device\\.sso\\.[a-z0-9-]{1,12}\\.amazonaws\\.com/",
+                ]),
+                complete in proptest::option::of(prop_oneof![
+                    any::<String>(),
+                    "https://device\\.sso\\.[a-z0-9-]{1,12}\\.amazonaws\\.com/\\?user_code=[A-Z]{4}-[A-Z]{4}",
+                    Just("https://x/\u{1b}]0;t\u{7}".to_owned()),
+                ]),
+                expires_in in any::<i32>(),
+                interval in any::<i32>(),
+            ) {
+                let result = DeviceAuthorization::from_response(
+                    device.as_deref(), user.as_deref(), uri.as_deref(), complete.as_deref(), expires_in, interval);
+                if let Ok(auth) = result {
+                    prop_assert!(auth.user_code.chars().all(|c| c.is_ascii_graphic()));
+                    for url in [&auth.verification_uri, &auth.verification_uri_complete] {
+                        prop_assert!(crate::session::validate_start_url(url).is_ok(), "{}", url);
+                        prop_assert!(!url.chars().any(char::is_control));
+                    }
+                    prop_assert!(auth.interval >= Duration::from_secs(1));
+                    prop_assert!(auth.expires_in >= Duration::from_secs(1));
+                } else {
+                    let valid_uri = uri.as_deref().is_some_and(|u| crate::session::validate_start_url(u).is_ok());
+                    let valid_user = user.as_deref().is_some_and(|u| !u.is_empty() && u.len() <= 64 && u.chars().all(|c| c.is_ascii_graphic()));
+                    let valid_complete = complete.as_deref().is_none_or(|u| crate::session::validate_start_url(u).is_ok());
+                    prop_assert!(
+                        device.as_deref().is_none_or(str::is_empty) || !valid_user || !valid_uri || !valid_complete
                     );
                 }
             }
