@@ -42,8 +42,9 @@ pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, K
 /// never interleave two values' pieces, which would leave orphan pieces or a
 /// head that names deleted ones.
 pub fn lock_session(env: &Env, session: &str) -> anyhow::Result<Lock> {
-    Lock::acquire(&files::session_lock_path(&env.cache_dir, session))
-        .context("could not take the session's lock file")
+    let path = files::session_lock_path(&env.cache_dir, session);
+    Lock::acquire(&path)
+        .with_context(|| format!("could not take the session's lock file {}", path.display()))
 }
 
 /// Stores the token; the caller holds the session's lock ([`lock_session`]).

@@ -939,6 +939,9 @@ fn line_of_offset(bytes: &[u8], offset: usize) -> usize {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;

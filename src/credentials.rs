@@ -44,13 +44,13 @@ pub fn get(
         AccountRef::Id(id) => id.clone(),
         AccountRef::Name(name) => account_id_by_name(env, keychain, session, &net, name)?,
     };
-    let _lock = Lock::acquire(&cache::lock_path(
-        &env.cache_dir,
-        &session.name,
-        &account_id,
-        role,
-    ))
-    .context("could not take the credential cache's lock file")?;
+    let lock_path = cache::lock_path(&env.cache_dir, &session.name, &account_id, role);
+    let _lock = Lock::acquire(&lock_path).with_context(|| {
+        format!(
+            "could not take the credential cache's lock file {}",
+            lock_path.display()
+        )
+    })?;
     // Another run may have filled the cache while this one waited for the lock.
     if !options.refresh
         && let Some(credentials) = fresh(

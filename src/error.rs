@@ -75,7 +75,21 @@ pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
     if let Some(e) = find::<CallError>(err) {
         return (Some(call_hint(e)), Exit::Failure);
     }
+    if let Some(e) = find::<std::io::Error>(err) {
+        return (Some(io_hint(e)), Exit::Failure);
+    }
     (None, Exit::Failure)
+}
+
+/// A file or directory that ssokey could not use: the message names it.
+fn io_hint(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "make the path named above writable by your user, then run the command again"
+                .to_owned()
+        }
+        _ => "check that the path named above can be created (each directory in it must be a directory), then run the command again".to_owned(),
+    }
 }
 
 fn oidc_hint(err: &OidcError) -> String {
@@ -98,6 +112,64 @@ fn call_hint(err: &CallError) -> String {
         }
         _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),
     }
+}
+
+/// Prints a command-line error as every other error is printed (`ssokey:
+/// error:` and a `hint:` line that names the help to read), with exit code 2;
+/// `--help` and `--version` print as clap prints them.
+pub fn usage(err: &clap::Error, args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(0));
+    }
+    let (message, hint) = usage_message(&err.render().to_string(), subcommand(args).as_deref());
+    eprintln!("ssokey: error: {message}");
+    eprintln!("hint: {hint}");
+    Exit::Usage.into()
+}
+
+/// The subcommand that the arguments name, if any.
+fn subcommand(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<String> {
+    use clap::CommandFactory as _;
+    let command = crate::cli::Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .collect();
+    let mut args = args
+        .into_iter()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned());
+    while let Some(arg) = args.next() {
+        if arg == "--session" {
+            // The one option before the subcommand that takes a value.
+            args.next();
+        } else if names.contains(&arg.as_str()) {
+            return Some(arg);
+        }
+    }
+    None
+}
+
+/// clap's plain error text as ssokey's message and hint: its `error: `
+/// prefix and its closing "For more information" line go, and the hint
+/// names the `--help` of the subcommand.
+fn usage_message(rendered: &str, subcommand: Option<&str>) -> (String, String) {
+    let message: Vec<&str> = rendered
+        .lines()
+        .filter(|line| !line.starts_with("For more information"))
+        .collect();
+    let message = message.join("\n");
+    let message = message.trim();
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    let command = match subcommand {
+        Some(name) => format!("ssokey {name}"),
+        None => "ssokey".to_owned(),
+    };
+    (
+        message.to_owned(),
+        format!("see the usage in: {command} --help"),
+    )
 }
 
 /// The message with its causes on one line, each said once.
@@ -129,4 +201,43 @@ pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
         eprintln!("{hint_label} {hint}");
     }
     exit.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+
+    fn usage_of(args: &[&str]) -> (String, String) {
+        let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
+        assert!(err.use_stderr());
+        let args = args.iter().map(std::ffi::OsString::from);
+        usage_message(&err.render().to_string(), subcommand(args).as_deref())
+    }
+
+    #[test]
+    fn usage_errors_name_the_problem_and_the_help_to_read() {
+        let (message, hint) = usage_of(&["ssokey", "env", "--shell", "tcsh"]);
+        assert_eq!(
+            message,
+            "invalid value 'tcsh' for '--shell <SHELL>'\n  [possible values: bash, zsh, fish, powershell, cmd]\n\n  tip: a similar value exists: 'zsh'"
+        );
+        assert_eq!(hint, "see the usage in: ssokey env --help");
+        let (message, hint) = usage_of(&["ssokey", "env", "--unset", "--profile", "p"]);
+        assert!(
+            message.starts_with("the argument '--unset' cannot be used with '--profile <NAME>'"),
+            "{message}"
+        );
+        assert_eq!(hint, "see the usage in: ssokey env --help");
+        let (_, hint) = usage_of(&["ssokey", "--session", "env", "list", "--bad"]);
+        assert_eq!(hint, "see the usage in: ssokey list --help");
+        let (message, hint) = usage_of(&["ssokey", "--no-such-flag"]);
+        assert!(
+            message.starts_with("unexpected argument '--no-such-flag'"),
+            "{message}"
+        );
+        assert_eq!(hint, "see the usage in: ssokey --help");
+    }
 }

@@ -246,8 +246,22 @@ impl<'a> Head<'a> {
             reason: reason.to_owned(),
         };
         let mut parts = text.splitn(4, ':');
-        if parts.next() != Some(HEAD_MAGIC) {
-            return Err(corrupt("it was not written by ssokey"));
+        match parts.next() {
+            Some(HEAD_MAGIC) => {}
+            // The format is versioned by the head's first field. Another
+            // version's entry is not read: for a cached role credential that
+            // is a miss (see `cache::lookup`), which fetches and overwrites
+            // it; for a token or a client registration it is this error,
+            // whose hint is to sign out and in again.
+            Some(other) if is_other_format(other) => {
+                return Err(KeychainError::Corrupt {
+                    key: key.to_owned(),
+                    reason: format!(
+                        "it was written by another version of ssokey (format {other}; this one reads {HEAD_MAGIC})"
+                    ),
+                });
+            }
+            _ => return Err(corrupt("it was not written by ssokey")),
         }
         let generation = parts
             .next()
@@ -267,6 +281,13 @@ impl<'a> Head<'a> {
             first,
         })
     }
+}
+
+/// Whether a head's first field names a format of ssokey other than this one's.
+fn is_other_format(magic: &str) -> bool {
+    magic
+        .strip_prefix("ssokey")
+        .is_some_and(|version| !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn piece_name(key: &str, generation: u64, index: usize) -> String {
@@ -465,6 +486,9 @@ fn looks_unreachable(cause: &str) -> bool {
         "no such file",
         "connection refused",
         "address",
+        // The bus went away while ssokey was connected to it.
+        "broken pipe",
+        "connection reset",
     ]
     .iter()
     .any(|needle| cause.contains(needle))
@@ -632,6 +656,13 @@ mod tests {
             keychain.read("k"),
             Err(KeychainError::Corrupt { .. })
         ));
+        store.set("v", "ssokey2:00000000000000ab:1:{}").unwrap();
+        let err = keychain.read("v").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the keychain entry 'v' is corrupt: it was written by another version of ssokey \
+             (format ssokey2; this one reads ssokey1)"
+        );
         store.set("j", "ssokey1:zz:1:").unwrap();
         assert!(matches!(
             keychain.read("j"),
@@ -646,5 +677,74 @@ mod tests {
         let err = keychain.read_json::<serde_json::Value>("k").unwrap_err();
         assert!(matches!(err, KeychainError::Corrupt { .. }));
         assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const CASES: u32 = 2000;
+
+        /// What another program may leave under a key: anything, or a head
+        /// that is nearly ours.
+        fn entry() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "ssokey[0-9]{0,2}:[0-9a-fz]{0,17}:[0-9]{0,5}:.{0,20}",
+                "ssokey1:00000000000000ab:[0-9]{1,4}:\\{.{0,20}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// Any value, however long and whatever its characters, is
+            /// stored in pieces the Windows limit allows (the store asserts
+            /// it) and reads back as itself.
+            #[test]
+            fn values_round_trip(value in prop_oneof![
+                any::<String>(),
+                proptest::collection::vec(any::<char>(), 1000..4000).prop_map(String::from_iter),
+            ]) {
+                let (keychain, _) = keychain();
+                keychain.write("k", &value).unwrap();
+                prop_assert_eq!(keychain.read("k").unwrap(), Some(value.clone()));
+                keychain.write("k", "short").unwrap();
+                prop_assert_eq!(keychain.read("k").unwrap(), Some("short".to_owned()));
+            }
+
+            /// Whatever stands under a key and beside it: a value, or a
+            /// corrupt entry, never a panic; a write replaces it, and a
+            /// delete leaves nothing of it.
+            #[test]
+            fn foreign_entries_read_or_fail_cleanly(
+                head in entry(),
+                pieces in proptest::collection::vec((0usize..4, any::<String>()), 0..3),
+            ) {
+                let (keychain, store) = keychain();
+                store.items.borrow_mut().insert("k".to_owned(), head.clone());
+                for (index, piece) in &pieces {
+                    store.items.borrow_mut().insert(format!("k#00000000000000ab.{index}"), piece.clone());
+                }
+                match keychain.read("k") {
+                    Ok(Some(value)) => {
+                        prop_assert!(head.starts_with("ssokey1:"));
+                        let first = head.splitn(4, ':').nth(3).unwrap();
+                        prop_assert!(value.starts_with(first));
+                    }
+                    Ok(None) => prop_assert!(false, "the head is there"),
+                    Err(KeychainError::Corrupt { .. }) => {}
+                    Err(other) => prop_assert!(false, "{other}"),
+                }
+                // A role-credential cache entry like it is a miss.
+                let found = crate::cache::lookup(None, &keychain, "k", 0, std::time::Duration::ZERO);
+                prop_assert!(matches!(found, Ok(None)), "{:?}", found.map(|c| c.is_some()));
+                keychain.write("k", "new").unwrap();
+                prop_assert_eq!(keychain.read("k").unwrap(), Some("new".to_owned()));
+                prop_assert!(keychain.delete("k").unwrap());
+                prop_assert!(store.items.borrow().is_empty(), "{:?}", store.items.borrow().keys().collect::<Vec<_>>());
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::files;
 use crate::pace::Pacer;
-use crate::portal::{Account, PortalClient};
+use crate::portal::{Account, PageTokens, PortalClient};
 use crate::sdk::CallError;
 use crate::secret::Secret;
 
@@ -205,6 +205,9 @@ struct Fetch<'a> {
     roles_in_flight: usize,
     accounts: Vec<Account>,
     roles: Vec<(String, Vec<String>)>,
+    /// The page tokens seen, per listing: `None` for the accounts, else the
+    /// account whose roles they page.
+    tokens: std::collections::HashMap<Option<String>, PageTokens>,
 }
 
 impl<'a> Fetch<'a> {
@@ -220,7 +223,29 @@ impl<'a> Fetch<'a> {
             roles_in_flight: 0,
             accounts: Vec::new(),
             roles: Vec::new(),
+            tokens: std::collections::HashMap::new(),
         }
+    }
+
+    /// The next page of one listing, refusing a token that would loop.
+    fn next_page(
+        &mut self,
+        account_id: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<Option<String>, CallError> {
+        let op = if account_id.is_some() {
+            "ListAccountRoles"
+        } else {
+            "ListAccounts"
+        };
+        self.tokens
+            .entry(account_id.map(str::to_owned))
+            .or_default()
+            .next(token)
+            .map_err(|cause| CallError::Malformed {
+                op,
+                cause: cause.to_owned(),
+            })
     }
 
     fn now(&self) -> f64 {
@@ -293,7 +318,7 @@ impl<'a> Fetch<'a> {
                     }));
                 }
                 self.accounts.extend(page);
-                if let Some(next) = next {
+                if let Some(next) = self.next_page(None, next.as_deref())? {
                     // The next page of accounts goes first: it feeds the rest.
                     self.queue
                         .push_front(Queued::new(Job::Accounts { next: Some(next) }));
@@ -305,7 +330,7 @@ impl<'a> Fetch<'a> {
                     Some((_, list)) => list.extend(page),
                     None => self.roles.push((account_id.clone(), page)),
                 }
-                if let Some(next) = next {
+                if let Some(next) = self.next_page(Some(&account_id), next.as_deref())? {
                     self.queue.push_front(Queued::new(Job::Roles {
                         account_id,
                         next: Some(next),

@@ -33,7 +33,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     complete::complete_if_asked();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return error::usage(&err, std::env::args_os()),
+    };
     let color = env::stderr_color(cli.color);
     logging::init(cli.verbose, env::rust_log().as_deref(), color);
     match env::Env::from_process(cli.color).and_then(|env| commands::run(cli, &env)) {

@@ -74,6 +74,46 @@ pub struct DeviceAuthorization {
     pub interval: Duration,
 }
 
+impl DeviceAuthorization {
+    /// The device authorization in a StartDeviceAuthorization answer,
+    /// checked: ssokey shows the code and the URLs to the user and opens the
+    /// URL in a browser, so the code must be printable text and the URLs
+    /// web URLs (https, or http on loopback like a start URL), with no
+    /// space or control character. Pure, for the property tests. The error
+    /// names what is missing.
+    pub fn from_response(
+        device_code: Option<&str>,
+        user_code: Option<&str>,
+        verification_uri: Option<&str>,
+        verification_uri_complete: Option<&str>,
+        expires_in: i32,
+        interval: i32,
+    ) -> Result<Self, &'static str> {
+        let device_code = device_code.filter(|c| !c.is_empty()).ok_or("deviceCode")?;
+        let user_code = user_code
+            .filter(|c| (1..=64).contains(&c.len()) && c.chars().all(|c| c.is_ascii_graphic()))
+            .ok_or("userCode of printable characters")?;
+        let is_web_url = |url: &&str| crate::session::validate_start_url(url).is_ok();
+        let verification_uri = verification_uri
+            .filter(is_web_url)
+            .ok_or("verificationUri that is an https URL")?;
+        let verification_uri_complete = match verification_uri_complete {
+            None => verification_uri,
+            Some(url) if is_web_url(&url) => url,
+            Some(_) => return Err("verificationUriComplete that is an https URL"),
+        };
+        Ok(Self {
+            device_code: Secret::new(device_code),
+            user_code: user_code.to_owned(),
+            verification_uri: verification_uri.to_owned(),
+            verification_uri_complete: verification_uri_complete.to_owned(),
+            expires_in: seconds(expires_in, 600),
+            // RFC 8628 says 5 s when the server names no interval.
+            interval: seconds(interval, 5),
+        })
+    }
+}
+
 /// What one CreateToken poll with a device code gave.
 #[derive(Debug)]
 pub enum Poll {
@@ -159,15 +199,13 @@ impl OidcClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("RegisterClient", &err))?;
-        let (Some(client_id), Some(client_secret)) = (out.client_id(), out.client_secret()) else {
-            return Err(missing("RegisterClient", "clientId or clientSecret"));
-        };
-        Ok(Registration {
-            client_id: client_id.to_owned(),
-            client_secret: Secret::new(client_secret),
-            expires_at: u64::try_from(out.client_secret_expires_at()).unwrap_or(0),
-            scopes: scopes.to_vec(),
-        })
+        Registration::from_response(
+            out.client_id(),
+            out.client_secret(),
+            out.client_secret_expires_at(),
+            scopes,
+        )
+        .map_err(|what| missing("RegisterClient", what))
     }
 
     pub async fn start_device_authorization(
@@ -185,22 +223,15 @@ impl OidcClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("StartDeviceAuthorization", &err))?;
-        let op = "StartDeviceAuthorization";
-        let device_code = out.device_code().ok_or_else(|| missing(op, "deviceCode"))?;
-        let user_code = out.user_code().ok_or_else(|| missing(op, "userCode"))?;
-        let verification_uri = out
-            .verification_uri()
-            .ok_or_else(|| missing(op, "verificationUri"))?;
-        let verification_uri_complete = out.verification_uri_complete().unwrap_or(verification_uri);
-        Ok(DeviceAuthorization {
-            device_code: Secret::new(device_code),
-            user_code: user_code.to_owned(),
-            verification_uri: verification_uri.to_owned(),
-            verification_uri_complete: verification_uri_complete.to_owned(),
-            expires_in: seconds(out.expires_in(), 600),
-            // RFC 8628 says 5 s when the server names no interval.
-            interval: seconds(out.interval(), 5),
-        })
+        DeviceAuthorization::from_response(
+            out.device_code(),
+            out.user_code(),
+            out.verification_uri(),
+            out.verification_uri_complete(),
+            out.expires_in(),
+            out.interval(),
+        )
+        .map_err(|what| missing("StartDeviceAuthorization", what))
     }
 
     /// One CreateToken call with the device code.
@@ -261,20 +292,57 @@ fn granted(
     op: &'static str,
     out: &aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
 ) -> Result<Granted, OidcError> {
-    let access_token = out
-        .access_token()
-        .ok_or_else(|| missing(op, "accessToken"))?;
-    if out.expires_in() <= 0 {
-        return Err(missing(op, "a positive expiresIn"));
-    }
-    Ok(Granted {
-        access_token: Secret::new(access_token),
-        expires_in: seconds(out.expires_in(), 0),
-        refresh_token: out
-            .refresh_token()
+    Granted::from_response(out.access_token(), out.expires_in(), out.refresh_token())
+        .map_err(|what| missing(op, what))
+}
+
+impl Granted {
+    /// The token in a CreateToken answer, checked: an access token that is
+    /// not empty and a positive lifetime; an empty refresh token is none.
+    /// Pure, for the property tests. The error names what is missing.
+    pub fn from_response(
+        access_token: Option<&str>,
+        expires_in: i32,
+        refresh_token: Option<&str>,
+    ) -> Result<Self, &'static str> {
+        let access_token = access_token
             .filter(|t| !t.is_empty())
-            .map(Secret::new),
-    })
+            .ok_or("accessToken")?;
+        if expires_in <= 0 {
+            return Err("a positive expiresIn");
+        }
+        Ok(Self {
+            access_token: Secret::new(access_token),
+            expires_in: seconds(expires_in, 0),
+            refresh_token: refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+        })
+    }
+}
+
+impl Registration {
+    /// The registration in a RegisterClient answer, checked: a client id and
+    /// secret that are not empty. An expiry that is not a time (zero or
+    /// negative) makes a registration that is never reused. Pure, for the
+    /// property tests. The error names what is missing.
+    pub fn from_response(
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        client_secret_expires_at: i64,
+        scopes: &[String],
+    ) -> Result<Self, &'static str> {
+        let (Some(client_id), Some(client_secret)) = (
+            client_id.filter(|c| !c.is_empty()),
+            client_secret.filter(|c| !c.is_empty()),
+        ) else {
+            return Err("clientId or clientSecret");
+        };
+        Ok(Self {
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+            expires_at: u64::try_from(client_secret_expires_at).unwrap_or(0),
+            scopes: scopes.to_vec(),
+        })
+    }
 }
 
 fn missing(op: &'static str, what: &str) -> OidcError {
@@ -313,6 +381,47 @@ pub fn next_interval(current: Duration, poll: &Poll) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_authorizations_refuse_what_cannot_be_shown_or_opened() {
+        let ok = |uri: &str| {
+            DeviceAuthorization::from_response(Some("d"), Some("ABCD-EFGH"), Some(uri), None, 0, 0)
+        };
+        let auth = ok("https://device.sso.us-east-1.amazonaws.com/").unwrap();
+        assert_eq!(auth.verification_uri_complete, auth.verification_uri);
+        assert_eq!(auth.interval, Duration::from_secs(5));
+        assert_eq!(auth.expires_in, Duration::from_mins(10));
+        ok("http://127.0.0.1:4567/device").unwrap();
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://evil.example.com/",
+            "https://x/ y",
+        ] {
+            assert_eq!(
+                ok(bad).unwrap_err(),
+                "verificationUri that is an https URL",
+                "{bad}"
+            );
+        }
+        let code = |user: &str| {
+            DeviceAuthorization::from_response(
+                Some("d"),
+                Some(user),
+                Some("https://x/"),
+                None,
+                1,
+                1,
+            )
+        };
+        for bad in ["", "AB\u{1b}[2J", "AB CD", "ÄBCD"] {
+            assert_eq!(
+                code(bad).unwrap_err(),
+                "userCode of printable characters",
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn slow_down_adds_five_seconds_and_pending_keeps_the_pace() {
@@ -374,5 +483,120 @@ mod tests {
         };
         let debug = format!("{token:?}");
         assert!(!debug.contains("AT-secret") && !debug.contains("RT-secret"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const CASES: u32 = 5000;
+
+        fn text() -> impl Strategy<Value = Option<String>> {
+            proptest::option::of(prop_oneof![Just(String::new()), any::<String>()])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// CreateToken: a token with a positive lifetime, or the name
+            /// of what is missing; never a panic, never a token that is
+            /// already expired when it is stored.
+            #[test]
+            fn granted_tokens_are_checked(
+                access in text(),
+                expires_in in any::<i32>(),
+                refresh in text(),
+                now in 0..=crate::portal::MAX_EXPIRATION,
+            ) {
+                let result = Granted::from_response(access.as_deref(), expires_in, refresh.as_deref());
+                let valid = access.as_deref().is_some_and(|a| !a.is_empty()) && expires_in > 0;
+                prop_assert_eq!(result.is_ok(), valid);
+                match result {
+                    Ok(granted) => {
+                        prop_assert_eq!(granted.expires_in.as_secs(), u64::try_from(expires_in).unwrap());
+                        prop_assert_eq!(
+                            granted.refresh_token.is_some(),
+                            refresh.as_deref().is_some_and(|r| !r.is_empty())
+                        );
+                        let token = granted.into_token(now, "u", "r", None);
+                        prop_assert!(token.expires_at > now);
+                    }
+                    Err(what) => prop_assert!(what == "accessToken" || what == "a positive expiresIn"),
+                }
+            }
+
+            /// RegisterClient: any expiry is a registration that is reused
+            /// only while it is a day from expiring; never a panic.
+            #[test]
+            fn registrations_are_checked(
+                id in text(),
+                secret in text(),
+                expires_at in any::<i64>(),
+                now in 0..=crate::portal::MAX_EXPIRATION,
+            ) {
+                let scopes = vec!["sso:account:access".to_owned()];
+                let result = Registration::from_response(id.as_deref(), secret.as_deref(), expires_at, &scopes);
+                let valid = id.as_deref().is_some_and(|i| !i.is_empty())
+                    && secret.as_deref().is_some_and(|s| !s.is_empty());
+                prop_assert_eq!(result.is_ok(), valid);
+                if let Ok(registration) = result {
+                    let reusable = registration.is_reusable(now, &scopes);
+                    prop_assert_eq!(
+                        reusable,
+                        i128::from(expires_at) > i128::from(now) + i128::from(Registration::RENEW_BEFORE)
+                    );
+                }
+            }
+
+            /// StartDeviceAuthorization: what ssokey shows and opens is a
+            /// printable code and web URLs, or the answer is refused.
+            #[test]
+            fn device_authorizations_show_only_printable_codes_and_web_urls(
+                device in text(),
+                user in proptest::option::of(prop_oneof![any::<String>(), "[A-Z]{4}-[A-Z]{4}"]),
+                uri in proptest::option::of(prop_oneof![
+                    any::<String>(),
+                    "(https|http|file|javascript)://[a-z0-9.]{1,12}/[a-z?=&]{0,8}",
+                    "https://device\\.sso\\.[a-z0-9-]{1,12}\\.amazonaws\\.com/",
+                ]),
+                complete in proptest::option::of(prop_oneof![
+                    any::<String>(),
+                    "https://device\\.sso\\.[a-z0-9-]{1,12}\\.amazonaws\\.com/\\?user_code=[A-Z]{4}-[A-Z]{4}",
+                    Just("https://x/\u{1b}]0;t\u{7}".to_owned()),
+                ]),
+                expires_in in any::<i32>(),
+                interval in any::<i32>(),
+            ) {
+                let result = DeviceAuthorization::from_response(
+                    device.as_deref(), user.as_deref(), uri.as_deref(), complete.as_deref(), expires_in, interval);
+                if let Ok(auth) = result {
+                    prop_assert!(auth.user_code.chars().all(|c| c.is_ascii_graphic()));
+                    for url in [&auth.verification_uri, &auth.verification_uri_complete] {
+                        prop_assert!(crate::session::validate_start_url(url).is_ok(), "{}", url);
+                        prop_assert!(!url.chars().any(char::is_control));
+                    }
+                    prop_assert!(auth.interval >= Duration::from_secs(1));
+                    prop_assert!(auth.expires_in >= Duration::from_secs(1));
+                } else {
+                    let valid_uri = uri.as_deref().is_some_and(|u| crate::session::validate_start_url(u).is_ok());
+                    let valid_user = user.as_deref().is_some_and(|u| !u.is_empty() && u.len() <= 64 && u.chars().all(|c| c.is_ascii_graphic()));
+                    let valid_complete = complete.as_deref().is_none_or(|u| crate::session::validate_start_url(u).is_ok());
+                    prop_assert!(
+                        device.as_deref().is_none_or(str::is_empty) || !valid_user || !valid_uri || !valid_complete
+                    );
+                }
+            }
+
+            /// Device authorization's lifetimes and intervals: any number a
+            /// server sends is a wait of at least a second.
+            #[test]
+            fn intervals_are_at_least_a_second(value in any::<i32>(), slow in any::<bool>()) {
+                let interval = seconds(value, 5);
+                prop_assert!(interval >= Duration::from_secs(1));
+                let poll = if slow { Poll::SlowDown } else { Poll::Pending };
+                prop_assert!(next_interval(interval, &poll) >= interval);
+            }
+        }
     }
 }

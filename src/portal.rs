@@ -27,9 +27,46 @@ pub struct RoleCredentials {
     pub expiration: u64,
 }
 
+/// The latest expiration that ssokey takes: the last second of the year 9999,
+/// the last that RFC 3339 can write.
+pub const MAX_EXPIRATION: u64 = 253_402_300_799;
+
 impl RoleCredentials {
+    /// The credentials in a GetRoleCredentials answer, checked: every value
+    /// present and made only of the characters that AWS credentials are made
+    /// of, and an expiration (milliseconds since the epoch, as the portal
+    /// sends it) that is a time RFC 3339 can write. Pure, so that a property
+    /// test can throw anything at it.
+    pub fn from_response(
+        access_key_id: Option<&str>,
+        secret_access_key: Option<&str>,
+        session_token: Option<&str>,
+        expiration_millis: i64,
+    ) -> Result<Self, &'static str> {
+        let (Some(key_id), Some(secret), Some(token)) =
+            (access_key_id, secret_access_key, session_token)
+        else {
+            return Err("a credential is missing");
+        };
+        let expiration = u64::try_from(expiration_millis / 1000)
+            .ok()
+            .filter(|&e| (1..=MAX_EXPIRATION).contains(&e))
+            .ok_or("the expiration is not a time ssokey can use")?;
+        let credentials = Self {
+            access_key_id: key_id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new(token),
+            expiration,
+        };
+        if !credentials.is_well_formed() {
+            return Err("the credentials hold characters that AWS credentials never do");
+        }
+        Ok(credentials)
+    }
+
     /// Whether every value holds only the characters that AWS credentials are
-    /// made of, so that no shell can read anything else into them.
+    /// made of, so that no shell can read anything else into them, and the
+    /// expiration is one that RFC 3339 can write.
     pub fn is_well_formed(&self) -> bool {
         let key_id = &self.access_key_id;
         (16..=128).contains(&key_id.len())
@@ -38,6 +75,7 @@ impl RoleCredentials {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             && is_base64ish(self.secret_access_key.expose())
             && is_base64ish(self.session_token.expose())
+            && (1..=MAX_EXPIRATION).contains(&self.expiration)
     }
 }
 
@@ -48,12 +86,86 @@ fn is_base64ish(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='))
 }
 
+/// Whether `id` is an AWS account id: 12 ASCII digits.
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `name` is a role (permission set) name as IAM allows it: 1 to 64
+/// of letters, digits and `+=,.@_-`. Nothing else is ever a role, so a name
+/// outside that set comes from a broken or hostile endpoint and is refused
+/// before it reaches a keychain key, a profile or a command line.
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+impl Account {
+    /// An account in a ListAccounts answer, checked: its id must be an
+    /// account id; the name and e-mail address are free text (a missing one
+    /// is empty). Pure, for the property tests.
+    pub fn from_response(
+        account_id: Option<&str>,
+        account_name: Option<&str>,
+        email_address: Option<&str>,
+    ) -> Result<Self, &'static str> {
+        let account_id = account_id
+            .filter(|id| is_account_id(id))
+            .ok_or("an account has no 12-digit account id")?;
+        Ok(Self {
+            account_id: account_id.to_owned(),
+            account_name: account_name.unwrap_or_default().to_owned(),
+            email_address: email_address.unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// The role names in a ListAccountRoles answer, checked (see [`is_role_name`]).
+pub fn roles_from_response<'a>(
+    names: impl IntoIterator<Item = Option<&'a str>>,
+) -> Result<Vec<String>, &'static str> {
+    names
+        .into_iter()
+        .map(|name| match name {
+            Some(name) if is_role_name(name) => Ok(name.to_owned()),
+            Some(_) => Err("a role name holds characters that IAM role names never do"),
+            None => Err("a role has no name"),
+        })
+        .collect()
+}
+
+/// The page tokens of one paginated listing. A portal that hands back a token
+/// it gave before would have the listing loop forever, and so would one that
+/// never stops: both are refused.
+#[derive(Debug, Default)]
+pub struct PageTokens {
+    seen: std::collections::HashSet<String>,
+}
+
+impl PageTokens {
+    /// The most pages one listing takes (a million accounts at 100 a page).
+    pub const MAX_PAGES: usize = 10_000;
+
+    /// The token of the next page, `None` after the last page (no token, or
+    /// an empty one).
+    pub fn next(&mut self, token: Option<&str>) -> Result<Option<String>, &'static str> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if self.seen.len() >= Self::MAX_PAGES {
+            return Err("the listing has more pages than any portal serves");
+        }
+        if !self.seen.insert(token.to_owned()) {
+            return Err("the portal handed out the same page token twice");
+        }
+        Ok(Some(token.to_owned()))
+    }
+}
+
 /// The most items a listing asks for per page.
 const PAGE_SIZE: i32 = 100;
-
-fn next_token(token: Option<&str>) -> Option<String> {
-    token.filter(|t| !t.is_empty()).map(str::to_owned)
-}
 
 #[derive(Clone)]
 pub struct PortalClient {
@@ -81,11 +193,17 @@ impl PortalClient {
     /// Every account assigned to the user, all pages.
     pub async fn accounts(&self, access_token: &Secret) -> Result<Vec<Account>, CallError> {
         let mut accounts = Vec::new();
+        let mut tokens = PageTokens::default();
         let mut next = None;
         loop {
             let (page, token) = self.accounts_page(access_token, next).await?;
             accounts.extend(page);
-            next = token;
+            next = tokens
+                .next(token.as_deref())
+                .map_err(|cause| CallError::Malformed {
+                    op: "ListAccounts",
+                    cause: cause.to_owned(),
+                })?;
             if next.is_none() {
                 return Ok(accounts);
             }
@@ -111,15 +229,13 @@ impl PortalClient {
         let accounts = out
             .account_list()
             .iter()
-            .filter_map(|a| {
-                Some(Account {
-                    account_id: a.account_id()?.to_owned(),
-                    account_name: a.account_name().unwrap_or_default().to_owned(),
-                    email_address: a.email_address().unwrap_or_default().to_owned(),
-                })
-            })
-            .collect();
-        Ok((accounts, next_token(out.next_token())))
+            .map(|a| Account::from_response(a.account_id(), a.account_name(), a.email_address()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|cause| CallError::Malformed {
+                op: "ListAccounts",
+                cause: cause.to_owned(),
+            })?;
+        Ok((accounts, out.next_token().map(str::to_owned)))
     }
 
     /// The names of every role the user has in the account, all pages.
@@ -129,11 +245,17 @@ impl PortalClient {
         account_id: &str,
     ) -> Result<Vec<String>, CallError> {
         let mut roles = Vec::new();
+        let mut tokens = PageTokens::default();
         let mut next = None;
         loop {
             let (page, token) = self.roles_page(access_token, account_id, next).await?;
             roles.extend(page);
-            next = token;
+            next = tokens
+                .next(token.as_deref())
+                .map_err(|cause| CallError::Malformed {
+                    op: "ListAccountRoles",
+                    cause: cause.to_owned(),
+                })?;
             if next.is_none() {
                 return Ok(roles);
             }
@@ -158,12 +280,13 @@ impl PortalClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("ListAccountRoles", &err))?;
-        let roles = out
-            .role_list()
-            .iter()
-            .filter_map(|r| r.role_name().map(str::to_owned))
-            .collect();
-        Ok((roles, next_token(out.next_token())))
+        let roles = roles_from_response(out.role_list().iter().map(|r| r.role_name())).map_err(
+            |cause| CallError::Malformed {
+                op: "ListAccountRoles",
+                cause: cause.to_owned(),
+            },
+        )?;
+        Ok((roles, out.next_token().map(str::to_owned)))
     }
 
     pub async fn role_credentials(
@@ -195,33 +318,23 @@ impl PortalClient {
         let creds = out
             .role_credentials()
             .ok_or_else(|| malformed("it has no roleCredentials"))?;
-        let (Some(key_id), Some(secret), Some(token)) = (
+        RoleCredentials::from_response(
             creds.access_key_id(),
             creds.secret_access_key(),
             creds.session_token(),
-        ) else {
-            return Err(malformed("a credential is missing"));
-        };
-        let credentials = RoleCredentials {
-            access_key_id: key_id.to_owned(),
-            secret_access_key: Secret::new(secret),
-            session_token: Secret::new(token),
-            // The portal gives milliseconds since the epoch.
-            expiration: u64::try_from(creds.expiration() / 1000).unwrap_or(0),
-        };
-        if !credentials.is_well_formed() {
-            return Err(malformed(
-                "the credentials hold characters that AWS credentials never do",
-            ));
-        }
-        // Handed on, they would fail every request they sign, and be asked for
-        // again by every SDK at once.
-        if credentials.expiration <= crate::oidc::now_epoch() {
-            return Err(malformed(
-                "the credentials had expired when they arrived (is this machine's clock right?)",
-            ));
-        }
-        Ok(credentials)
+            creds.expiration(),
+        )
+        .map_err(malformed)
+        .and_then(|credentials| {
+            // Handed on, they would fail every request they sign, and be
+            // asked for again by every SDK at once.
+            if credentials.expiration <= crate::oidc::now_epoch() {
+                return Err(malformed(
+                    "the credentials had expired when they arrived (is this machine's clock right?)",
+                ));
+            }
+            Ok(credentials)
+        })
     }
 
     /// The portal's clock, from the Date header of its answer to a request
@@ -274,7 +387,7 @@ mod tests {
             access_key_id: key.to_owned(),
             secret_access_key: Secret::new(secret),
             session_token: Secret::new(token),
-            expiration: 0,
+            expiration: 1_764_000_000,
         }
     }
 
@@ -297,6 +410,219 @@ mod tests {
             ("ASIAEXAMPLE1234567", "", "t"),
         ] {
             assert!(!creds(key, secret, token).is_well_formed(), "{key} {token}");
+        }
+    }
+
+    #[test]
+    fn expirations_outside_what_rfc_3339_can_write_are_refused() {
+        let valid = |ms| {
+            RoleCredentials::from_response(Some("ASIAEXAMPLE1234567"), Some("s"), Some("t"), ms)
+        };
+        assert_eq!(valid(1_764_000_000_123).unwrap().expiration, 1_764_000_000);
+        assert_eq!(
+            valid(253_402_300_799_999).unwrap().expiration,
+            MAX_EXPIRATION
+        );
+        for ms in [0, 999, -1, i64::MIN, 253_402_300_800_000, i64::MAX] {
+            assert_eq!(
+                valid(ms).unwrap_err(),
+                "the expiration is not a time ssokey can use",
+                "{ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn page_tokens_end_at_an_empty_token_and_refuse_a_loop() {
+        let mut tokens = PageTokens::default();
+        assert_eq!(tokens.next(Some("a")), Ok(Some("a".to_owned())));
+        assert_eq!(tokens.next(Some("b")), Ok(Some("b".to_owned())));
+        assert_eq!(tokens.next(Some("")), Ok(None));
+        assert_eq!(tokens.next(None), Ok(None));
+        assert_eq!(
+            tokens.next(Some("a")),
+            Err("the portal handed out the same page token twice")
+        );
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::render::{self, Shell};
+
+        /// Cases per property; they are cheap, so many.
+        const CASES: u32 = 5000;
+
+        /// [`MAX_EXPIRATION`] as the portal's number type.
+        const MAX_MILLIS_SECONDS: i64 = 253_402_300_799;
+
+        #[test]
+        fn the_bound_is_the_one_ssokey_uses() {
+            assert_eq!(u64::try_from(MAX_MILLIS_SECONDS).unwrap(), MAX_EXPIRATION);
+        }
+
+        /// Strings as a broken or hostile endpoint might send them: any
+        /// text, shell syntax, and values that are nearly credentials.
+        fn hostile() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[A-Z0-9]{14,20}",
+                "[A-Za-z0-9/+=]{1,40}",
+                "[A-Za-z0-9/+= '\"$`();|&<>\\\n%!^-]{0,40}",
+                Just("$(touch /tmp/pwned)".to_owned()),
+                Just(String::new()),
+            ]
+        }
+
+        fn millis() -> impl Strategy<Value = i64> {
+            prop_oneof![
+                any::<i64>(),
+                0..=MAX_MILLIS_SECONDS * 1000 + 2000,
+                Just(i64::MAX),
+                Just(i64::MIN),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// Whatever GetRoleCredentials answers: credentials that every
+            /// shell and the credential_process JSON can carry, or a typed
+            /// refusal, never a panic.
+            #[test]
+            fn role_credentials_are_checked_or_refused(
+                key in proptest::option::of(hostile()),
+                secret in proptest::option::of(hostile()),
+                token in proptest::option::of(hostile()),
+                ms in millis(),
+            ) {
+                let result = RoleCredentials::from_response(
+                    key.as_deref(), secret.as_deref(), token.as_deref(), ms);
+                let charset = |v: &Option<String>, key: bool| v.as_deref().is_some_and(|v| {
+                    !v.is_empty() && v.bytes().all(|b| if key {
+                        b.is_ascii_uppercase() || b.is_ascii_digit()
+                    } else {
+                        b.is_ascii_alphanumeric() || b"/+=".contains(&b)
+                    })
+                });
+                let expected_ok = charset(&key, true)
+                    && (16..=128).contains(&key.as_deref().unwrap_or_default().len())
+                    && charset(&secret, false)
+                    && charset(&token, false)
+                    && ms / 1000 >= 1
+                    && ms / 1000 <= MAX_MILLIS_SECONDS;
+                prop_assert_eq!(result.is_ok(), expected_ok, "{:?}", result.as_ref().err());
+                if let Ok(credentials) = result {
+                    prop_assert!(credentials.is_well_formed());
+                    prop_assert_eq!(credentials.expiration, u64::try_from(ms / 1000).unwrap());
+                    prop_assert_eq!(&credentials.access_key_id, key.as_ref().unwrap());
+                    prop_assert_eq!(credentials.secret_access_key.expose(), secret.as_deref().unwrap());
+                    let bash = render::exports(Shell::Bash, &credentials);
+                    // Each value is a single-quoted word with no quote inside.
+                    for line in bash.lines() {
+                        let value = line.split_once('=').unwrap().1;
+                        prop_assert!(value.starts_with('\'') && value.ends_with('\''));
+                        prop_assert!(!value[1..value.len() - 1].contains('\''));
+                    }
+                    for shell in [Shell::Zsh, Shell::Fish, Shell::Powershell, Shell::Cmd] {
+                        prop_assert_eq!(render::exports(shell, &credentials).lines().count(), 4);
+                    }
+                    let json: serde_json::Value =
+                        serde_json::from_str(&render::credential_process_json(&credentials)).unwrap();
+                    prop_assert!(json["Expiration"].as_str().unwrap().ends_with('Z'));
+                }
+            }
+
+            /// Credentials as the portal sends them are taken as they are,
+            /// and print as exactly those values in every shell.
+            #[test]
+            fn real_credentials_are_taken(
+                key in "(ASIA|AKIA)[A-Z0-9]{12,40}",
+                secret in "[A-Za-z0-9/+]{40}",
+                token in "[A-Za-z0-9/+]{100,400}={0,2}",
+                ms in 1000..=MAX_MILLIS_SECONDS * 1000 + 999,
+            ) {
+                let credentials = RoleCredentials::from_response(
+                    Some(&key), Some(&secret), Some(&token), ms).unwrap();
+                prop_assert_eq!(credentials.expiration, u64::try_from(ms / 1000).unwrap());
+                let expiration = render::rfc3339(credentials.expiration);
+                prop_assert_eq!(
+                    render::exports(Shell::Bash, &credentials),
+                    format!("export AWS_ACCESS_KEY_ID='{key}'\nexport AWS_SECRET_ACCESS_KEY='{secret}'\n\
+                             export AWS_SESSION_TOKEN='{token}'\nexport AWS_CREDENTIAL_EXPIRATION='{expiration}'\n")
+                );
+                prop_assert_eq!(
+                    render::exports(Shell::Cmd, &credentials),
+                    format!("set \"AWS_ACCESS_KEY_ID={key}\"\nset \"AWS_SECRET_ACCESS_KEY={secret}\"\n\
+                             set \"AWS_SESSION_TOKEN={token}\"\nset \"AWS_CREDENTIAL_EXPIRATION={expiration}\"\n")
+                );
+            }
+
+            /// A ListAccounts item is an account only with a 12-digit id;
+            /// its name and e-mail address are kept as they came.
+            #[test]
+            fn accounts_need_an_account_id(
+                id in proptest::option::of(prop_oneof![hostile(), "[0-9]{10,14}"]),
+                name in proptest::option::of(hostile()),
+                email in proptest::option::of(hostile()),
+            ) {
+                let result = Account::from_response(id.as_deref(), name.as_deref(), email.as_deref());
+                let valid = id.as_deref().is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert_eq!(result.is_ok(), valid);
+                if let Ok(account) = result {
+                    prop_assert_eq!(account.account_name, name.unwrap_or_default());
+                    prop_assert_eq!(account.email_address, email.unwrap_or_default());
+                }
+            }
+
+            /// A ListAccountRoles page is taken only when every role name is
+            /// one that IAM allows.
+            #[test]
+            fn role_pages_hold_only_iam_role_names(
+                names in proptest::collection::vec(
+                    proptest::option::of(prop_oneof![hostile(), "[A-Za-z0-9+=,.@_-]{1,70}"]), 0..6),
+            ) {
+                let result = roles_from_response(names.iter().map(Option::as_deref));
+                let valid = names.iter().all(|n| n.as_deref().is_some_and(|n| {
+                    (1..=64).contains(&n.len())
+                        && n.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                }));
+                prop_assert_eq!(result.is_ok(), valid);
+                if let Ok(roles) = result {
+                    prop_assert_eq!(roles.len(), names.len());
+                }
+            }
+
+            /// Whatever tokens a portal hands out, page after page, forever:
+            /// the listing ends, at the first empty token or at the first
+            /// token that comes back, and never later than that.
+            #[test]
+            fn paging_always_ends(
+                tokens in proptest::collection::vec(
+                    proptest::option::of(prop_oneof![Just(String::new()), "[a-c]{1,2}"]), 1..30),
+            ) {
+                let mut pages = PageTokens::default();
+                let mut seen = std::collections::HashSet::new();
+                // The portal repeats its answers, as a broken one would.
+                for (served, token) in tokens.iter().cycle().enumerate() {
+                    prop_assert!(served <= tokens.len(), "the listing did not end");
+                    match pages.next(token.as_deref()) {
+                        Ok(Some(next)) => {
+                            prop_assert_eq!(Some(&next), token.as_ref());
+                            prop_assert!(seen.insert(next), "a token was taken twice");
+                        }
+                        Ok(None) => {
+                            prop_assert!(token.as_deref().is_none_or(str::is_empty));
+                            break;
+                        }
+                        Err(_) => {
+                            prop_assert!(seen.contains(token.as_deref().unwrap()));
+                            break;
+                        }
+                    }
+                }
+            }
         }
     }
 }

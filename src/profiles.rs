@@ -152,7 +152,9 @@ pub fn plan<'a>(
             };
             notes.push(format!(
                 "'{base}' for {} {} ({}) is named '{name}': {why}",
-                assignment.account_id, assignment.account_name, assignment.role_name
+                assignment.account_id,
+                crate::render::printable(&assignment.account_name),
+                assignment.role_name
             ));
         }
         used.insert(name.clone());
@@ -262,5 +264,95 @@ mod tests {
             ]
         );
         assert!(keys.iter().all(|(k, _)| !k.starts_with("sso_")));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::aws_config::ConfigFile;
+
+        const CASES: u32 = 3000;
+
+        fn account_name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[ a-zA-Z'\"$()`;|&<>\\\n\r\t#=\\[\\]%!^.é名🐱-]{0,20}",
+                Just("prod".to_owned()),
+            ]
+        }
+
+        fn assignments() -> impl Strategy<Value = Vec<Assignment>> {
+            proptest::collection::vec(
+                ("[0-9]{12}", account_name(), "[A-Za-z0-9+=,.@_-]{1,20}"),
+                1..8,
+            )
+            .prop_map(|items| {
+                items
+                    .into_iter()
+                    .map(|(id, name, role)| Assignment {
+                        account_id: id,
+                        account_name: name,
+                        email_address: String::new(),
+                        role_name: role,
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// Whatever the account names: every planned name is unique,
+            /// free, made of letters, digits, `.`, `_` and `-`, and its
+            /// profile is written and reads back with the role it names.
+            #[test]
+            fn planned_profiles_are_safe_and_read_back(
+                assignments in assignments(),
+                template in prop_oneof![
+                    Just(DEFAULT_TEMPLATE),
+                    Just("{account_name}"),
+                    Just("{session}-{account_id}-{role_name}"),
+                    Just("x {account_name} y"),
+                ],
+                session in "[A-Za-z0-9._-]{1,12}",
+                taken in proptest::collection::btree_set(
+                    prop_oneof![account_name().prop_map(|n| sanitize(&n)), Just("profile".to_owned())],
+                    0..4,
+                ),
+            ) {
+                let (planned, _) = plan(&assignments, template, &session, &taken).unwrap();
+                prop_assert_eq!(planned.len(), assignments.len());
+                let config: String = taken
+                    .iter()
+                    .map(|name| format!("[profile {name}]\nregion = eu-west-1\n"))
+                    .collect::<Vec<_>>()
+                    .concat();
+                let mut file = ConfigFile::parse(&config).unwrap();
+                let mut seen = BTreeSet::new();
+                for profile in &planned {
+                    let name = &profile.name;
+                    prop_assert!(seen.insert(name.clone()), "{} twice", name);
+                    prop_assert!(!taken.contains(name));
+                    prop_assert!(!name.is_empty());
+                    prop_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{}", name);
+                    prop_assert!(!name.starts_with(['-', '.']) && !name.ends_with(['-', '.']), "{}", name);
+                    let keys = keys(name, profile.assignment, &session, Some("eu-west-1"));
+                    let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    prop_assert!(file.upsert_profile(name, &keys));
+                }
+                let file = ConfigFile::parse(&file.to_string()).unwrap();
+                for profile in &planned {
+                    let read = file.profile(&profile.name).unwrap();
+                    prop_assert_eq!(read.get(ROLE_KEY), Some(profile.assignment.role_name.as_str()));
+                    prop_assert_eq!(read.get(ACCOUNT_KEY), Some(profile.assignment.account_id.as_str()));
+                    prop_assert_eq!(read.get(SESSION_KEY), Some(session.as_str()));
+                }
+                for name in &taken {
+                    let kept = file.profile(name).unwrap();
+                    prop_assert_eq!(kept.get("region"), Some("eu-west-1"));
+                }
+            }
+        }
     }
 }

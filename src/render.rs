@@ -7,8 +7,40 @@ use clap::ValueEnum;
 
 use crate::portal::RoleCredentials;
 
-/// Aligns rows under their headers, two spaces between columns, no trailing blanks.
+/// Text from elsewhere (an account name from the portal) as it may be shown
+/// on a terminal: control characters (a line break, an escape sequence that
+/// would retitle or recolour the terminal) and the characters that reorder
+/// text (bidirectional overrides) are shown escaped, as `\n` or `\u{1b}`;
+/// everything else, non-ASCII text included, as it is.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Aligns rows under their headers, two spaces between columns, no trailing
+/// blanks; each cell is shown [`printable`], so that one row is one line.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| printable(cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -40,9 +72,12 @@ pub fn bold_first_line(table: &str) -> String {
     }
 }
 
-/// RFC 3339 in UTC with a `Z`, to the second.
+/// RFC 3339 in UTC with a `Z`, to the second. A time past the year 9999,
+/// which RFC 3339 cannot write (and humantime would panic on), is written as
+/// the last second it can.
 pub fn rfc3339(epoch_seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(epoch_seconds)).to_string()
+    let seconds = epoch_seconds.min(crate::portal::MAX_EXPIRATION);
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
 }
 
 /// "7h 59m" for people: minutes at most, never seconds above a minute.
@@ -338,12 +373,128 @@ mod tests {
     }
 
     #[test]
+    fn tables_show_control_characters_escaped() {
+        let rows = vec![vec![
+            "line\nbreak".to_owned(),
+            "\u{1b}]0;title\u{7}".to_owned(),
+            "caf\u{e9} \u{202e}txt".to_owned(),
+        ]];
+        assert_eq!(
+            table(&["A", "B", "C"], &rows),
+            format!(
+                "{:<13}{:<21}C\n{}\n",
+                "A", "B", "line\\nbreak  \\u{1b}]0;title\\u{7}  caf\u{e9} \\u{202e}txt"
+            )
+        );
+        assert!(matches!(
+            printable("plain é"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
     fn times_and_durations() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_764_000_000), "2025-11-24T16:00:00Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
         assert_eq!(duration(28_799), "7h 59m");
         assert_eq!(duration(42), "42s");
         assert_eq!(relative(1000, 400), "in 10m");
         assert_eq!(relative(400, 1000), "10m ago");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const CASES: u32 = 5000;
+
+        /// Reads a POSIX shell word made of single-quoted strings and `\'`,
+        /// as sh does; `None` for anything else (an unquoted character that
+        /// the shell would interpret).
+        fn posix_unquote(word: &str) -> Option<String> {
+            let mut out = String::new();
+            let mut chars = word.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\'' => loop {
+                        match chars.next()? {
+                            '\'' => break,
+                            c => out.push(c),
+                        }
+                    },
+                    '\\' => out.push(chars.next().filter(|&c| c == '\'')?),
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+
+        /// Reads one fish single-quoted string, where only `\\` and `\'` are escapes.
+        fn fish_unquote(word: &str) -> Option<String> {
+            let inner = word.strip_prefix('\'')?.strip_suffix('\'')?;
+            let mut out = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some(c @ ('\\' | '\'')) => out.push(c),
+                        Some(c) => {
+                            out.push('\\');
+                            out.push(c);
+                        }
+                        None => return None,
+                    },
+                    '\'' => return None,
+                    c => out.push(c),
+                }
+            }
+            Some(out)
+        }
+
+        /// Reads one PowerShell single-quoted string: a doubled quote (any of
+        /// the four single quotes PowerShell knows) is one quote.
+        fn powershell_unquote(word: &str) -> Option<String> {
+            let is_quote =
+                |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+            let inner = word.strip_prefix('\'')?.strip_suffix('\'')?;
+            let mut out = String::new();
+            let mut chars = inner.chars().peekable();
+            while let Some(c) = chars.next() {
+                if is_quote(c) {
+                    // A lone quote would end the string.
+                    chars.next_if(|&n| is_quote(n))?;
+                }
+                out.push(c);
+            }
+            Some(out)
+        }
+
+        fn hostile() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "['\"`$()\\;|&<> \n\r%!^a-z\u{2018}\u{2019}\u{201A}\u{201B}]{0,30}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+            /// Whatever a value holds, the quoted word reads back as exactly
+            /// that value in each shell's quoting rules, with nothing left
+            /// for the shell to interpret.
+            #[test]
+            fn quoting_reads_back_as_the_value(value in hostile()) {
+                prop_assert_eq!(posix_unquote(&posix_quote(&value)), Some(value.clone()));
+                prop_assert_eq!(fish_unquote(&fish_quote(&value)), Some(value.clone()));
+                prop_assert_eq!(powershell_unquote(&powershell_quote(&value)), Some(value.clone()));
+                // cmd: inside set "...", nothing that expands or ends the string.
+                let cmd = cmd_escape(&value);
+                prop_assert!(!cmd.contains(['"', '\r', '\n']));
+                let bare = cmd.replace("%%", "").replace("^^", "").replace("^!", "");
+                prop_assert!(!bare.contains(['%', '!']));
+            }
+        }
     }
 }

@@ -392,6 +392,11 @@ pub fn validate_start_url(url: &str) -> Result<(), SessionError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("it contains spaces or control characters"));
     }
+    // Browsers and URL parsers read `\` as `/`, so `http://evil\@127.0.0.1/`
+    // is a URL of the host `evil`, where this reading would see loopback.
+    if url.contains('\\') {
+        return Err(bad("it contains a backslash"));
+    }
     match scheme.to_ascii_lowercase().as_str() {
         "https" => Ok(()),
         "http" if is_loopback(hostname) => Ok(()),
@@ -614,6 +619,11 @@ mod tests {
             "acme.awsapps.com",
             "https:///start",
             "https://a b/start",
+            "http://evil.example.com\\@127.0.0.1/start",
+            "http://127.0.0.1\\.evil.example.com/start",
+            "http://127.0.0.1:80@evil.example.com/start",
+            "http://localhost.evil.example.com/start",
+            "javascript:alert(1)",
         ] {
             assert!(validate_start_url(bad).is_err(), "{bad}");
         }
@@ -655,5 +665,39 @@ mod tests {
             name_from_start_url("https://ssoins-1234.portal.amazonaws.com/"),
             "ssoins-1234.portal.amazonaws.com"
         );
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(5000))]
+
+            /// Any text: refused, or an https URL, or a plain http one whose
+            /// host (as a browser reads it) is loopback; never a panic.
+            #[test]
+            fn only_https_or_loopback_start_urls_pass(url in prop_oneof![
+                any::<String>(),
+                "(https?|ftp|HTTP|file|javascript)://[a-z0-9.:@\\\\/\\[\\] -]{0,30}",
+                "http://(127\\.0\\.0\\.1|localhost|\\[::1\\])[:@\\\\./a-z0-9]{0,20}",
+            ]) {
+                if validate_start_url(&url).is_ok() {
+                    let (scheme, rest) = url.split_once("://").unwrap();
+                    prop_assert!(!url.contains(['\\', ' ', '\n']));
+                    if !scheme.eq_ignore_ascii_case("https") {
+                        prop_assert!(scheme.eq_ignore_ascii_case("http"));
+                        let authority = rest.split(['/', '?', '#']).next().unwrap();
+                        let host = authority.rsplit('@').next().unwrap();
+                        let host = host.strip_prefix("[::1]").map_or_else(
+                            || host.split(':').next().unwrap().to_owned(),
+                            |_| "::1".to_owned(),
+                        );
+                        prop_assert!(is_loopback(&host), "{} passed", url);
+                    }
+                }
+            }
+        }
     }
 }

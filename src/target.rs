@@ -141,13 +141,7 @@ pub fn resolve(
 
 fn check_role(role: &str) -> Result<String, TargetError> {
     let role = role.trim();
-    // IAM role names: letters, digits and +=,.@_- (up to 64 characters).
-    let ok = !role.is_empty()
-        && role.len() <= 64
-        && role
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
+    if crate::portal::is_role_name(role) {
         Ok(role.to_owned())
     } else {
         Err(TargetError::BadRole(role.to_owned()))

@@ -239,6 +239,23 @@ impl TestEnv {
         Run::from(&self.command(args).output().unwrap(), args)
     }
 
+    /// Runs ssokey, which must finish within `limit`: a run that hangs is
+    /// killed and fails the test.
+    #[track_caller]
+    pub fn run_within(&self, limit: Duration, args: &[&str]) -> Run {
+        let mut child = self.spawn(args);
+        let deadline = Instant::now() + limit;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let run = Run::from_child(child, args);
+                panic!("ssokey {} hung for {limit:?}\n{run}", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Run::from_child(child, args)
+    }
+
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::piped())
@@ -298,6 +315,42 @@ impl TestEnv {
             .unwrap();
         std::io::Write::write_all(&mut child.stdin.take().unwrap(), secret.as_bytes()).unwrap();
         assert!(child.wait().unwrap().success());
+    }
+
+    /// Deletes an item from the Secret Service as another program would.
+    pub fn clear_item(&self, username: &str) {
+        let keyring = self.keyring.as_ref().expect("the keyring is running");
+        let status = Command::new("secret-tool")
+            .args(["clear", "service", "ssokey", "username", username])
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Locks the collection that ssokey's items are in (gnome-keyring's
+    /// `login`), as the screen lock or `secret-tool lock` would.
+    pub fn lock_keyring(&self) {
+        let keyring = self.keyring.as_ref().expect("the keyring is running");
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains("collection/login"),
+            "the login collection was not locked:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Asserts that no secret the emulator issued stands in any file under the

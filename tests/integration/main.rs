@@ -6,6 +6,7 @@ mod emulator;
 mod harness;
 
 mod awscli;
+mod bad_input;
 mod credentials;
 mod doctor;
 mod exit_codes;
