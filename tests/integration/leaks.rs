@@ -67,14 +67,9 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
     env.set_env("BROWSER", &browser.display().to_string());
     env.set_env("RUST_LOG", "trace");
     env.set_env("RUST_BACKTRACE", "1");
-    // The -v flag, where this tree has it.
-    let help = env.run(&["--help"]);
-    let verbose: &[&str] = if help.stdout.contains("--verbose") {
-        &["-vvv"]
-    } else {
-        &[]
-    };
-    eprintln!("leaks: verbose flags: {verbose:?}");
+    // As verbose as ssokey gets: -vvv, and RUST_LOG=trace above, which
+    // chooses instead and asks the SDK for whole requests too.
+    let verbose: &[&str] = &["-vvv"];
     let cmdlines = root.join("cmdlines.txt");
     let dump = format!(
         "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\" 2>/dev/null; echo; done > '{}'; echo exec-ran",
@@ -89,10 +84,13 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
     };
     let mut outputs = Outputs { runs: Vec::new() };
     let target = ["--account", ACCOUNT, "--role", "Admin"];
-    outputs.runs.push((
-        run(&["login", "--start-url", START_URL, "--region", REGION]),
-        false,
-    ));
+    let login = run(&["login", "--start-url", START_URL, "--region", REGION]);
+    // The logs are there to be scanned: the scan below is not of silence.
+    assert!(
+        login.stderr.contains("RegisterClient") && login.stderr.contains("keychain write"),
+        "{login}"
+    );
+    outputs.runs.push((login, false));
     outputs.runs.push((run(&["status"]), false));
     outputs.runs.push((run(&["list", "--refresh"]), false));
     outputs
