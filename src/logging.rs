@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Level;
-use tracing_subscriber::filter::{EnvFilter, FilterExt as _, filter_fn};
+use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -37,9 +37,7 @@ pub fn init(verbose: u8, rust_log: Option<&str>, color: bool) {
     ACTIVE.store(true, Ordering::SeqCst);
     let own_or_capped =
         filter_fn(|meta| meta.target().starts_with("ssokey") || *meta.level() <= Level::INFO);
-    let filter = EnvFilter::builder()
-        .parse_lossy(directives)
-        .and(own_or_capped);
+    let filter = targets(&directives).and(own_or_capped);
     let layer = fmt::layer()
         .with_writer(Scrubbing)
         .with_ansi(color)
@@ -63,6 +61,45 @@ pub fn directives(verbose: u8, rust_log: Option<&str>) -> Option<String> {
         _ => ("trace", "info"),
     };
     Some(format!("{others},ssokey={own}"))
+}
+
+/// Pure: the filter of `RUST_LOG`-style directives, `target=level` or a bare
+/// `level` for every other target, comma-separated. A directive that is not
+/// one of these (the span and field filters of tracing's `EnvFilter`, which
+/// ssokey does without, and the regex engine they need) is skipped.
+pub fn targets(directives: &str) -> Targets {
+    let mut targets = Targets::new();
+    for directive in directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        match directive.split_once('=') {
+            Some((target, level)) => {
+                if let Ok(level) = level.parse::<LevelFilter>()
+                    && !target.is_empty()
+                    && target
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == ':' || c == '-')
+                {
+                    targets = targets.with_target(target, level);
+                }
+            }
+            None => match directive.parse::<LevelFilter>() {
+                Ok(level) => targets = targets.with_default(level),
+                // A bare target means everything it logs.
+                Err(_)
+                    if directive
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == ':') =>
+                {
+                    targets = targets.with_target(directive, LevelFilter::TRACE);
+                }
+                Err(_) => {}
+            },
+        }
+    }
+    targets
 }
 
 /// Remembers `value` so that no log line shows it. Called for every secret.
@@ -137,6 +174,22 @@ mod tests {
         assert_eq!(directives(2, None).unwrap(), "info,ssokey=debug");
         assert_eq!(directives(5, None).unwrap(), "info,ssokey=trace");
         assert_eq!(directives(1, Some("trace")).unwrap(), "trace");
+    }
+
+    #[test]
+    fn directives_become_targets_and_the_rest_is_skipped() {
+        let t =
+            targets("warn,ssokey=trace,aws_smithy_runtime=info,hyper[span{x=1}]=debug,bogus=loud");
+        assert!(t.would_enable("ssokey::auth", &Level::TRACE));
+        assert!(t.would_enable("aws_smithy_runtime::client", &Level::INFO));
+        assert!(!t.would_enable("aws_smithy_runtime::client", &Level::DEBUG));
+        assert!(t.would_enable("rustls", &Level::WARN));
+        assert!(!t.would_enable("rustls", &Level::INFO));
+        assert!(!t.would_enable("hyper", &Level::DEBUG));
+        let bare = targets("ssokey");
+        assert!(bare.would_enable("ssokey", &Level::TRACE));
+        assert!(!bare.would_enable("other", &Level::ERROR));
+        assert!(targets("trace").would_enable("anything", &Level::TRACE));
     }
 
     #[test]
