@@ -370,12 +370,16 @@ pub fn now_epoch() -> u64 {
 
 /// The wait before the next poll: the server's interval, 5 s more after each
 /// slow_down (RFC 8628 section 3.5), and never less than a second.
+/// The longest wait between two polls, whatever the service asks for: a
+/// sign-in approved in the browser shows within this long.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
+
 pub fn next_interval(current: Duration, poll: &Poll) -> Duration {
     let next = match poll {
         Poll::SlowDown => current + Duration::from_secs(5),
         _ => current,
     };
-    next.max(Duration::from_secs(1))
+    next.clamp(Duration::from_secs(1), MAX_INTERVAL)
 }
 
 #[cfg(test)]
@@ -429,6 +433,10 @@ mod tests {
         assert_eq!(next_interval(one, &Poll::Pending), one);
         assert_eq!(next_interval(one, &Poll::SlowDown), Duration::from_secs(6));
         assert_eq!(next_interval(Duration::ZERO, &Poll::Pending), one);
+        assert_eq!(
+            next_interval(Duration::from_hours(1), &Poll::Pending),
+            MAX_INTERVAL
+        );
     }
 
     #[test]
@@ -589,13 +597,14 @@ mod tests {
             }
 
             /// Device authorization's lifetimes and intervals: any number a
-            /// server sends is a wait of at least a second.
+            /// server sends is a wait of at least a second and at most MAX_INTERVAL.
             #[test]
             fn intervals_are_at_least_a_second(value in any::<i32>(), slow in any::<bool>()) {
                 let interval = seconds(value, 5);
                 prop_assert!(interval >= Duration::from_secs(1));
                 let poll = if slow { Poll::SlowDown } else { Poll::Pending };
-                prop_assert!(next_interval(interval, &poll) >= interval);
+                let next = next_interval(interval, &poll);
+                prop_assert!(next >= interval.min(MAX_INTERVAL) && next <= MAX_INTERVAL);
             }
         }
     }

@@ -100,7 +100,7 @@ impl SessionError {
                     .to_owned()
             }
             Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
-            Self::BadName(_) => "pick another name with --session".to_owned(),
+            Self::BadName(_) => "rename the session (--session NAME, or the [sso-session NAME] section of the AWS config file): letters, digits, '-', '_' and '.'".to_owned(),
             Self::Conflict { .. } => {
                 "pick another name with --session, or drop --start-url".to_owned()
             }
@@ -311,6 +311,9 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
         .region
         .clone()
         .ok_or_else(|| incomplete("sso_region"))?;
+    // The name becomes part of keychain keys and of file names (lock files,
+    // the listing cache): `[sso-session ../x]` must not reach a path.
+    validate_name(&section.name)?;
     validate_start_url(&start_url)?;
     validate_region(&region)?;
     let scopes = if section.registration_scopes.is_empty() {
@@ -447,6 +450,26 @@ mod tests {
 
     fn config(text: &str) -> ConfigFile {
         ConfigFile::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_configured_session_name_that_could_reach_a_path_is_refused() {
+        let config = config(
+            "[sso-session ../x]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n",
+        );
+        let request = Request {
+            session: Some("../x".to_owned()),
+            ..Request::default()
+        };
+        let err = resolve(&request, Some(&config), "cfg", &State::default()).unwrap_err();
+        assert!(
+            matches!(&err, SessionError::BadName(name) if name == "../x"),
+            "{err:?}"
+        );
+        // Nor is it offered as the only session.
+        let err =
+            resolve(&Request::default(), Some(&config), "cfg", &State::default()).unwrap_err();
+        assert!(matches!(&err, SessionError::BadName(_)), "{err:?}");
     }
 
     fn request(session: Option<&str>, start_url: Option<&str>, region: Option<&str>) -> Request {

@@ -94,7 +94,7 @@ impl TargetError {
             Self::BadRole(_) => "give the role (permission set) name, e.g. --role AdministratorAccess".to_owned(),
             Self::NoProfile { .. } => "check the profile name, or write profiles with: ssokey profiles --write".to_owned(),
             Self::NotOurs { .. } => "add ssokey_account_id and ssokey_role_name to the profile, or use --account and --role".to_owned(),
-            Self::UnknownAccount { .. } | Self::UnknownRole { .. } => "see what is assigned to you with the portal, or use the account id".to_owned(),
+            Self::UnknownAccount { .. } | Self::UnknownRole { .. } => "see what is assigned to you with: ssokey list --refresh".to_owned(),
             Self::AmbiguousAccount { .. } => "use the account id instead of its name".to_owned(),
         }
     }
