@@ -133,6 +133,21 @@ pub fn cached(
     Ok(found)
 }
 
+/// The id of the account named `name` in the session's listing cache, when
+/// exactly one account there has that name.
+pub fn cached_account_id(env: &Env, session: &str, name: &str) -> Option<String> {
+    let listing = Listing::load(&Listing::cache_path(&env.cache_dir, session))?;
+    let mut ids = listing
+        .accounts
+        .iter()
+        .filter(|a| a.account_name == name)
+        .map(|a| a.account_id.clone());
+    match (ids.next(), ids.next()) {
+        (Some(id), None) => Some(id),
+        _ => None,
+    }
+}
+
 /// The fast tier, when it is on and the kernel offers it.
 fn fast_tier(env: &Env) -> Option<FastTier> {
     if env.fast_tier {

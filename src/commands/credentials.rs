@@ -114,17 +114,21 @@ fn fetch(
 
     // The hot path: fresh cached credentials for a session named by the flag,
     // the profile or the last sign-in, without resolving the session (no
-    // config file read for --account, no network, no runtime).
-    if let AccountRef::Id(account_id) = &wanted.account
-        && !cache.refresh
+    // config file read for --account, no network, no runtime). An account
+    // name is looked up in the listing cache.
+    if !cache.refresh
         && let Some(name) = session_name
             .clone()
             .or_else(|| State::load_quietly(&env.config_dir).last)
+        && let Some(account_id) = match &wanted.account {
+            AccountRef::Id(id) => Some(id.clone()),
+            AccountRef::Name(account) => credentials::cached_account_id(env, &name, account),
+        }
         && let Some(credentials) = credentials::cached(
             env,
             &keychain,
             &name,
-            account_id,
+            &account_id,
             &wanted.role,
             cache.margin,
         )?

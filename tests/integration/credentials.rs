@@ -216,6 +216,20 @@ fn an_account_can_be_named() {
         env.emulator.last_role_credentials().unwrap().account_id,
         "100000000002"
     );
+    // With the listing cached, a hit by name asks the portal nothing.
+    env.run(&["list"]).success();
+    let listings = env.emulator.count(Op::ListAccounts);
+    let hit = env.run(&[
+        "-vv",
+        "credential-process",
+        "--account",
+        "account-002",
+        "--role",
+        "Admin",
+    ]);
+    hit.success().stderr_has("cached credentials are fresh");
+    assert_eq!(env.emulator.count(Op::ListAccounts), listings, "{hit}");
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1, "{hit}");
     env.run(&[
         "credential-process",
         "--account",
