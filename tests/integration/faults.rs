@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Emulator, Fault, Op};
-use crate::harness::{Browser, Run, TestEnv, config, wait_until};
+use crate::harness::{Browser, Run, TestEnv, config, wait_until, wait_within};
 
 const ACCOUNT: &str = "100000000001";
 /// The statuses a portal answers when it is overloaded or failing.
@@ -553,7 +553,7 @@ fn signal(child: &std::process::Child, name: &str) {
 fn ctrl_c_during_login_leaves_nothing_behind() {
     use std::os::unix::process::ExitStatusExt;
     let env = TestEnv::new().browser(Browser::Missing);
-    let login = env.spawn(&[
+    let login = env.spawn_with_default_signals(&[
         "login",
         "--start-url",
         crate::harness::START_URL,
@@ -568,7 +568,7 @@ fn ctrl_c_during_login_leaves_nothing_behind() {
         env.emulator.count(Op::CreateToken) >= 1
     });
     signal(&login, "INT");
-    let output = login.wait_with_output().unwrap();
+    let output = wait_within(login, Duration::from_secs(30), "login after Ctrl-C");
     assert_eq!(output.status.signal(), Some(2), "{output:?}");
     assert!(output.stdout.is_empty());
     let users: Vec<String> = env.keychain_items().into_iter().map(|(u, _)| u).collect();
@@ -595,7 +595,7 @@ fn sigterm_during_a_refresh_leaves_no_stale_lock() {
     let refreshes = env.emulator.count(Op::CreateToken);
     env.emulator
         .fault_next(Op::CreateToken, &Fault::Stall(Duration::from_hours(1)), 1);
-    let child = env.spawn(&[
+    let child = env.spawn_with_default_signals(&[
         "credential-process",
         "--account",
         ACCOUNT,
@@ -607,7 +607,7 @@ fn sigterm_during_a_refresh_leaves_no_stale_lock() {
     });
     std::thread::sleep(Duration::from_millis(100));
     signal(&child, "TERM");
-    let output = child.wait_with_output().unwrap();
+    let output = wait_within(child, Duration::from_secs(30), "a refresh after SIGTERM");
     assert_eq!(output.status.signal(), Some(15), "{output:?}");
     assert!(output.stdout.is_empty());
     assert_eq!(state(&env), before, "the killed refresh changed state");

@@ -256,6 +256,30 @@ impl TestEnv {
         Run::from_child(child, args)
     }
 
+    /// `spawn`, with SIGINT, SIGQUIT, SIGTERM and SIGHUP at their default
+    /// action whatever the test runner ignores (tests/default-signals), for
+    /// the tests that send them.
+    pub fn spawn_with_default_signals(&self, args: &[&str]) -> Child {
+        let base = self.command(args);
+        let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/default-signals");
+        let mut command = Command::new(wrapper);
+        command
+            .env_clear()
+            .arg(base.get_program())
+            .args(base.get_args());
+        for (key, value) in base.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::piped())
@@ -499,6 +523,22 @@ impl std::fmt::Display for Run {
             self.code, self.stdout, self.stderr
         )
     }
+}
+
+/// Waits for `child` for at most `limit`; a child that is still running then
+/// is killed and the test fails, so that no test hangs.
+#[track_caller]
+pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("{what} still ran after {limit:?}: {output:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// Polls `condition` until it holds, for at most `timeout`.
