@@ -21,4 +21,5 @@ mod profiles;
 mod shells;
 mod status;
 mod terminal;
+mod tls;
 mod verbose;
