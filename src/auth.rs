@@ -108,7 +108,11 @@ fn renew(
     let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
         session: session.name.clone(),
     })?;
-    let renewed_meanwhile = token.access_token != stale.access_token;
+    // Another run renewed it if the token differs from the one this run set
+    // out to renew, or was issued after this run started (this run may have
+    // read it only after that renewal, without the lock).
+    let renewed_meanwhile =
+        token.access_token != stale.access_token || token.issued_at_ms >= env.started_ms;
     if (!refused && !token.needs_refresh(oidc::now_epoch()))
         || (renewed_meanwhile && token.is_usable(oidc::now_epoch()))
     {
@@ -163,6 +167,39 @@ pub fn access_token(
         Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
         Err(_) if token.is_usable(oidc::now_epoch()) => Ok(token),
         Err(err) => Err(err),
+    }
+}
+
+/// Runs `call` with a usable access token of the session. When the portal
+/// refuses the token before its time (revoked early, or clocks that differ)
+/// and a refresh token is held, renews it once and runs `call` again. Returns
+/// the call's own result with the token it last used.
+pub fn with_access_token<T>(
+    env: &Env,
+    keychain: &Keychain,
+    session: &Session,
+    net: &Net,
+    mut call: impl FnMut(&Token) -> Result<T, CallError>,
+) -> anyhow::Result<(Result<T, CallError>, Token)> {
+    let token = access_token(env, keychain, session, net)?;
+    let result = call(&token);
+    match &result {
+        Err(err)
+            if err.code() == Some("UnauthorizedException") && token.refresh_token.is_some() =>
+        {
+            tracing::debug!(
+                session = session.name,
+                "the access token was refused; renewing it"
+            );
+            match refresh_refused(env, keychain, session, net, &token) {
+                Ok(Refreshed::Renewed(renewed) | Refreshed::AlreadyFresh(renewed)) => {
+                    let result = call(&renewed);
+                    Ok((result, renewed))
+                }
+                Err(_) => Ok((result, token)),
+            }
+        }
+        _ => Ok((result, token)),
     }
 }
 

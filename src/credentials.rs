@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::auth::{self, Refreshed};
+use crate::auth;
 use crate::cache;
 use crate::env::Env;
 use crate::fast_tier::FastTier;
@@ -65,26 +65,10 @@ pub fn get(
         tracing::debug!(account_id, role, "another run cached credentials meanwhile");
         return Ok(credentials);
     }
-    let mut token = auth::access_token(env, keychain, session, &net)?;
     let portal = PortalClient::new(&net.config);
-    let mut result = net.block_on(portal.role_credentials(&token.access_token, &account_id, role));
-    // A refused access token may be one that was revoked early while the
-    // refresh token still works: renew once and ask again before giving up.
-    if let Err(err) = &result
-        && err.code() == Some("UnauthorizedException")
-        && token.refresh_token.is_some()
-    {
-        tracing::debug!(
-            session = session.name,
-            "the access token was refused; renewing it"
-        );
-        if let Ok(Refreshed::Renewed(renewed) | Refreshed::AlreadyFresh(renewed)) =
-            auth::refresh_refused(env, keychain, session, &net, &token)
-        {
-            token = renewed;
-            result = net.block_on(portal.role_credentials(&token.access_token, &account_id, role));
-        }
-    }
+    let (result, token) = auth::with_access_token(env, keychain, session, &net, |token| {
+        net.block_on(portal.role_credentials(&token.access_token, &account_id, role))
+    })?;
     let credentials = match result {
         Ok(credentials) => credentials,
         Err(err) => {

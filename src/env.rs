@@ -31,6 +31,9 @@ pub struct Env {
     pub fast_tier: bool,
     /// The target of the `ssokey exec` that this process runs inside, if any.
     pub exec_target: Option<String>,
+    /// When this process started, in milliseconds since the Unix epoch: a
+    /// token issued after it was renewed by another run meanwhile.
+    pub started_ms: u64,
 }
 
 /// Pure: whether a stream gets colour. `--color always` and `never` say it
@@ -84,6 +87,7 @@ impl Env {
             stderr_color: use_color(color, stderr_is_terminal, no_color()),
             aws_profile: non_empty("AWS_PROFILE"),
             exec_target: non_empty(EXEC_TARGET_VAR),
+            started_ms: crate::oidc::now_epoch_ms(),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
                     v.to_ascii_lowercase().as_str(),

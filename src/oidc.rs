@@ -46,6 +46,10 @@ pub struct Token {
     pub refresh_token: Option<Secret>,
     pub start_url: String,
     pub region: String,
+    /// When it was issued, in milliseconds since the Unix epoch (0 for a
+    /// token stored before ssokey recorded it).
+    #[serde(default)]
+    pub issued_at_ms: u64,
 }
 
 impl Token {
@@ -145,6 +149,7 @@ impl Granted {
             refresh_token: self.refresh_token.or(previous_refresh),
             start_url: start_url.to_owned(),
             region: region.to_owned(),
+            issued_at_ms: now_epoch_ms(),
         }
     }
 }
@@ -362,6 +367,12 @@ fn seconds(value: i32, default: u64) -> Duration {
 }
 
 /// Seconds since the Unix epoch.
+pub fn now_epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 pub fn now_epoch() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -461,6 +472,7 @@ mod tests {
             refresh_token: None,
             start_url: String::new(),
             region: String::new(),
+            issued_at_ms: 0,
         };
         assert!(!token.needs_refresh(10_000 - 301));
         assert!(token.needs_refresh(10_000 - 300));
@@ -488,6 +500,7 @@ mod tests {
             refresh_token: Some(Secret::new("RT-secret")),
             start_url: "u".into(),
             region: "r".into(),
+            issued_at_ms: 0,
         };
         let debug = format!("{token:?}");
         assert!(!debug.contains("AT-secret") && !debug.contains("RT-secret"));

@@ -100,10 +100,11 @@ pub fn listing(env: &Env, session: &Session, args: &ListingArgs) -> anyhow::Resu
 fn fetch(env: &Env, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
     let keychain = Keychain::open()?;
     let net = Net::new(&session.region).context("could not start the network runtime")?;
-    let token = auth::access_token(env, &keychain, session, &net)?;
     let portal = PortalClient::without_retries(&net.config);
-    let (accounts, roles) = net
-        .block_on(listing::fetch(&portal, &token.access_token, concurrency))
+    let (result, _) = auth::with_access_token(env, &keychain, session, &net, |token| {
+        net.block_on(listing::fetch(&portal, &token.access_token, concurrency))
+    })?;
+    let (accounts, roles) = result
         .map_err(|err| auth::signed_out_if_unauthorized(session, err))
         .context("could not list the accounts and roles")?;
     Ok(Listing::new(oidc::now_epoch(), accounts, roles))

@@ -153,6 +153,17 @@ fn a_revoked_sign_in_asks_for_a_login() {
 }
 
 #[test]
+fn an_access_token_refused_early_is_renewed_once() {
+    let env = signed_in(config());
+    env.emulator.expire_access_tokens();
+    let before = env.emulator.count(Op::CreateToken);
+    let run = env.run(&["list", "--refresh", "--output", "json"]);
+    run.success();
+    assert_eq!(env.emulator.count(Op::CreateToken), before + 1, "{run}");
+    assert!(!run.json().as_array().unwrap().is_empty(), "{run}");
+}
+
+#[test]
 fn an_expired_token_is_refreshed_silently() {
     let env = signed_in(emulator::Config {
         access_token_ttl: Duration::from_mins(4),
