@@ -455,19 +455,8 @@ fn logout_empties_the_fast_tier_too() {
 /// `ssokey ARGS` with add_key, request_key and keyctl refused by a seccomp
 /// filter (tests/no-keyctl), as in a container whose profile forbids them.
 fn without_keyctl(env: &TestEnv, args: &[&str]) -> Run {
-    let base = env.command(args);
-    let wrapper = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/no-keyctl");
-    let mut command = std::process::Command::new(wrapper);
-    command
-        .env_clear()
-        .arg(base.get_program())
-        .args(base.get_args());
-    for (key, value) in base.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    Run::from(&command.output().unwrap(), args)
+    let output = env.wrapped("tests/no-keyctl", args).output().unwrap();
+    Run::from(&output, args)
 }
 
 #[test]

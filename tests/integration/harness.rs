@@ -260,9 +260,19 @@ impl TestEnv {
     /// action whatever the test runner ignores (tests/default-signals), for
     /// the tests that send them.
     pub fn spawn_with_default_signals(&self, args: &[&str]) -> Child {
+        self.wrapped("tests/default-signals", args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `ssokey ARGS` with this environment, run by `wrapper` (a path in the
+    /// repository) as `wrapper ssokey ARGS`.
+    pub fn wrapped(&self, wrapper: &str, args: &[&str]) -> Command {
         let base = self.command(args);
-        let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/default-signals");
-        let mut command = Command::new(wrapper);
+        let mut command = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(wrapper));
         command
             .env_clear()
             .arg(base.get_program())
@@ -273,11 +283,6 @@ impl TestEnv {
             }
         }
         command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
