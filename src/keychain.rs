@@ -206,8 +206,19 @@ impl Keychain {
             .map(Some)
             .map_err(|err| KeychainError::Corrupt {
                 key: key.to_owned(),
-                // serde_json's message names a position and a kind, never the text.
-                reason: format!("not the JSON that ssokey writes ({err})"),
+                // Only the kind and the position: serde_json's own message
+                // quotes the offending value, which may be a secret.
+                reason: format!(
+                    "not the JSON that ssokey writes ({} error at line {} column {})",
+                    match err.classify() {
+                        serde_json::error::Category::Io => "an I/O",
+                        serde_json::error::Category::Syntax => "a syntax",
+                        serde_json::error::Category::Data => "a data",
+                        serde_json::error::Category::Eof => "an end-of-input",
+                    },
+                    err.line(),
+                    err.column()
+                ),
             })
     }
 
@@ -672,11 +683,22 @@ mod tests {
 
     #[test]
     fn json_that_is_not_ours_is_corrupt_and_the_error_holds_no_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Shaped {
+            expires_at: u64,
+        }
         let (keychain, _) = keychain();
         keychain.write("k", "{\"secret\": \"s3cr3t\"").unwrap();
         let err = keychain.read_json::<serde_json::Value>("k").unwrap_err();
         assert!(matches!(err, KeychainError::Corrupt { .. }));
         assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+        // Well-formed JSON of the wrong shape: serde's own message would
+        // quote the value ("invalid type: string \"s3cr3t\", ...").
+        keychain.write("k", "{\"expires_at\": \"s3cr3t\"}").unwrap();
+        let err = keychain.read_json::<Shaped>("k").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("s3cr3t"), "{err}");
+        assert!(format!("{err}").contains("line 1"), "{err}");
     }
 
     mod properties {
