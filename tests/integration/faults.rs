@@ -487,24 +487,32 @@ fn a_portal_that_never_answers_is_given_up_on() {
     assert_eq!(hit.success().stdout, cached);
 }
 
-/// The portal goes down while ssokey polls for the approval.
-#[test]
-fn the_portal_going_down_mid_login_fails_clearly_and_stores_no_token() {
-    let mut env = TestEnv::new().browser(Browser::Missing);
-    let mut login = env.spawn(&[
-        "login",
-        "--start-url",
-        crate::harness::START_URL,
-        "--region",
-        crate::harness::REGION,
-        "--no-browser",
-    ]);
+/// A sign-in that prints its code and waits for the approval.
+const LOGIN_WITHOUT_BROWSER: &[&str] = &[
+    "login",
+    "--start-url",
+    crate::harness::START_URL,
+    "--region",
+    crate::harness::REGION,
+    "--no-browser",
+];
+
+/// Waits until a login has started its device authorization and polled once.
+fn wait_for_polling(env: &TestEnv) {
     env.emulator
         .wait_for_user_code(Duration::from_secs(30))
         .expect("a device authorization");
     wait_until(Duration::from_secs(30), "a poll", || {
         env.emulator.count(Op::CreateToken) >= 1
     });
+}
+
+/// The portal goes down while ssokey polls for the approval.
+#[test]
+fn the_portal_going_down_mid_login_fails_clearly_and_stores_no_token() {
+    let mut env = TestEnv::new().browser(Browser::Missing);
+    let mut login = env.spawn(LOGIN_WITHOUT_BROWSER);
+    wait_for_polling(&env);
     let items = env.keychain_items();
     env.emulator.stop();
     let started = Instant::now();
@@ -553,20 +561,8 @@ fn signal(child: &std::process::Child, name: &str) {
 fn ctrl_c_during_login_leaves_nothing_behind() {
     use std::os::unix::process::ExitStatusExt;
     let env = TestEnv::new().browser(Browser::Missing);
-    let login = env.spawn_with_default_signals(&[
-        "login",
-        "--start-url",
-        crate::harness::START_URL,
-        "--region",
-        crate::harness::REGION,
-        "--no-browser",
-    ]);
-    env.emulator
-        .wait_for_user_code(Duration::from_secs(30))
-        .expect("a device authorization");
-    wait_until(Duration::from_secs(30), "a poll", || {
-        env.emulator.count(Op::CreateToken) >= 1
-    });
+    let login = env.spawn_with_default_signals(LOGIN_WITHOUT_BROWSER);
+    wait_for_polling(&env);
     signal(&login, "INT");
     let output = wait_within(login, Duration::from_secs(30), "login after Ctrl-C");
     assert_eq!(output.status.signal(), Some(2), "{output:?}");
