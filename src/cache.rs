@@ -95,16 +95,11 @@ pub fn clear(
     session: &str,
 ) -> Result<usize, KeychainError> {
     let prefix = prefix(session);
-    let keys: Vec<String> = keychain
-        .users()?
-        .into_iter()
-        .filter(|user| user.starts_with(&prefix) && !user.contains('#'))
-        .collect();
-    for key in &keys {
-        if let Some(fast) = fast {
+    let keys = keychain.delete_where(|key| key.starts_with(&prefix))?;
+    if let Some(fast) = fast {
+        for key in &keys {
             fast.delete(key);
         }
-        keychain.delete(key)?;
     }
     Ok(keys.len())
 }

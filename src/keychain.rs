@@ -181,21 +181,28 @@ impl Keychain {
     /// Deletes the value and every piece of it, including the orphans that an
     /// interrupted write or a damaged head left; returns whether there was a value.
     pub fn delete(&self, key: &str) -> Result<bool, KeychainError> {
-        tracing::trace!(key, "keychain delete");
-        let prefix = format!("{key}#");
-        let pieces: Vec<String> = self
+        Ok(!self.delete_where(|candidate| candidate == key)?.is_empty())
+    }
+
+    /// Deletes every value whose key `wanted` accepts, with its pieces, after
+    /// one search of the store; returns the keys of the values deleted.
+    pub fn delete_where(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, KeychainError> {
+        let (pieces, keys): (Vec<String>, Vec<String>) = self
             .store()?
             .users()?
             .into_iter()
-            .filter(|user| user.starts_with(&prefix))
-            .collect();
+            .filter(|user| wanted(user.split_once('#').map_or(user.as_str(), |(key, _)| key)))
+            .partition(|user| user.contains('#'));
+        // Heads first: a reader then finds either the whole value or none.
+        for key in &keys {
+            tracing::trace!(key, "keychain delete");
+            self.store()?.delete(key)?;
+        }
         self.delete_pieces(&pieces);
-        self.store()?.delete(key)
-    }
-
-    /// The key of every value and piece that ssokey has stored.
-    pub fn users(&self) -> Result<Vec<String>, KeychainError> {
-        self.store()?.users()
+        Ok(keys)
     }
 
     pub fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, KeychainError> {
@@ -386,7 +393,8 @@ fn native_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
 
 impl RawStore for NativeStore {
     fn get(&self, user: &str) -> Result<Option<String>, KeychainError> {
-        match self.entry(user)?.get_password() {
+        let entry = self.entry(user)?;
+        match retrying(user, || entry.get_password()) {
             Ok(value) => Ok(Some(value)),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(err) => Err(map_error(user, err)),
@@ -401,13 +409,13 @@ impl RawStore for NativeStore {
                 cause: format!("a piece is longer than {MAX_PIECE_UNITS} UTF-16 code units"),
             });
         }
-        self.entry(user)?
-            .set_password(value)
-            .map_err(|err| map_error(user, err))
+        let entry = self.entry(user)?;
+        retrying(user, || entry.set_password(value)).map_err(|err| map_error(user, err))
     }
 
     fn delete(&self, user: &str) -> Result<bool, KeychainError> {
-        match self.entry(user)?.delete_credential() {
+        let entry = self.entry(user)?;
+        match retrying(user, || entry.delete_credential()) {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(err) => Err(map_error(user, err)),
@@ -427,6 +435,32 @@ impl RawStore for NativeStore {
             .filter(|(service, _)| service == SERVICE)
             .map(|(_, user)| user)
             .collect())
+    }
+}
+
+/// How many times a store operation is tried when the platform fails it.
+const ATTEMPTS: usize = 3;
+
+/// Runs `operation` again when the platform fails it. The Secret Service finds
+/// an item first and then acts on the item's path; another process may delete
+/// the item in between, and the call then fails on a path that no longer
+/// exists. A new try searches again and sees the item gone: a delete then finds
+/// nothing to delete, a read finds no value and a write creates the item.
+fn retrying<T>(
+    user: &str,
+    operation: impl Fn() -> keyring_core::Result<T>,
+) -> keyring_core::Result<T> {
+    let mut attempt = 1;
+    loop {
+        match operation() {
+            Err(keyring_core::Error::PlatformFailure(cause))
+                if attempt < ATTEMPTS && !looks_unreachable(&cause.to_string()) =>
+            {
+                tracing::debug!(user, attempt, %cause, "keychain operation failed; trying again");
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
     }
 }
 

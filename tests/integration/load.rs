@@ -114,6 +114,49 @@ fn twenty_parallel_runs_with_an_expired_token_make_one_refresh() {
 }
 
 #[test]
+fn parallel_logouts_over_many_cached_credentials_all_succeed() {
+    // Each logout lists the session's items, then deletes them one by one:
+    // another logout deletes some of them in between, which must count as
+    // deleted, never as a keychain failure.
+    let env = signed_in(emulator::Config {
+        accounts: emulator::accounts(6, &["Admin", "ReadOnly"]),
+        ..config()
+    });
+    let mut rounds = 0;
+    for round in 0..3 {
+        if round > 0 {
+            env.login().success();
+        }
+        for i in 1..=6 {
+            for role in ["Admin", "ReadOnly"] {
+                env.run(&[
+                    "credential-process",
+                    "--account",
+                    &format!("1000000000{i:02}"),
+                    "--role",
+                    role,
+                ])
+                .success();
+            }
+        }
+        let children: Vec<_> = (0..6).map(|_| env.spawn(&["logout"])).collect();
+        for child in children {
+            Run::from_child(child, &["logout"]).success();
+        }
+        // Only the client registration is left, head and piece.
+        let left: Vec<String> = env
+            .keychain_items()
+            .into_iter()
+            .map(|(user, _)| user)
+            .filter(|user| !user.starts_with(&format!("session/{SESSION}/client")))
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "round {round}");
+        rounds += 1;
+    }
+    eprintln!("load: {rounds} rounds of 6 parallel logouts over 12 cached credentials");
+}
+
+#[test]
 fn racing_logins_and_logouts_never_corrupt_the_keychain() {
     let env = signed_in(emulator::Config {
         auto_approve: true,
