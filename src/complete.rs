@@ -50,14 +50,95 @@ pub fn registration(shell: clap_complete::Shell) -> String {
     String::from_utf8(out).expect("completion scripts are UTF-8")
 }
 
-/// Account ids (described by their names) and account names.
+/// Account ids (described by their names) and account names: those with the
+/// `--role` already typed, if any has it.
 pub fn accounts() -> Vec<CompletionCandidate> {
-    account_candidates(&assignments(local().as_ref()))
+    let typed = Typed::from_process();
+    let all = assignments(local().as_ref(), typed.session.as_deref());
+    account_candidates(&narrowed(&all, |a| {
+        typed.role.as_ref().is_none_or(|role| &a.role_name == role)
+    }))
 }
 
-/// Role names, described by how many accounts have them.
+/// Role names, described by how many accounts have them: the roles of the
+/// `--account` already typed, if it is known.
 pub fn roles() -> Vec<CompletionCandidate> {
-    role_candidates(&assignments(local().as_ref()))
+    let typed = Typed::from_process();
+    let all = assignments(local().as_ref(), typed.session.as_deref());
+    role_candidates(&narrowed(&all, |a| {
+        typed
+            .account
+            .as_ref()
+            .is_none_or(|account| &a.account_id == account || &a.account_name == account)
+    }))
+}
+
+/// What the command line being completed already says.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Typed {
+    session: Option<String>,
+    account: Option<String>,
+    role: Option<String>,
+}
+
+impl Typed {
+    /// The words being completed follow `--` in this run's arguments. bash and
+    /// zsh name the word under the cursor in `_CLAP_COMPLETE_INDEX`; fish cuts
+    /// the line at the cursor, so there it is the last word.
+    fn from_process() -> Self {
+        let words: Vec<String> = std::env::args_os()
+            .skip_while(|arg| arg != "--")
+            .skip(1)
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        let current = std::env::var("_CLAP_COMPLETE_INDEX")
+            .ok()
+            .and_then(|index| index.parse().ok())
+            .or_else(|| words.len().checked_sub(1));
+        Self::parse(&words, current)
+    }
+
+    /// Pure: the values of `--session`, `--account` and `--role` in `words`,
+    /// as `--flag value` or `--flag=value`, but the word at `current`, which
+    /// is still being typed.
+    fn parse(words: &[String], current: Option<usize>) -> Self {
+        let mut typed = Self::default();
+        let mut index = 0;
+        while index < words.len() {
+            let word = words[index].as_str();
+            let (flag, inline) = match word.split_once('=') {
+                Some((flag, value)) => (flag, Some(value.to_owned())),
+                None => (word, None),
+            };
+            let slot = match flag {
+                "--session" => &mut typed.session,
+                "--account" => &mut typed.account,
+                "--role" => &mut typed.role,
+                _ => {
+                    index += 1;
+                    continue;
+                }
+            };
+            let value = if inline.is_some() {
+                (current != Some(index)).then_some(inline).flatten()
+            } else {
+                index += 1;
+                words.get(index).filter(|_| current != Some(index)).cloned()
+            };
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                *slot = Some(value);
+            }
+            index += 1;
+        }
+        typed
+    }
+}
+
+/// Pure: the assignments that `keep` keeps, or all of them when it keeps none
+/// (a value that a stale listing does not know narrows nothing).
+fn narrowed(all: &[Assignment], keep: impl Fn(&Assignment) -> bool) -> Vec<Assignment> {
+    let kept: Vec<Assignment> = all.iter().filter(|a| keep(a)).cloned().collect();
+    if kept.is_empty() { all.to_vec() } else { kept }
 }
 
 /// The sessions of the AWS config file and those remembered from --start-url.
@@ -95,12 +176,17 @@ fn local() -> Option<Env> {
     Env::from_process(crate::cli::Color::Never).ok()
 }
 
-/// Every assignment of every cached listing, however old: offline, an old
-/// name is better than none.
-fn assignments(env: Option<&Env>) -> Vec<Assignment> {
+/// Every assignment of the session's cached listing, or of every cached
+/// listing, however old: offline, an old name is better than none.
+fn assignments(env: Option<&Env>, session: Option<&str>) -> Vec<Assignment> {
     let Some(env) = env else {
         return Vec::new();
     };
+    if let Some(session) = session {
+        return Listing::load(&Listing::cache_path(&env.cache_dir, session))
+            .map(|listing| listing.assignments)
+            .unwrap_or_default();
+    }
     let dir = Listing::cache_path(&env.cache_dir, "x")
         .parent()
         .map(Path::to_path_buf)
@@ -215,6 +301,62 @@ mod tests {
             shown(&role_candidates(&all)),
             ["Admin:in 2 accounts", "ReadOnly:in 111122223333"]
         );
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_typed_flags_are_read_but_the_one_under_the_cursor() {
+        let line = words("ssokey --session work env --account 111122223333 --role Ad");
+        assert_eq!(
+            Typed::parse(&line, Some(6)),
+            Typed {
+                session: Some("work".to_owned()),
+                account: Some("111122223333".to_owned()),
+                role: None,
+            }
+        );
+        let line = words("ssokey exec --role=Admin --account=pro x");
+        assert_eq!(
+            Typed::parse(&line, Some(3)),
+            Typed {
+                role: Some("Admin".to_owned()),
+                ..Typed::default()
+            }
+        );
+        // The cursor on an earlier word: the words after it count.
+        let line = words("ssokey env --account  --role ReadOnly");
+        assert_eq!(
+            Typed::parse(&line, Some(3)),
+            Typed {
+                role: Some("ReadOnly".to_owned()),
+                ..Typed::default()
+            }
+        );
+        assert_eq!(
+            Typed::parse(&words("ssokey env --role"), None),
+            Typed::default()
+        );
+    }
+
+    #[test]
+    fn roles_narrow_to_the_typed_account_and_accounts_to_the_typed_role() {
+        let all = [
+            assignment("111122223333", "prod", "Admin"),
+            assignment("111122223333", "prod", "ReadOnly"),
+            assignment("444455556666", "dev", "Admin"),
+        ];
+        let of_dev = narrowed(&all, |a| a.account_name == "dev");
+        assert_eq!(shown(&role_candidates(&of_dev)), ["Admin:in 444455556666"]);
+        let with_read_only = narrowed(&all, |a| a.role_name == "ReadOnly");
+        assert_eq!(
+            shown(&account_candidates(&with_read_only)),
+            ["111122223333:prod", "prod:111122223333"]
+        );
+        // Unknown to the listing: nothing is narrowed.
+        assert_eq!(narrowed(&all, |a| a.account_id == "999999999999").len(), 3);
     }
 
     #[test]

@@ -78,7 +78,15 @@ const ON_PATH: &str = "PATH=\"$(dirname \"$SSOKEY\"):$PATH\"; export PATH; ";
 
 #[test]
 fn the_completion_scripts_complete_accounts_and_roles_offline() {
-    let mut env = TestEnv::with_config(config());
+    use crate::emulator::Account;
+    // account-002 has no ReadOnly, so that what is typed narrows the rest.
+    let mut env = TestEnv::with_config(crate::emulator::Config {
+        accounts: vec![
+            Account::new("100000000001", "account-001", &["Admin", "ReadOnly"]),
+            Account::new("100000000002", "account-002", &["Admin"]),
+        ],
+        ..config()
+    });
     env.login().success();
     env.run(&["list"]).success();
     // From here on, completion needs neither the portal nor the keychain.
@@ -91,12 +99,14 @@ fn the_completion_scripts_complete_accounts_and_roles_offline() {
     let bash = format!(
         "{ON_PATH}source '{}' && complete -p ssokey >/dev/null && \
          COMP_WORDS=(ssokey env --account ''); COMP_CWORD=3; _clap_complete_ssokey ssokey '' --account; printf '%s\\n' \"${{COMPREPLY[@]}}\"; \
-         COMP_WORDS=(ssokey exec --account 100000000001 --role R); COMP_CWORD=5; _clap_complete_ssokey ssokey R --role; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+         COMP_WORDS=(ssokey exec --account 100000000001 --role R); COMP_CWORD=5; _clap_complete_ssokey ssokey R --role; printf '%s\\n' \"${{COMPREPLY[@]}}\"; \
+         COMP_WORDS=(ssokey exec --account account-002 --role ''); COMP_CWORD=5; _clap_complete_ssokey ssokey '' --role; printf '%s\\n' \"${{COMPREPLY[@]}}\"; \
+         COMP_WORDS=(ssokey env --role ReadOnly --account ''); COMP_CWORD=5; _clap_complete_ssokey ssokey '' --account; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
         dir.join("ssokey.bash").display()
     );
     assert_eq!(
         shell(&env, "bash", &bash),
-        "100000000001\n100000000002\naccount-001\naccount-002\nReadOnly\n"
+        "100000000001\n100000000002\naccount-001\naccount-002\nReadOnly\nAdmin\n100000000001\naccount-001\n"
     );
 
     // zsh's completion widgets run only inside the line editor; `_describe`,
@@ -111,17 +121,17 @@ fn the_completion_scripts_complete_accounts_and_roles_offline() {
     assert_eq!(
         shell(&env, "zsh", &zsh),
         "100000000001:account-001\n100000000002:account-002\naccount-001:100000000001\naccount-002:100000000002\n\
-         Admin:in 2 accounts\nReadOnly:in 2 accounts\n"
+         Admin:in 100000000001\nReadOnly:in 100000000001\n"
     );
 
     let fish = format!(
-        "set -gx PATH (dirname $SSOKEY) $PATH; source '{}'; and complete -C'ssokey env --account account-'; and complete -C'ssokey env --session '",
+        "set -gx PATH (dirname $SSOKEY) $PATH; source '{}'; and complete -C'ssokey env --account account-'; and complete -C'ssokey env --session '; and complete -C'ssokey env --account account-002 --role '",
         dir.join("ssokey.fish").display()
     );
     assert_eq!(
         shell(&env, "fish", &fish),
         format!(
-            "account-001\t100000000001\naccount-002\t100000000002\n{}\t{}\n",
+            "account-001\t100000000001\naccount-002\t100000000002\n{}\t{}\nAdmin\tin 100000000002\n",
             crate::harness::SESSION,
             crate::harness::START_URL
         )
