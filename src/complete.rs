@@ -311,7 +311,7 @@ mod tests {
     fn the_typed_flags_are_read_but_the_one_under_the_cursor() {
         let line = words("ssokey --session work env --account 111122223333 --role Ad");
         assert_eq!(
-            Typed::parse(&line, Some(6)),
+            Typed::parse(&line, Some(7)),
             Typed {
                 session: Some("work".to_owned()),
                 account: Some("111122223333".to_owned()),
