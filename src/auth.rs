@@ -18,6 +18,13 @@ pub fn registration_key(session: &str) -> String {
     format!("session/{session}/client")
 }
 
+/// The session whose sign-in `key` holds (its token or its client
+/// registration), if it holds one: `ssokey login` replaces either.
+pub fn session_signed_in_by(key: &str) -> Option<&str> {
+    let (session, _) = key.strip_prefix("session/")?.rsplit_once('/')?;
+    (key == token_key(session) || key == registration_key(session)).then_some(session)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("not signed in to the session '{session}'")]

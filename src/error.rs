@@ -20,7 +20,7 @@ pub enum Exit {
     Failure = 1,
     /// The command line was wrong (clap uses 2 as well).
     Usage = 2,
-    /// Not signed in, or the sign-in expired or was revoked: run `ssokey login`.
+    /// Not signed in, or the sign-in expired, was revoked or is damaged: run `ssokey login`.
     NotSignedIn = 3,
     /// No keychain could be reached, or it is locked.
     Keychain = 4,
@@ -45,6 +45,15 @@ pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
         return (Some(e.hint()), Exit::NotSignedIn);
     }
     if let Some(e) = find::<KeychainError>(err) {
+        // A damaged sign-in is no sign-in: a new login replaces it.
+        if let KeychainError::Corrupt { key, .. } = e
+            && let Some(session) = crate::auth::session_signed_in_by(key)
+        {
+            return (
+                Some(format!("run: ssokey login --session {session}")),
+                Exit::NotSignedIn,
+            );
+        }
         let exit = match e {
             KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
             _ => Exit::Failure,
@@ -218,6 +227,34 @@ mod tests {
         assert!(err.use_stderr());
         let args = args.iter().map(std::ffi::OsString::from);
         usage_message(&err.render().to_string(), subcommand(args).as_deref())
+    }
+
+    #[test]
+    fn a_damaged_sign_in_is_no_sign_in_and_other_damage_is_a_failure() {
+        let corrupt = |key: &str| {
+            anyhow::Error::new(KeychainError::Corrupt {
+                key: key.to_owned(),
+                reason: "a syntax error".to_owned(),
+            })
+            .context("could not read the token")
+        };
+        for key in ["session/work/token", "session/work/client"] {
+            assert_eq!(
+                classify(&corrupt(key)),
+                (
+                    Some("run: ssokey login --session work".to_owned()),
+                    Exit::NotSignedIn
+                ),
+                "{key}"
+            );
+        }
+        for key in [
+            "session/work/role/111122223333/Admin",
+            "session/work/tokens",
+            "ssokey-doctor-probe",
+        ] {
+            assert_eq!(classify(&corrupt(key)).1, Exit::Failure, "{key}");
+        }
     }
 
     #[test]
