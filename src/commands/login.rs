@@ -73,6 +73,10 @@ pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow:
         let _lock = auth::lock_session(env, &session.name)?;
         auth::store_token(&keychain, &session.name, &token).context("could not store the token")?;
     }
+    // What the last sign-in cached may be another person's, or list other
+    // assignments: none of it outlives the sign-in it came from.
+    super::logout::forget_cached(env, &keychain, &session.name)
+        .context("could not delete the credentials cached by the last sign-in")?;
     remember(env, &mut state, &session);
     eprintln!(
         "Signed in to '{}'; the sign-in lasts until {} ({}).",

@@ -50,17 +50,7 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
         let _lock = auth::lock_session(env, &session.name)?;
         keychain.delete(&auth::token_key(&session.name))?;
     }
-    let fast = FastTier::open(&env.config_dir);
-    let cached = cache::clear(fast.as_ref(), keychain, &session.name)?;
-    let listing = Listing::cache_path(&env.cache_dir, &session.name);
-    if let Err(err) = std::fs::remove_file(&listing)
-        && err.kind() != std::io::ErrorKind::NotFound
-    {
-        eprintln!(
-            "ssokey: warning: could not delete {}: {err}",
-            listing.display()
-        );
-    }
+    let cached = forget_cached(env, keychain, &session.name)?;
     let name = &session.name;
     match ended {
         None if cached == 0 => eprintln!("Not signed in to '{name}'; nothing to sign out of."),
@@ -71,6 +61,28 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
         ),
     }
     Ok(())
+}
+
+/// Deletes the role credentials cached for the session, from both tiers, and
+/// its listing cache; returns how many credentials there were. Logout does
+/// this, and so does a new sign-in, which may be another person's.
+pub(super) fn forget_cached(
+    env: &Env,
+    keychain: &Keychain,
+    session: &str,
+) -> Result<usize, crate::keychain::KeychainError> {
+    let fast = FastTier::open(&env.config_dir);
+    let cached = cache::clear(fast.as_ref(), keychain, session)?;
+    let listing = Listing::cache_path(&env.cache_dir, session);
+    if let Err(err) = std::fs::remove_file(&listing)
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "ssokey: warning: could not delete {}: {err}",
+            listing.display()
+        );
+    }
+    Ok(cached)
 }
 
 /// Calls the portal's Logout with a usable token (renewed first if it is due),

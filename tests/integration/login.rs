@@ -51,6 +51,43 @@ fn a_second_login_reuses_the_client_registration() {
 }
 
 #[test]
+fn a_new_sign_in_never_serves_what_the_last_one_cached() {
+    // The new sign-in may be another person's: the role credentials and the
+    // listing that the last one cached must not outlive it.
+    let env = TestEnv::new();
+    env.login().success();
+    let target = [
+        "credential-process",
+        "--account",
+        "100000000001",
+        "--role",
+        "Admin",
+    ];
+    let before = env.run(&target).success().json();
+    env.run(&["list"]).success();
+    let listing = env
+        .home
+        .join(format!(".cache/ssokey/listings/{SESSION}.json"));
+    assert!(listing.exists());
+    env.run(&["login", "--force"]).success();
+    assert!(!listing.exists(), "the old listing is still cached");
+    let fetches = env.emulator.count(Op::GetRoleCredentials);
+    let after = env.run(&target).success().json();
+    assert_eq!(env.emulator.count(Op::GetRoleCredentials), fetches + 1);
+    assert_ne!(after["AccessKeyId"], before["AccessKeyId"]);
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert_eq!(after["AccessKeyId"], issued.access_key_id);
+    // Nothing of the old credentials is left in the keychain either.
+    let old = before["SecretAccessKey"].as_str().unwrap();
+    assert!(
+        !env.keychain_items()
+            .iter()
+            .any(|(_, value)| value.contains(old)),
+        "the old credentials are still in the keychain"
+    );
+}
+
+#[test]
 fn login_while_signed_in_says_so_and_does_nothing() {
     let env = TestEnv::new();
     env.login().success();
