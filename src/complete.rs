@@ -47,7 +47,53 @@ pub fn registration(shell: clap_complete::Shell) -> String {
     completer
         .write_registration(VAR, "ssokey", "ssokey", "ssokey", &mut out)
         .expect("writing to a Vec cannot fail");
-    String::from_utf8(out).expect("completion scripts are UTF-8")
+    let script = String::from_utf8(out).expect("completion scripts are UTF-8");
+    if shell == clap_complete::Shell::Bash {
+        bash_quoting(&script)
+    } else {
+        script
+    }
+}
+
+/// bash puts a candidate on the command line as it is, so an account name
+/// such as "Log Archive" became two words, and `prod$(cmd)` a command
+/// substitution. zsh and fish quote candidates themselves; for bash, the
+/// script escapes each one as the shell reads it (`printf %q`), and takes the
+/// escapes out of the word typed so far (`Log\ A`) before asking ssokey. A
+/// word typed inside quotes reaches the script (as `$2`) without them already,
+/// and its candidates go in as they are, inside the quotes.
+fn bash_quoting(script: &str) -> String {
+    const ASK: &str = "        words[COMP_CWORD]=\"$2\"\n";
+    const UNESCAPE: &str = r#"        words[COMP_CWORD]="$2"
+        # ssokey: ask for the word as the shell reads it (Log\ A is "Log A");
+        # inside quotes that the user opened, $2 comes without them already.
+        if [[ ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
+            local _ssokey_i _ssokey_word=
+            for ((_ssokey_i = 0; _ssokey_i < ${#2}; _ssokey_i++)); do
+                [[ ${2:_ssokey_i:1} == \\ ]] && ((++_ssokey_i))
+                _ssokey_word+=${2:_ssokey_i:1}
+            done
+            words[COMP_CWORD]=$_ssokey_word
+        fi
+"#;
+    const END: &str = "        compopt -o nospace\n    fi\n}\n";
+    const ESCAPE: &str = r#"        compopt -o nospace
+    fi
+    # ssokey: escape each candidate as the shell reads it, unless it goes
+    # inside quotes that the user opened.
+    if [[ "${BASH_VERSINFO[0]}" -ge 4 && ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
+        local _ssokey_j
+        for _ssokey_j in "${!COMPREPLY[@]}"; do
+            printf -v "COMPREPLY[$_ssokey_j]" '%q' "${COMPREPLY[_ssokey_j]}"
+        done
+    fi
+}
+"#;
+    assert!(
+        script.matches(ASK).count() == 1 && script.matches(END).count() == 1,
+        "clap_complete's bash script changed: review bash_quoting\n{script}"
+    );
+    script.replace(ASK, UNESCAPE).replace(END, ESCAPE)
 }
 
 /// Account ids (described by their names) and account names: those with the

@@ -139,6 +139,47 @@ fn the_completion_scripts_complete_accounts_and_roles_offline() {
 }
 
 #[test]
+fn bash_completes_a_name_as_one_word_and_never_runs_it() {
+    use crate::emulator::Account;
+    // Control Tower names an account "Log Archive"; a portal may also hand out
+    // a name that the shell would run.
+    let hostile = "prod$(touch pwned)";
+    let env = TestEnv::with_config(crate::emulator::Config {
+        accounts: vec![
+            Account::new("100000000001", "Log Archive", &["Admin"]),
+            Account::new("100000000002", hostile, &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+    env.run(&["list"]).success();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/ssokey.bash");
+    // `typed` is the word as on the command line, `word` what bash passes as
+    // $2; the candidate goes on the line as readline would put it, and the
+    // shell then reads that line.
+    let bash = format!(
+        r#"{ON_PATH}source '{}' && cd "$(mktemp -d)" || exit 1
+        tab() {{ COMP_WORDS=(ssokey env --account "$1"); COMP_CWORD=3; _clap_complete_ssokey ssokey "$2" --account; printf '%s\n' "${{COMPREPLY[@]}}"; }}
+        tab 'Log' 'Log'
+        tab 'Log\ A' 'Log\ A'
+        tab "'Log A" 'Log A'
+        tab 'pro' 'pro'
+        COMP_WORDS=(ssokey env --account pro); COMP_CWORD=3; _clap_complete_ssokey ssokey pro --account
+        eval "set -- $COMPREPLY"; printf '%s|%s\n' "$#" "$1"
+        COMP_WORDS=(ssokey env --account 'Log\ A'); COMP_CWORD=3; _clap_complete_ssokey ssokey 'Log\ A' --account
+        eval "set -- $COMPREPLY"; printf '%s|%s\n' "$#" "$1"
+        ls"#,
+        script.display()
+    );
+    assert_eq!(
+        shell(&env, "bash", &bash),
+        format!(
+            "Log\\ Archive\nLog\\ Archive\nLog Archive\nprod\\$\\(touch\\ pwned\\)\n1|{hostile}\n1|Log Archive\n"
+        )
+    );
+}
+
+#[test]
 fn a_closed_pipe_on_stdout_ends_quietly() {
     // 1,000 roles make well over the 64 KiB that a pipe buffers, so the
     // writer meets the closed pipe.

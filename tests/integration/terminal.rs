@@ -178,3 +178,24 @@ fn without_a_terminal_there_is_no_picker() {
             .stderr_has("no account and role given");
     }
 }
+
+#[test]
+fn tab_in_bash_puts_an_account_name_with_spaces_on_the_line_as_one_word() {
+    use crate::emulator::Account;
+    let env = TestEnv::with_config(crate::emulator::Config {
+        accounts: vec![Account::new("100000000001", "Log Archive", &["Admin"])],
+        ..config()
+    });
+    env.login().success();
+    env.run(&["list"]).success();
+    let term = Tmux::start(&env);
+    term.wait_for("bash-");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/ssokey.bash");
+    term.type_text(&format!("source '{}'; clear", script.display()), true);
+    term.type_text("ssokey env --account Log", false);
+    term.tmux(&["send-keys", "Tab"]);
+    term.wait_for("ssokey env --account Log\\ Archive");
+    // The shell reads it back as the one name: the lookup by name works.
+    term.type_text(" --role Admin", true);
+    term.wait_for("export AWS_ACCESS_KEY_ID=");
+}
