@@ -26,6 +26,8 @@ pub struct Env {
     pub stderr_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
+    /// Whether `AWS_REGION` or `AWS_DEFAULT_REGION` names a region.
+    pub aws_region_set: bool,
     /// Whether the fast tier may serve cached role credentials
     /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
     pub fast_tier: bool,
@@ -86,6 +88,8 @@ impl Env {
             stdout_color: use_color(color, std::io::stdout().is_terminal(), no_color()),
             stderr_color: use_color(color, stderr_is_terminal, no_color()),
             aws_profile: non_empty("AWS_PROFILE"),
+            aws_region_set: non_empty("AWS_REGION").is_some()
+                || non_empty("AWS_DEFAULT_REGION").is_some(),
             exec_target: non_empty(EXEC_TARGET_VAR),
             started_ms: crate::oidc::now_epoch_ms(),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {

@@ -155,6 +155,29 @@ pub fn credential_variables(credentials: &RoleCredentials) -> [(&'static str, St
     ]
 }
 
+/// The variables that name a profile. `exec` takes them out of the command's
+/// environment: an SDK may prefer a named profile to the credentials given
+/// (the JavaScript SDK v3 does, when `AWS_PROFILE` is set).
+pub const PROFILE_VARIABLES: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
+
+/// Pure: the region variables that `exec` sets, so that the command keeps
+/// the region of the profile that was in effect (the flag's, else
+/// `AWS_PROFILE`'s) now that no profile is named. A region already in the
+/// environment wins, as it does in the SDKs; botocore reads only
+/// `AWS_DEFAULT_REGION`, the other SDKs `AWS_REGION`.
+pub fn region_variables(
+    profile_region: Option<&str>,
+    region_set: bool,
+) -> Vec<(&'static str, String)> {
+    match profile_region.filter(|region| !region.is_empty()) {
+        Some(region) if !region_set => vec![
+            ("AWS_REGION", region.to_owned()),
+            ("AWS_DEFAULT_REGION", region.to_owned()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// The lines that set the credentials in `shell`, every value quoted for it.
 pub fn exports(shell: Shell, credentials: &RoleCredentials) -> String {
     credential_variables(credentials)
@@ -291,6 +314,20 @@ mod tests {
              set \"AWS_SESSION_TOKEN=IQoJb3JpZ2lu/+=\"\n\
              set \"AWS_CREDENTIAL_EXPIRATION=2025-11-24T16:00:00Z\"\n"
         );
+    }
+
+    #[test]
+    fn exec_keeps_the_profiles_region_unless_one_is_set() {
+        assert_eq!(
+            region_variables(Some("eu-west-1"), false),
+            [
+                ("AWS_REGION", "eu-west-1".to_owned()),
+                ("AWS_DEFAULT_REGION", "eu-west-1".to_owned())
+            ]
+        );
+        assert_eq!(region_variables(Some("eu-west-1"), true), []);
+        assert_eq!(region_variables(None, false), []);
+        assert_eq!(region_variables(Some(""), false), []);
     }
 
     #[test]

@@ -50,10 +50,27 @@ pub fn exec(env: &Env, session_flag: Option<&str>, args: &ExecArgs) -> anyhow::R
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(rest).env(EXEC_TARGET_VAR, &label);
+    for name in render::PROFILE_VARIABLES {
+        command.env_remove(name);
+    }
+    let region = profile_region(env, args);
+    for (name, value) in render::region_variables(region.as_deref(), env.aws_region_set) {
+        command.env(name, value);
+    }
     for (name, value) in render::credential_variables(&credentials) {
         command.env(name, value);
     }
     run(command, program)
+}
+
+/// The `region` of the profile in effect: the one that `--profile` names,
+/// else `AWS_PROFILE`'s. Best effort: a config file that cannot be read gives
+/// none, and the command's own SDK reports it.
+fn profile_region(env: &Env, args: &ExecArgs) -> Option<String> {
+    let name = args.target.profile.as_ref().or(env.aws_profile.as_ref())?;
+    let config = super::load_config(env).ok()??;
+    let profile = config.profile(name)?;
+    profile.get("region").map(str::to_owned)
 }
 
 /// Replaces ssokey with the command, so that its exit status, a signal that

@@ -88,12 +88,12 @@ fn the_aws_cli_signs_after_eval_of_env_in_bash() {
     assert_identity(&env, &run);
 }
 
-#[test]
-fn the_aws_cli_signs_under_exec() {
-    let env = signed_in();
+/// `ssokey exec` for the ReadOnly target, running the CLI's
+/// get-caller-identity with `cli_flags`, in an environment with `vars` added.
+fn exec_get_caller_identity(env: &TestEnv, cli_flags: &[&str], vars: &[(&str, &str)]) -> Run {
     let aws = aws().display().to_string();
     let url = env.emulator.url();
-    let run = env.run(&[
+    let mut args = vec![
         "exec",
         "--account",
         ACCOUNT,
@@ -105,11 +105,33 @@ fn the_aws_cli_signs_under_exec() {
         "get-caller-identity",
         "--output",
         "json",
-        "--region",
-        "us-east-1",
         "--endpoint-url",
         &url,
-    ]);
+    ];
+    args.extend(cli_flags);
+    let mut command = env.command(&args);
+    command.envs(vars.iter().copied());
+    Run::from(&command.output().unwrap(), &args)
+}
+
+#[test]
+fn the_aws_cli_signs_under_exec() {
+    let env = signed_in();
+    let run = exec_get_caller_identity(&env, &["--region", "us-east-1"], &[]);
+    run.success();
+    assert_identity(&env, &run);
+}
+
+#[test]
+fn the_aws_cli_under_exec_with_aws_profile_set_keeps_the_profiles_region() {
+    // exec takes AWS_PROFILE out of the command's environment; the CLI still
+    // finds the profile's region (no --region below) and signs with the
+    // credentials of the target asked for, not the profile's.
+    let env = signed_in();
+    env.write_config(
+        "[profile other]\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = Admin\nregion = us-east-1\n",
+    );
+    let run = exec_get_caller_identity(&env, &[], &[("AWS_PROFILE", "other")]);
     run.success();
     assert_identity(&env, &run);
 }

@@ -366,6 +366,42 @@ fn exec_runs_the_command_with_the_credentials_and_passes_its_status() {
     assert_eq!(lines[4], "[a b][c'd][\"e\"][$(id)]");
 }
 
+#[test]
+fn exec_names_no_profile_and_keeps_the_profiles_region() {
+    // With AWS_PROFILE set, the JavaScript SDK v3 uses the profile and not
+    // the credentials in the environment: exec takes the profile variables
+    // out, and keeps the region that the profile gave.
+    let env = signed_in(config());
+    env.write_config(&format!(
+        "[profile dev]\nssokey_session = {SESSION}\nssokey_account_id = 100000000002\nssokey_role_name = ReadOnly\nregion = eu-west-1\n"
+    ));
+    let show = "printf '%s|%s|%s|%s|%s\\n' \"${AWS_PROFILE-none}\" \"${AWS_DEFAULT_PROFILE-none}\" \"${AWS_REGION-none}\" \"${AWS_DEFAULT_REGION-none}\" \"$AWS_ACCESS_KEY_ID\"";
+    let exec = |args: &[&str], vars: &[(&str, &str)]| {
+        // --refresh: the key printed is then the one issued last.
+        let mut all = vec!["exec", "--refresh"];
+        all.extend(args);
+        all.extend(["--", "sh", "-c", show]);
+        let mut command = env.command(&all);
+        command.envs(vars.iter().copied());
+        let run = Run::from(&command.output().unwrap(), &all);
+        let key = env.emulator.last_role_credentials().unwrap().access_key_id;
+        (run.success().stdout.clone(), key)
+    };
+    let (out, key) = exec(
+        &["--account", ACCOUNT, "--role", "Admin"],
+        &[("AWS_PROFILE", "dev"), ("AWS_DEFAULT_PROFILE", "dev")],
+    );
+    assert_eq!(out, format!("none|none|eu-west-1|eu-west-1|{key}\n"));
+    let (out, key) = exec(&["--profile", "dev"], &[]);
+    assert_eq!(out, format!("none|none|eu-west-1|eu-west-1|{key}\n"));
+    // A region in the environment wins, as in the SDKs.
+    let (out, key) = exec(&[], &[("AWS_PROFILE", "dev"), ("AWS_REGION", "us-west-2")]);
+    assert_eq!(out, format!("none|none|us-west-2|none|{key}\n"));
+    // No profile, no region added.
+    let (out, key) = exec(&["--account", ACCOUNT, "--role", "Admin"], &[]);
+    assert_eq!(out, format!("none|none|none|none|{key}\n"));
+}
+
 #[cfg(unix)]
 #[test]
 fn exec_passes_a_signal_death_through() {
