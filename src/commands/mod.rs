@@ -73,9 +73,11 @@ fn resolve_session_with(
     request: &session::Request,
     config: &LazyConfig,
 ) -> anyhow::Result<(Session, State)> {
-    // The config file is read only when the command line does not say it all.
+    // A start URL on the command line says it all, but the session name taken
+    // from it must not contradict the file: that check reads the file at its
+    // best, so that a damaged file never blocks a sign-in given in full.
     let config = if request.start_url.is_some() && request.session.is_none() {
-        None
+        config.get().ok().flatten()
     } else {
         config.get()?
     };

@@ -294,6 +294,27 @@ fn a_malformed_config_file_is_reported_with_its_line() {
 }
 
 #[test]
+fn a_start_url_whose_session_name_the_config_gives_another_url_is_refused() {
+    // The name that --start-url gives (ssokey-test) is a session of the config
+    // file with another URL: signing in under it would mix the two.
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[sso-session {SESSION}]\nsso_start_url = https://other.awsapps.com/start\nsso_region = {REGION}\n"
+    ));
+    env.login()
+        .failure(2)
+        .stderr_has(&format!(
+            "the session '{SESSION}' in {} has the start URL https://other.awsapps.com/start, not {START_URL}",
+            env.config_file().display()
+        ))
+        .stderr_has("hint: pick another name with --session, or drop --start-url");
+    assert_eq!(env.emulator.count(Op::RegisterClient), 0);
+    // A damaged config file never blocks a sign-in given in full.
+    env.write_config("[sso-session broken\n");
+    env.login().success();
+}
+
+#[test]
 fn bad_start_urls_and_regions_are_refused_before_any_call() {
     let env = TestEnv::new();
     env.run(&[
