@@ -60,7 +60,20 @@ impl FastTier {
             self.delete(key);
             return;
         }
-        if let Ok(added) = self.keyring.add_key(&self.description(key), value)
+        let description = self.description(key);
+        if !has_room(
+            &std::fs::read_to_string("/proc/key-users").unwrap_or_default(),
+            own_uid(),
+            description.len() + 1 + value.len(),
+        ) {
+            tracing::debug!(
+                key,
+                "the fast tier keeps within half the user's key quota; the keychain serves this one"
+            );
+            self.delete(key);
+            return;
+        }
+        if let Ok(added) = self.keyring.add_key(&description, value)
             && added.set_timeout(seconds).is_err()
         {
             // A key that cannot expire by itself is not kept.
@@ -80,6 +93,43 @@ impl FastTier {
 
     #[cfg(not(target_os = "linux"))]
     pub fn delete(&self, _key: &str) {}
+}
+
+/// This process's user id: the owner of /proc/self.
+#[cfg(target_os = "linux")]
+fn own_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Pure: whether the user `uid` may add a key of `bytes` to the fast tier and
+/// still use at most half of their key quota, as `/proc/key-users` shows it
+/// (`uid: usage nkeys/nikeys qnkeys/maxkeys qnbytes/maxbytes`). The kernel's
+/// default quota for a user is 200 keys and 20,000 bytes, about 15 cached
+/// credentials: the other half stays free for programs that need the user
+/// keyring (Kerberos `KEYRING:` caches, say). What cannot be read does not
+/// stop the write; the kernel enforces the quota itself.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn has_room(key_users: &str, uid: Option<u32>, bytes: usize) -> bool {
+    let Some(uid) = uid else { return true };
+    let Some(line) = key_users.lines().find(|line| {
+        line.split_once(':')
+            .and_then(|(id, _)| id.trim().parse::<u32>().ok())
+            == Some(uid)
+    }) else {
+        return true;
+    };
+    let pair = |field: Option<&str>| -> Option<(u64, u64)> {
+        let (used, max) = field?.split_once('/')?;
+        Some((used.parse().ok()?, max.parse().ok()?))
+    };
+    let mut fields = line.split_whitespace().skip(3);
+    let (Some((keys, max_keys)), Some((used, max_bytes))) =
+        (pair(fields.next()), pair(fields.next()))
+    else {
+        return true;
+    };
+    keys < max_keys / 2 && used + bytes as u64 <= max_bytes / 2
 }
 
 /// A short, stable name for a configuration directory (FNV-1a, 64 bits).
@@ -104,6 +154,47 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a, namespace(std::path::Path::new("/home/a/.config/ssokey")));
         assert_eq!(a.len(), 16);
+    }
+
+    const KEY_USERS: &str =
+        "    0:    10 9/9 5/1000000 212/25000000\n 1000:     5 5/5 3/200 9000/20000\n";
+
+    #[test]
+    fn the_fast_tier_keeps_within_half_the_key_quota() {
+        // 9,000 of 20,000 bytes used: 1,000 more fit in half, 1,001 do not.
+        assert!(has_room(KEY_USERS, Some(1000), 1000));
+        assert!(!has_room(KEY_USERS, Some(1000), 1001));
+        assert!(has_room(KEY_USERS, Some(0), 1_000_000));
+        // 100 of 200 keys used: no more.
+        let keys = " 1000:   100 100/100 100/200 100/20000\n";
+        assert!(!has_room(keys, Some(1000), 10));
+        // A user without keys yet, or what cannot be read, does not stop it.
+        assert!(has_room(KEY_USERS, Some(1001), 1000));
+        assert!(has_room("", Some(1000), 1000));
+        assert!(has_room(KEY_USERS, None, 1_000_000));
+        assert!(has_room(" 1000: garbage\n", Some(1000), 1_000_000));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernels_key_users_table_reads_as_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(tier) = FastTier::open(dir.path()) else {
+            return; // keyctl is forbidden here; the keychain serves alone.
+        };
+        tier.set("k", "value", Duration::from_mins(1));
+        let table = std::fs::read_to_string("/proc/key-users").unwrap();
+        let uid = own_uid();
+        // Our line is there, and a value larger than any quota never fits.
+        assert!(uid.is_some());
+        assert!(
+            table
+                .lines()
+                .any(|line| line.trim_start().starts_with(&format!("{}:", uid.unwrap()))),
+            "{table}"
+        );
+        assert!(!has_room(&table, uid, usize::MAX / 2));
+        tier.delete("k");
     }
 
     #[cfg(target_os = "linux")]
