@@ -82,12 +82,34 @@ fn run(mut command: Command, program: &OsString) -> anyhow::Result<ExitCode> {
     Err(exec_error(program, &err))
 }
 
+/// Elsewhere ssokey waits for the command and exits with its whole status
+/// (codes above 255 and NTSTATUS values included).
 #[cfg(not(unix))]
 fn run(mut command: Command, program: &OsString) -> anyhow::Result<ExitCode> {
+    leave_ctrl_c_to_the_command();
     let status = command.status().map_err(|err| exec_error(program, &err))?;
-    let code = status.code().unwrap_or(1);
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+    std::process::exit(status.code().unwrap_or(1))
 }
+
+/// Ctrl-C reaches every process on the console, the command and ssokey alike.
+/// ssokey leaves it to the command (terraform stops cleanly) and goes on
+/// waiting, so that the prompt comes back only when the command is done. It
+/// registers a handler rather than setting the ignore flag, which the command
+/// would inherit; cargo run does the same.
+#[cfg(windows)]
+fn leave_ctrl_c_to_the_command() {
+    unsafe extern "system" fn handled(_ctrl_type: u32) -> windows_sys::core::BOOL {
+        1
+    }
+    // SAFETY: registers, for this process only, a handler that does nothing
+    // but report the event handled.
+    unsafe {
+        windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(handled), 1);
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+fn leave_ctrl_c_to_the_command() {}
 
 fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("could not run '{}': {err}", program.to_string_lossy())
