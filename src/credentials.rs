@@ -117,19 +117,19 @@ pub fn cached(
     Ok(found)
 }
 
-/// The id of the account named `name` in the session's listing cache, when
-/// exactly one account there has that name.
+/// The id of the account named `name` in the session's fresh listing cache,
+/// when exactly one account there has that name.
 pub fn cached_account_id(env: &Env, session: &str, name: &str) -> Option<String> {
-    let listing = Listing::load(&Listing::cache_path(&env.cache_dir, session))?;
-    let mut ids = listing
-        .accounts
-        .iter()
-        .filter(|a| a.account_name == name)
-        .map(|a| a.account_id.clone());
-    match (ids.next(), ids.next()) {
-        (Some(id), None) => Some(id),
-        _ => None,
-    }
+    fresh_listing(env, session)?
+        .account_id(name)
+        .map(str::to_owned)
+}
+
+/// The session's listing cache, unless it is older than its lifetime: a name
+/// may have moved to another account since.
+fn fresh_listing(env: &Env, session: &str) -> Option<Listing> {
+    Listing::load(&Listing::cache_path(&env.cache_dir, session))
+        .filter(|listing| listing.is_fresh(oidc::now_epoch()))
 }
 
 /// The fast tier, when it is on and the kernel offers it.
@@ -168,16 +168,26 @@ fn account_id_by_name(
     net: &Net,
     name: &str,
 ) -> anyhow::Result<String> {
-    let cached = Listing::load(&Listing::cache_path(&env.cache_dir, &session.name));
-    let accounts = match cached {
+    let accounts = match fresh_listing(env, &session.name) {
         Some(listing) if listing.accounts.iter().any(|a| a.account_name == name) => {
             listing.accounts
         }
         _ => {
             let token = auth::access_token(env, keychain, session, net)?;
             let portal = PortalClient::new(&net.config);
-            net.block_on(portal.accounts(&token.access_token))
-                .map_err(|err| auth::signed_out_if_unauthorized(session, err))?
+            let accounts = net
+                .block_on(portal.accounts(&token.access_token))
+                .map_err(|err| auth::signed_out_if_unauthorized(session, err))?;
+            // Kept for later name lookups, which then stay on the hot path;
+            // an empty answer is not kept (see `ssokey list`).
+            if !accounts.is_empty() {
+                let path = Listing::cache_path(&env.cache_dir, &session.name);
+                let listing = Listing::accounts_only(oidc::now_epoch(), accounts.clone());
+                if let Err(err) = listing.save(&path) {
+                    tracing::debug!(path = %path.display(), %err, "could not cache the accounts");
+                }
+            }
+            accounts
         }
     };
     let ids: Vec<String> = accounts

@@ -46,6 +46,14 @@ pub struct Listing {
     pub accounts: Vec<Account>,
     /// Sorted by account name, account id, then role.
     pub assignments: Vec<Assignment>,
+    /// Whether the roles were listed too: a name lookup caches the accounts
+    /// alone, which serve later name lookups but not `ssokey list`.
+    #[serde(default = "listed")]
+    pub roles_listed: bool,
+}
+
+fn listed() -> bool {
+    true
 }
 
 impl Listing {
@@ -82,6 +90,29 @@ impl Listing {
             fetched_at,
             accounts,
             assignments,
+            roles_listed: true,
+        }
+    }
+
+    /// The accounts alone, from a name lookup.
+    pub fn accounts_only(fetched_at: u64, accounts: Vec<Account>) -> Self {
+        Self {
+            roles_listed: false,
+            ..Self::new(fetched_at, accounts, Vec::new())
+        }
+    }
+
+    /// The id of the account named `name`, when exactly one account has it.
+    /// `None` for no account, and for a name that two accounts share.
+    pub fn account_id(&self, name: &str) -> Option<&str> {
+        let mut ids = self
+            .accounts
+            .iter()
+            .filter(|a| a.account_name == name)
+            .map(|a| a.account_id.as_str());
+        match (ids.next(), ids.next()) {
+            (Some(id), None) => Some(id),
+            _ => None,
         }
     }
 
@@ -429,6 +460,22 @@ pub(crate) mod tests {
                 ("111111111111".into(), vec!["Admin".into()]),
             ],
         )
+    }
+
+    #[test]
+    fn names_resolve_to_one_account_only_and_old_caches_count_as_complete() {
+        let mut listing = listing();
+        assert_eq!(listing.account_id("prod"), Some("222222222222"));
+        assert_eq!(listing.account_id("staging"), None);
+        listing.accounts.push(account("444444444444", "prod"));
+        assert_eq!(listing.account_id("prod"), None, "a shared name");
+        let partial = Listing::accounts_only(100, listing.accounts.clone());
+        assert!(!partial.roles_listed && partial.assignments.is_empty());
+        assert_eq!(partial.account_id("dev"), Some("111111111111"));
+        // A cache written before the flag existed held whole listings.
+        let old: Listing =
+            serde_json::from_str(r#"{"fetchedAt": 1, "accounts": [], "assignments": []}"#).unwrap();
+        assert!(old.roles_listed);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn listing(env: &Env, session: &Session, args: &ListingArgs) -> anyhow::Resu
     let path = Listing::cache_path(&env.cache_dir, &session.name);
     let now = oidc::now_epoch();
     if !args.refresh
-        && let Some(listing) = Listing::load(&path).filter(|l| l.is_fresh(now))
+        && let Some(listing) = Listing::load(&path).filter(|l| l.roles_listed && l.is_fresh(now))
     {
         if env.stderr_is_terminal {
             eprintln!(

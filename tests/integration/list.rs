@@ -175,6 +175,34 @@ fn an_expired_token_is_refreshed_silently() {
 }
 
 #[test]
+fn a_name_lookup_caches_the_accounts_for_the_next_until_they_are_a_day_old() {
+    let env = signed_in(paginated());
+    let by_name = |role: &str| {
+        env.run(&["credential-process", "--account", "alpha", "--role", role])
+            .success();
+    };
+    by_name("Ops");
+    let calls = env.emulator.count(Op::ListAccounts);
+    assert!(calls > 0);
+    // A hit and a miss by name: the accounts come from the cache.
+    by_name("Ops");
+    by_name("Admin");
+    assert_eq!(env.emulator.count(Op::ListAccounts), calls);
+    // The accounts alone do not serve `list`, which lists the roles too.
+    assert_eq!(pairs(&env.run(&["list", "--output", "json"])).len(), 8);
+    assert!(env.emulator.count(Op::ListAccounts) > calls);
+    // A day later a name may belong to another account: it is looked up again.
+    let path = env.home.join(".cache/ssokey/listings/ssokey-test.json");
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cached["fetchedAt"] = serde_json::json!(cached["fetchedAt"].as_u64().unwrap() - 86_400);
+    std::fs::write(&path, cached.to_string()).unwrap();
+    let calls = env.emulator.count(Op::ListAccounts);
+    by_name("Ops");
+    assert!(env.emulator.count(Op::ListAccounts) > calls);
+}
+
+#[test]
 fn the_cache_serves_later_listings_and_name_lookups_until_refresh_or_logout() {
     let env = signed_in(paginated());
     env.run(&["list"]).success();
