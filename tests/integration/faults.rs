@@ -215,6 +215,23 @@ fn retried(op: Op) {
                 "faults: {what}: survived {TRANSIENT} failures in {:.2?}",
                 started.elapsed()
             );
+            if case.args[0] == "login" {
+                // A new sign-in, which may be another person's: it starts
+                // without what the last one cached, and fetches anew.
+                let before = env.emulator.count(Op::GetRoleCredentials);
+                let fetched = env.run(&cached_target());
+                fetched.success();
+                assert_ne!(
+                    fetched.stdout, cached,
+                    "{what}: the old credentials were served"
+                );
+                assert_eq!(
+                    env.emulator.count(Op::GetRoleCredentials),
+                    before + 1,
+                    "{what}"
+                );
+                continue;
+            }
             if op == Op::Logout {
                 // Signed out, and the cache emptied with it: a new login works.
                 assert!(
