@@ -1,8 +1,9 @@
 //! The profiles that ssokey writes into the AWS config file: one per assigned
 //! role, named from a template, recognisable by ssokey's own keys.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws_config::ConfigFile;
 use crate::listing::Assignment;
 
 /// The default profile name: the account's name, then the role's.
@@ -121,22 +122,96 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
-/// Names every assignment, in the listing's order, so that names never
-/// collide with each other nor with `taken` (profiles ssokey must not touch).
-/// A later claimant of a name gets the account id appended, then a number.
-/// Returns the plan and one line per name that had to change.
+/// The profiles already in the config file, as [`plan`] sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    /// The session's profiles that ssokey wrote, by name, each with the
+    /// account id and role name it names.
+    pub ours: BTreeMap<String, (String, String)>,
+    /// Every other profile: the user's own and those of other sessions.
+    pub taken: BTreeSet<String>,
+}
+
+impl Existing {
+    /// Sorts the profiles of `config`: ours are those with the session's
+    /// `ssokey_session` that name an account and a role.
+    pub fn read(config: &ConfigFile, session: &str) -> Self {
+        let mut existing = Self {
+            ours: BTreeMap::new(),
+            taken: config.profile_names().into_iter().collect(),
+        };
+        for name in config.profiles_where(SESSION_KEY, session) {
+            let Some(profile) = config.profile(&name) else {
+                continue;
+            };
+            if let (Some(account), Some(role)) = (profile.get(ACCOUNT_KEY), profile.get(ROLE_KEY)) {
+                existing.taken.remove(&name);
+                existing
+                    .ours
+                    .insert(name, (account.to_owned(), role.to_owned()));
+            }
+        }
+        existing
+    }
+}
+
+/// Names every assignment, so that a name never moves from one account or
+/// role to another, and names never collide.
+///
+/// An assignment that a profile of ours already names keeps that profile's
+/// name (when several do: the one the template names, else the first). The
+/// others, in the listing's order, get the template's name unless a profile
+/// has it (one of ours, even one whose role is gone, or one that ssokey does
+/// not manage) or an earlier assignment took it: then the account id is
+/// appended, then a number. Returns the plan and one line per name that had
+/// to change.
 pub fn plan<'a>(
     assignments: &'a [Assignment],
     template: &str,
     session: &str,
-    taken: &BTreeSet<String>,
+    existing: &Existing,
 ) -> Result<(Vec<Planned<'a>>, Vec<String>), ProfilesError> {
-    let mut used: BTreeSet<String> = BTreeSet::new();
+    let bases = assignments
+        .iter()
+        .map(|assignment| render_name(template, assignment, session))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    let kept: Vec<Option<&str>> = assignments
+        .iter()
+        .zip(&bases)
+        .map(|(assignment, base)| {
+            let names: Vec<&str> = existing
+                .ours
+                .iter()
+                .filter(|(name, (account, role))| {
+                    *account == assignment.account_id
+                        && *role == assignment.role_name
+                        && !claimed.contains(name.as_str())
+                })
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let name = names
+                .iter()
+                .find(|name| **name == base.as_str())
+                .or(names.first())
+                .copied();
+            claimed.extend(name);
+            name
+        })
+        .collect();
+
+    let mut used: BTreeSet<String> = existing.ours.keys().cloned().collect();
     let mut planned = Vec::with_capacity(assignments.len());
     let mut notes = Vec::new();
-    for assignment in assignments {
-        let base = render_name(template, assignment, session)?;
-        let free = |name: &str| !used.contains(name) && !taken.contains(name);
+    for ((assignment, base), kept) in assignments.iter().zip(bases).zip(kept) {
+        if let Some(name) = kept {
+            planned.push(Planned {
+                name: name.to_owned(),
+                assignment,
+            });
+            continue;
+        }
+        let free = |name: &str| !used.contains(name) && !existing.taken.contains(name);
         let mut name = base.clone();
         if !free(&name) {
             name = sanitize(&format!("{base}-{}", assignment.account_id));
@@ -145,7 +220,7 @@ pub fn plan<'a>(
                 name = sanitize(&format!("{base}-{}-{n}", assignment.account_id));
                 n += 1;
             }
-            let why = if taken.contains(&base) {
+            let why = if existing.taken.contains(&base) {
                 "a profile that ssokey does not manage has that name"
             } else {
                 "another role has that name"
@@ -229,8 +304,11 @@ mod tests {
             assignment("222222222222", "prod", "Admin"),
             assignment("333333333333", "mine", "Admin"),
         ];
-        let taken = BTreeSet::from(["mine-Admin".to_owned()]);
-        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        let existing = Existing {
+            taken: BTreeSet::from(["mine-Admin".to_owned()]),
+            ..Existing::default()
+        };
+        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
         let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
@@ -242,8 +320,88 @@ mod tests {
         );
         assert_eq!(notes.len(), 2);
         assert!(notes[1].contains("does not manage"), "{notes:?}");
-        let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
         assert_eq!(planned, again);
+    }
+
+    fn ours(profiles: &[(&str, &str, &str)]) -> Existing {
+        Existing {
+            ours: profiles
+                .iter()
+                .map(|(name, account, role)| {
+                    (
+                        (*name).to_owned(),
+                        ((*account).to_owned(), (*role).to_owned()),
+                    )
+                })
+                .collect(),
+            taken: BTreeSet::new(),
+        }
+    }
+
+    fn names<'a>(planned: &'a [Planned<'_>]) -> Vec<&'a str> {
+        planned.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_name_stays_with_the_role_it_names() {
+        // prod-Admin names the second account; the first, listed before it,
+        // must not take the name over.
+        let assignments = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("222222222222", "prod", "Admin"),
+        ];
+        let existing = ours(&[("prod-Admin", "222222222222", "Admin")]);
+        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["prod-Admin-111111111111", "prod-Admin"]);
+        assert_eq!(
+            notes,
+            [
+                "'prod-Admin' for 111111111111 prod (Admin) is named 'prod-Admin-111111111111': another role has that name"
+            ]
+        );
+
+        // A profile whose role is gone keeps its name from a newcomer too.
+        let existing = ours(&[("prod-Admin", "999999999999", "Admin")]);
+        let (planned, _) = plan(&assignments[..1], DEFAULT_TEMPLATE, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["prod-Admin-111111111111"]);
+    }
+
+    #[test]
+    fn a_profile_keeps_its_name_whatever_the_template() {
+        let assignments = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("111111111111", "prod", "ReadOnly"),
+        ];
+        let existing = ours(&[
+            ("old-name", "111111111111", "Admin"),
+            // Two profiles for one role: the template's name wins.
+            ("111111111111-ReadOnly", "111111111111", "ReadOnly"),
+            ("0-first", "111111111111", "ReadOnly"),
+        ]);
+        let template = "{account_id}-{role_name}";
+        let (planned, notes) = plan(&assignments, template, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["old-name", "111111111111-ReadOnly"]);
+        assert!(notes.is_empty(), "{notes:?}");
+        let (planned, _) = plan(&assignments, "x", "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["old-name", "0-first"]);
+    }
+
+    #[test]
+    fn ours_are_the_sessions_profiles_that_name_a_role() {
+        let config = ConfigFile::parse(
+            "[default]\nregion = eu-west-1\n\n\
+             [profile prod-Admin]\nssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile other]\nssokey_session = x\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile half]\nssokey_session = w\nssokey_role_name = Admin\n",
+        )
+        .unwrap();
+        let existing = Existing::read(&config, "w");
+        assert_eq!(existing, {
+            let mut expected = ours(&[("prod-Admin", "111111111111", "Admin")]);
+            expected.taken = ["default", "other", "half"].map(str::to_owned).into();
+            expected
+        });
     }
 
     #[test]
@@ -321,7 +479,8 @@ mod tests {
                     0..4,
                 ),
             ) {
-                let (planned, _) = plan(&assignments, template, &session, &taken).unwrap();
+                let existing = Existing { taken: taken.clone(), ..Existing::default() };
+                let (planned, _) = plan(&assignments, template, &session, &existing).unwrap();
                 prop_assert_eq!(planned.len(), assignments.len());
                 let config: String = taken
                     .iter()
@@ -352,6 +511,46 @@ mod tests {
                     let kept = file.profile(name).unwrap();
                     prop_assert_eq!(kept.get("region"), Some("eu-west-1"));
                 }
+            }
+
+            /// Whatever roles come and go: a written profile keeps its name
+            /// and the role it names, and planning again changes nothing.
+            #[test]
+            fn names_never_move(
+                assignments in assignments(),
+                later in assignments(),
+                split in 0..8usize,
+                template in prop_oneof![Just(DEFAULT_TEMPLATE), Just("{account_name}")],
+            ) {
+                let write = |file: &mut ConfigFile, planned: &[Planned<'_>]| {
+                    for profile in planned {
+                        let keys = keys(&profile.name, profile.assignment, "w", None);
+                        let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        file.upsert_profile(&profile.name, &keys);
+                    }
+                };
+                let mut file = ConfigFile::parse("").unwrap();
+                let (first, _) = plan(&assignments, template, "w", &Existing::read(&file, "w")).unwrap();
+                write(&mut file, &first);
+                // Some roles are gone, others are new and listed first.
+                let split = split.min(assignments.len());
+                let now: Vec<Assignment> = later.iter().chain(&assignments[split..]).cloned().collect();
+                let existing = Existing::read(&file, "w");
+                let (second, _) = plan(&now, template, "w", &existing).unwrap();
+                let target = |p: &Planned<'_>| (p.assignment.account_id.clone(), p.assignment.role_name.clone());
+                let mut seen = BTreeSet::new();
+                for profile in &second {
+                    prop_assert!(seen.insert(profile.name.clone()), "{} twice", profile.name);
+                    if let Some(named) = existing.ours.get(&profile.name) {
+                        prop_assert_eq!(named, &target(profile), "{} moved", profile.name);
+                    }
+                }
+                for profile in &first[split..] {
+                    prop_assert!(second.iter().any(|p| p.name == profile.name), "{} lost", profile.name);
+                }
+                write(&mut file, &second);
+                let (third, _) = plan(&now, template, "w", &Existing::read(&file, "w")).unwrap();
+                prop_assert_eq!(second, third);
             }
         }
     }

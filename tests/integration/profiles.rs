@@ -248,3 +248,41 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
         Some(("100000000002".to_owned(), "Admin".to_owned()))
     );
 }
+
+#[test]
+fn a_profile_name_never_moves_to_another_account() {
+    let env = TestEnv::with_config(emulator::Config {
+        accounts: vec![Account::new("100000000002", "prod", &["Admin"])],
+        ..config()
+    });
+    env.login().success();
+    env.run(&["profiles", "--write"]).success();
+    let before = read(&env);
+    assert!(
+        before.contains("[profile prod-Admin]\ncredential_process = ssokey credential-process --profile prod-Admin\nssokey_session = ssokey-test\nssokey_account_id = 100000000002\n"),
+        "{before}"
+    );
+    // A second account of the same name is listed before the first one: it
+    // gets a new name, and prod-Admin goes on naming the account it named.
+    env.emulator.update_config(|c| {
+        c.accounts
+            .push(Account::new("100000000001", "prod", &["Admin"]));
+    });
+    env.run(&["profiles", "--write", "--refresh"])
+        .success()
+        .stderr_has("1 to add, 0 to update, 0 to remove")
+        .stderr_has(
+            "'prod-Admin' for 100000000001 prod (Admin) is named 'prod-Admin-100000000001'",
+        );
+    assert_eq!(
+        read(&env),
+        format!(
+            "{before}\n[profile prod-Admin-100000000001]\ncredential_process = ssokey credential-process --profile prod-Admin-100000000001\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = Admin\n"
+        )
+    );
+    let after = read(&env);
+    env.run(&["profiles", "--write"])
+        .success()
+        .stderr_has("up to date");
+    assert_eq!(read(&env), after);
+}
