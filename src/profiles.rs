@@ -1,5 +1,6 @@
 //! The profiles that ssokey writes into the AWS config file: one per assigned
-//! role, named from a template, recognisable by ssokey's own keys.
+//! role, named from a template, recognisable by ssokey's own keys and its
+//! `credential_process` line.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,7 @@ pub const DEFAULT_TEMPLATE: &str = "{account_name}-{role_name}";
 pub const SESSION_KEY: &str = "ssokey_session";
 pub const ACCOUNT_KEY: &str = "ssokey_account_id";
 pub const ROLE_KEY: &str = "ssokey_role_name";
+const CREDENTIAL_PROCESS_KEY: &str = "credential_process";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProfilesError {
@@ -133,8 +135,11 @@ pub struct Existing {
 }
 
 impl Existing {
-    /// Sorts the profiles of `config`: ours are those with the session's
-    /// `ssokey_session` that name an account and a role.
+    /// Sorts the profiles of `config`. Ours are those that ssokey wrote for
+    /// the session: its `ssokey_session`, an account, a role, and the
+    /// `credential_process` line that [`keys`] writes. A profile that the
+    /// user wrote with ssokey's keys (for `--profile NAME`, or with a
+    /// `credential_process` of their own) is theirs.
     pub fn read(config: &ConfigFile, session: &str) -> Self {
         let mut existing = Self {
             ours: BTreeMap::new(),
@@ -144,7 +149,10 @@ impl Existing {
             let Some(profile) = config.profile(&name) else {
                 continue;
             };
-            if let (Some(account), Some(role)) = (profile.get(ACCOUNT_KEY), profile.get(ROLE_KEY)) {
+            let written = profile.get(CREDENTIAL_PROCESS_KEY) == Some(&credential_process(&name));
+            if let (true, Some(account), Some(role)) =
+                (written, profile.get(ACCOUNT_KEY), profile.get(ROLE_KEY))
+            {
                 existing.taken.remove(&name);
                 existing
                     .ours
@@ -238,6 +246,27 @@ pub fn plan<'a>(
     Ok((planned, notes))
 }
 
+/// The profiles of ours whose account and role are no longer listed, in name
+/// order. A profile of ours for a role that is listed is never stale, whatever
+/// its name.
+pub fn stale<'e>(existing: &'e Existing, assignments: &[Assignment]) -> Vec<&'e str> {
+    let listed: BTreeSet<(&str, &str)> = assignments
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.role_name.as_str()))
+        .collect();
+    existing
+        .ours
+        .iter()
+        .filter(|(_, (account, role))| !listed.contains(&(account.as_str(), role.as_str())))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// The `credential_process` line of the profile `name`, as ssokey writes it.
+fn credential_process(name: &str) -> String {
+    format!("ssokey credential-process --profile {name}")
+}
+
 /// The keys of a profile, in the order they are written.
 pub fn keys(
     name: &str,
@@ -246,10 +275,7 @@ pub fn keys(
     region: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let mut keys = vec![
-        (
-            "credential_process",
-            format!("ssokey credential-process --profile {name}"),
-        ),
+        (CREDENTIAL_PROCESS_KEY, credential_process(name)),
         (SESSION_KEY, session.to_owned()),
         (ACCOUNT_KEY, assignment.account_id.clone()),
         (ROLE_KEY, assignment.role_name.clone()),
@@ -388,20 +414,46 @@ mod tests {
     }
 
     #[test]
-    fn ours_are_the_sessions_profiles_that_name_a_role() {
+    fn ours_are_the_profiles_ssokey_wrote_for_the_session() {
         let config = ConfigFile::parse(
             "[default]\nregion = eu-west-1\n\n\
-             [profile prod-Admin]\nssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
-             [profile other]\nssokey_session = x\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
-             [profile half]\nssokey_session = w\nssokey_role_name = Admin\n",
+             [profile prod-Admin]\ncredential_process = ssokey credential-process --profile prod-Admin\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\nregion = x\n\n\
+             [profile other]\ncredential_process = ssokey credential-process --profile other\n\
+             ssokey_session = x\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile dev]\nssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile slow]\ncredential_process = ssokey credential-process --profile slow --margin 30m\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile copy]\ncredential_process = ssokey credential-process --profile prod-Admin\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile half]\ncredential_process = ssokey credential-process --profile half\n\
+             ssokey_session = w\nssokey_role_name = Admin\n",
         )
         .unwrap();
         let existing = Existing::read(&config, "w");
         assert_eq!(existing, {
             let mut expected = ours(&[("prod-Admin", "111111111111", "Admin")]);
-            expected.taken = ["default", "other", "half"].map(str::to_owned).into();
+            expected.taken = ["default", "other", "dev", "slow", "copy", "half"]
+                .map(str::to_owned)
+                .into();
             expected
         });
+    }
+
+    #[test]
+    fn stale_profiles_are_those_whose_role_is_gone() {
+        let existing = ours(&[
+            ("prod-Admin", "111111111111", "Admin"),
+            ("renamed", "111111111111", "Admin"),
+            ("prod-Old", "111111111111", "Old"),
+            ("gone-Admin", "222222222222", "Admin"),
+        ]);
+        let listed = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("333333333333", "new", "Old"),
+        ];
+        assert_eq!(stale(&existing, &listed), ["gone-Admin", "prod-Old"]);
+        assert_eq!(stale(&existing, &[]).len(), 4);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `ssokey profiles`: one AWS config profile per assigned role, written in
 //! place without touching a byte of what ssokey does not manage.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -52,12 +51,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
             }
         }
     }
-    let wanted: BTreeSet<&str> = planned.iter().map(|p| p.name.as_str()).collect();
-    let stale: Vec<&String> = existing
-        .ours
-        .keys()
-        .filter(|name| !wanted.contains(name.as_str()))
-        .collect();
+    let stale = profiles::stale(&existing, &listing.assignments);
     // An empty listing may be a portal answer that lost its list; removing
     // every profile on its word would be a loss that no --refresh undoes.
     if args.prune && listing.assignments.is_empty() && !stale.is_empty() {

@@ -286,3 +286,34 @@ fn a_profile_name_never_moves_to_another_account() {
         .stderr_has("up to date");
     assert_eq!(read(&env), after);
 }
+
+#[test]
+fn a_profile_the_user_wrote_with_ssokeys_keys_is_never_pruned() {
+    let env = signed_in();
+    // As the README shows: a profile for `--profile dev`, written by hand,
+    // and one whose credential_process is the user's own.
+    let mine = "[profile dev]\nssokey_session = ssokey-test\nssokey_account_id = 100000000002\nssokey_role_name = Admin\n\n[profile slow]\ncredential_process = ssokey credential-process --profile slow --margin 30m\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = ReadOnly\n";
+    env.write_config(mine);
+    let run = env.run(&["profiles", "--write"]);
+    run.success()
+        .stderr_has("3 to add, 0 to update, 0 to remove");
+    assert!(!run.stderr.contains("no longer assigned"), "{run}");
+    let written = read(&env);
+    assert!(
+        written.starts_with(&format!("{mine}\n[profile dev-team-Admin]\n")),
+        "{written}"
+    );
+    env.run(&["profiles", "--write", "--prune"])
+        .success()
+        .stderr_has("up to date");
+    assert_eq!(read(&env), written);
+    // Even when their role is gone: ssokey removes only what it wrote.
+    env.emulator
+        .update_config(|c| c.accounts[0].roles.retain(|r| r != "ReadOnly"));
+    env.run(&["profiles", "--write", "--prune", "--refresh"])
+        .success()
+        .stderr_has("0 to add, 0 to update, 1 to remove");
+    let pruned = read(&env);
+    assert!(pruned.starts_with(mine), "{pruned}");
+    assert!(!pruned.contains("[profile prod-ReadOnly]"), "{pruned}");
+}
