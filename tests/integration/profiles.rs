@@ -317,3 +317,50 @@ fn a_profile_the_user_wrote_with_ssokeys_keys_is_never_pruned() {
     assert!(pruned.starts_with(mine), "{pruned}");
     assert!(!pruned.contains("[profile prod-ReadOnly]"), "{pruned}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_stays_a_link_to_the_file_it_names() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed_in();
+    // As GNU stow links a dotfiles repository: a relative link.
+    let dotfiles = env.root().join("dotfiles/aws");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let real = dotfiles.join("config");
+    let mine = "[profile mine]\nregion = eu-west-1\n";
+    std::fs::write(&real, mine).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = std::path::Path::new("../../dotfiles/aws/config");
+    std::os::unix::fs::symlink(link, env.config_file()).unwrap();
+
+    env.run(&["profiles", "--write"]).success();
+    let config = env.config_file();
+    assert!(
+        std::fs::symlink_metadata(&config)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    assert_eq!(std::fs::read_link(&config).unwrap(), link);
+    let written = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        written.starts_with(&format!("{mine}\n[profile dev-team-Admin]\n")),
+        "{written}"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // The backup is kept where the user looks for it, beside the link, and
+    // nothing but the config is left in the dotfiles repository.
+    let backup = env.home.join(".aws/config.ssokey-backup");
+    assert!(std::fs::symlink_metadata(&backup).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), mine);
+    let names: Vec<_> = std::fs::read_dir(&dotfiles)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["config"]);
+    env.run(&["profiles", "--write"])
+        .success()
+        .stderr_has("up to date");
+}
