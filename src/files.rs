@@ -26,10 +26,41 @@ pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
 }
 
 /// Replaces an existing file atomically and keeps its permissions; a new file
-/// is created 0600. The directory must exist.
+/// is created 0600. The directory must exist. When `path` is a symlink (a
+/// dotfiles manager's, say), the file at the end of its chain is replaced,
+/// from a temp file beside it, and the links stay links.
 pub fn replace_keeping_mode(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let permissions = fs::metadata(path).ok().map(|m| m.permissions());
-    replace(path, contents, permissions)
+    let path = follow_links(path)?;
+    let permissions = fs::metadata(&path).ok().map(|m| m.permissions());
+    replace(&path, contents, permissions)
+}
+
+/// The most symlinks followed in a row, as Linux's `MAXSYMLINKS`.
+const MAX_LINKS: usize = 40;
+
+/// The path of the file that `path` names through its symlinks (which may
+/// not exist yet); `path` itself when it is not a symlink.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_owned();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let target = fs::read_link(&path)?;
+                // A relative target is relative to the link's directory; an
+                // absolute one replaces the path.
+                path = match path.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other(format!(
+        "too many levels of symbolic links at {}",
+        path.display()
+    )))
 }
 
 fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -> io::Result<()> {
@@ -137,6 +168,50 @@ mod tests {
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(path.parent().unwrap()), 0o700);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replacing_through_symlinks_keeps_the_links_and_the_mode() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = dir.path().join("dotfiles");
+        let home = dir.path().join("home");
+        fs::create_dir_all(&dotfiles).unwrap();
+        fs::create_dir_all(&home).unwrap();
+        let real = dotfiles.join("config");
+        fs::write(&real, b"one").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
+        // A relative link to an absolute one to the file.
+        symlink(&real, dotfiles.join("latest")).unwrap();
+        let link = home.join("config");
+        symlink("../dotfiles/latest", &link).unwrap();
+
+        replace_keeping_mode(&link, b"two").unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"two");
+        assert_eq!(
+            fs::read_link(&link).unwrap(),
+            Path::new("../dotfiles/latest")
+        );
+        assert_eq!(fs::read_link(dotfiles.join("latest")).unwrap(), real);
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let count = |dir: &Path| fs::read_dir(dir).unwrap().count();
+        assert_eq!((count(&dotfiles), count(&home)), (2, 1), "no temp file");
+
+        // A link whose file is missing gets the file, and stays a link.
+        fs::remove_file(&real).unwrap();
+        replace_keeping_mode(&link, b"three").unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"three");
+        assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        // A loop of links is an error, not a hang, and changes nothing.
+        let looped = home.join("loop");
+        symlink("loop", &looped).unwrap();
+        assert!(replace_keeping_mode(&looped, b"x").is_err());
+        assert!(fs::symlink_metadata(&looped).unwrap().is_symlink());
     }
 
     #[test]

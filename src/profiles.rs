@@ -1,8 +1,10 @@
 //! The profiles that ssokey writes into the AWS config file: one per assigned
-//! role, named from a template, recognisable by ssokey's own keys.
+//! role, named from a template, recognisable by ssokey's own keys and its
+//! `credential_process` line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws_config::ConfigFile;
 use crate::listing::Assignment;
 
 /// The default profile name: the account's name, then the role's.
@@ -12,6 +14,7 @@ pub const DEFAULT_TEMPLATE: &str = "{account_name}-{role_name}";
 pub const SESSION_KEY: &str = "ssokey_session";
 pub const ACCOUNT_KEY: &str = "ssokey_account_id";
 pub const ROLE_KEY: &str = "ssokey_role_name";
+const CREDENTIAL_PROCESS_KEY: &str = "credential_process";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProfilesError {
@@ -121,22 +124,102 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
-/// Names every assignment, in the listing's order, so that names never
-/// collide with each other nor with `taken` (profiles ssokey must not touch).
-/// A later claimant of a name gets the account id appended, then a number.
-/// Returns the plan and one line per name that had to change.
+/// The profiles already in the config file, as [`plan`] sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    /// The session's profiles that ssokey wrote, by name, each with the
+    /// account id and role name it names.
+    pub ours: BTreeMap<String, (String, String)>,
+    /// Every other profile: the user's own and those of other sessions.
+    pub taken: BTreeSet<String>,
+}
+
+impl Existing {
+    /// Sorts the profiles of `config`. Ours are those that ssokey wrote for
+    /// the session: its `ssokey_session`, an account, a role, and the
+    /// `credential_process` line that [`keys`] writes. A profile that the
+    /// user wrote with ssokey's keys (for `--profile NAME`, or with a
+    /// `credential_process` of their own) is theirs.
+    pub fn read(config: &ConfigFile, session: &str) -> Self {
+        let mut existing = Self {
+            ours: BTreeMap::new(),
+            taken: config.profile_names().into_iter().collect(),
+        };
+        for name in config.profiles_where(SESSION_KEY, session) {
+            let Some(profile) = config.profile(&name) else {
+                continue;
+            };
+            let written = profile.get(CREDENTIAL_PROCESS_KEY) == Some(&credential_process(&name));
+            if let (true, Some(account), Some(role)) =
+                (written, profile.get(ACCOUNT_KEY), profile.get(ROLE_KEY))
+            {
+                existing.taken.remove(&name);
+                existing
+                    .ours
+                    .insert(name, (account.to_owned(), role.to_owned()));
+            }
+        }
+        existing
+    }
+}
+
+/// Names every assignment, so that a name never moves from one account or
+/// role to another, and names never collide.
+///
+/// An assignment that a profile of ours already names keeps that profile's
+/// name (when several do: the one the template names, else the first). The
+/// others, in the listing's order, get the template's name unless a profile
+/// has it (one of ours, even one whose role is gone, or one that ssokey does
+/// not manage) or an earlier assignment took it: then the account id is
+/// appended, then a number. Returns the plan and one line per name that had
+/// to change.
 pub fn plan<'a>(
     assignments: &'a [Assignment],
     template: &str,
     session: &str,
-    taken: &BTreeSet<String>,
+    existing: &Existing,
 ) -> Result<(Vec<Planned<'a>>, Vec<String>), ProfilesError> {
-    let mut used: BTreeSet<String> = BTreeSet::new();
+    let bases = assignments
+        .iter()
+        .map(|assignment| render_name(template, assignment, session))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    let kept: Vec<Option<&str>> = assignments
+        .iter()
+        .zip(&bases)
+        .map(|(assignment, base)| {
+            let names: Vec<&str> = existing
+                .ours
+                .iter()
+                .filter(|(name, (account, role))| {
+                    *account == assignment.account_id
+                        && *role == assignment.role_name
+                        && !claimed.contains(name.as_str())
+                })
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let name = names
+                .iter()
+                .find(|name| **name == base.as_str())
+                .or(names.first())
+                .copied();
+            claimed.extend(name);
+            name
+        })
+        .collect();
+
+    let mut used: BTreeSet<String> = existing.ours.keys().cloned().collect();
     let mut planned = Vec::with_capacity(assignments.len());
     let mut notes = Vec::new();
-    for assignment in assignments {
-        let base = render_name(template, assignment, session)?;
-        let free = |name: &str| !used.contains(name) && !taken.contains(name);
+    for ((assignment, base), kept) in assignments.iter().zip(bases).zip(kept) {
+        if let Some(name) = kept {
+            planned.push(Planned {
+                name: name.to_owned(),
+                assignment,
+            });
+            continue;
+        }
+        let free = |name: &str| !used.contains(name) && !existing.taken.contains(name);
         let mut name = base.clone();
         if !free(&name) {
             name = sanitize(&format!("{base}-{}", assignment.account_id));
@@ -145,7 +228,7 @@ pub fn plan<'a>(
                 name = sanitize(&format!("{base}-{}-{n}", assignment.account_id));
                 n += 1;
             }
-            let why = if taken.contains(&base) {
+            let why = if existing.taken.contains(&base) {
                 "a profile that ssokey does not manage has that name"
             } else {
                 "another role has that name"
@@ -163,6 +246,27 @@ pub fn plan<'a>(
     Ok((planned, notes))
 }
 
+/// The profiles of ours whose account and role are no longer listed, in name
+/// order. A profile of ours for a role that is listed is never stale, whatever
+/// its name.
+pub fn stale<'e>(existing: &'e Existing, assignments: &[Assignment]) -> Vec<&'e str> {
+    let listed: BTreeSet<(&str, &str)> = assignments
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.role_name.as_str()))
+        .collect();
+    existing
+        .ours
+        .iter()
+        .filter(|(_, (account, role))| !listed.contains(&(account.as_str(), role.as_str())))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// The `credential_process` line of the profile `name`, as ssokey writes it.
+fn credential_process(name: &str) -> String {
+    format!("ssokey credential-process --profile {name}")
+}
+
 /// The keys of a profile, in the order they are written.
 pub fn keys(
     name: &str,
@@ -171,10 +275,7 @@ pub fn keys(
     region: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let mut keys = vec![
-        (
-            "credential_process",
-            format!("ssokey credential-process --profile {name}"),
-        ),
+        (CREDENTIAL_PROCESS_KEY, credential_process(name)),
         (SESSION_KEY, session.to_owned()),
         (ACCOUNT_KEY, assignment.account_id.clone()),
         (ROLE_KEY, assignment.role_name.clone()),
@@ -229,8 +330,11 @@ mod tests {
             assignment("222222222222", "prod", "Admin"),
             assignment("333333333333", "mine", "Admin"),
         ];
-        let taken = BTreeSet::from(["mine-Admin".to_owned()]);
-        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        let existing = Existing {
+            taken: BTreeSet::from(["mine-Admin".to_owned()]),
+            ..Existing::default()
+        };
+        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
         let names: Vec<&str> = planned.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
@@ -242,8 +346,114 @@ mod tests {
         );
         assert_eq!(notes.len(), 2);
         assert!(notes[1].contains("does not manage"), "{notes:?}");
-        let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &taken).unwrap();
+        let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
         assert_eq!(planned, again);
+    }
+
+    fn ours(profiles: &[(&str, &str, &str)]) -> Existing {
+        Existing {
+            ours: profiles
+                .iter()
+                .map(|(name, account, role)| {
+                    (
+                        (*name).to_owned(),
+                        ((*account).to_owned(), (*role).to_owned()),
+                    )
+                })
+                .collect(),
+            taken: BTreeSet::new(),
+        }
+    }
+
+    fn names<'a>(planned: &'a [Planned<'_>]) -> Vec<&'a str> {
+        planned.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_name_stays_with_the_role_it_names() {
+        // prod-Admin names the second account; the first, listed before it,
+        // must not take the name over.
+        let assignments = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("222222222222", "prod", "Admin"),
+        ];
+        let existing = ours(&[("prod-Admin", "222222222222", "Admin")]);
+        let (planned, notes) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["prod-Admin-111111111111", "prod-Admin"]);
+        assert_eq!(
+            notes,
+            [
+                "'prod-Admin' for 111111111111 prod (Admin) is named 'prod-Admin-111111111111': another role has that name"
+            ]
+        );
+
+        // A profile whose role is gone keeps its name from a newcomer too.
+        let existing = ours(&[("prod-Admin", "999999999999", "Admin")]);
+        let (planned, _) = plan(&assignments[..1], DEFAULT_TEMPLATE, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["prod-Admin-111111111111"]);
+    }
+
+    #[test]
+    fn a_profile_keeps_its_name_whatever_the_template() {
+        let assignments = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("111111111111", "prod", "ReadOnly"),
+        ];
+        let existing = ours(&[
+            ("old-name", "111111111111", "Admin"),
+            // Two profiles for one role: the template's name wins.
+            ("111111111111-ReadOnly", "111111111111", "ReadOnly"),
+            ("0-first", "111111111111", "ReadOnly"),
+        ]);
+        let template = "{account_id}-{role_name}";
+        let (planned, notes) = plan(&assignments, template, "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["old-name", "111111111111-ReadOnly"]);
+        assert!(notes.is_empty(), "{notes:?}");
+        let (planned, _) = plan(&assignments, "x", "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["old-name", "0-first"]);
+    }
+
+    #[test]
+    fn ours_are_the_profiles_ssokey_wrote_for_the_session() {
+        let config = ConfigFile::parse(
+            "[default]\nregion = eu-west-1\n\n\
+             [profile prod-Admin]\ncredential_process = ssokey credential-process --profile prod-Admin\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\nregion = x\n\n\
+             [profile other]\ncredential_process = ssokey credential-process --profile other\n\
+             ssokey_session = x\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile dev]\nssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile slow]\ncredential_process = ssokey credential-process --profile slow --margin 30m\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile copy]\ncredential_process = ssokey credential-process --profile prod-Admin\n\
+             ssokey_session = w\nssokey_account_id = 111111111111\nssokey_role_name = Admin\n\n\
+             [profile half]\ncredential_process = ssokey credential-process --profile half\n\
+             ssokey_session = w\nssokey_role_name = Admin\n",
+        )
+        .unwrap();
+        let existing = Existing::read(&config, "w");
+        assert_eq!(existing, {
+            let mut expected = ours(&[("prod-Admin", "111111111111", "Admin")]);
+            expected.taken = ["default", "other", "dev", "slow", "copy", "half"]
+                .map(str::to_owned)
+                .into();
+            expected
+        });
+    }
+
+    #[test]
+    fn stale_profiles_are_those_whose_role_is_gone() {
+        let existing = ours(&[
+            ("prod-Admin", "111111111111", "Admin"),
+            ("renamed", "111111111111", "Admin"),
+            ("prod-Old", "111111111111", "Old"),
+            ("gone-Admin", "222222222222", "Admin"),
+        ]);
+        let listed = [
+            assignment("111111111111", "prod", "Admin"),
+            assignment("333333333333", "new", "Old"),
+        ];
+        assert_eq!(stale(&existing, &listed), ["gone-Admin", "prod-Old"]);
+        assert_eq!(stale(&existing, &[]).len(), 4);
     }
 
     #[test]
@@ -321,7 +531,8 @@ mod tests {
                     0..4,
                 ),
             ) {
-                let (planned, _) = plan(&assignments, template, &session, &taken).unwrap();
+                let existing = Existing { taken: taken.clone(), ..Existing::default() };
+                let (planned, _) = plan(&assignments, template, &session, &existing).unwrap();
                 prop_assert_eq!(planned.len(), assignments.len());
                 let config: String = taken
                     .iter()
@@ -352,6 +563,46 @@ mod tests {
                     let kept = file.profile(name).unwrap();
                     prop_assert_eq!(kept.get("region"), Some("eu-west-1"));
                 }
+            }
+
+            /// Whatever roles come and go: a written profile keeps its name
+            /// and the role it names, and planning again changes nothing.
+            #[test]
+            fn names_never_move(
+                assignments in assignments(),
+                later in assignments(),
+                split in 0..8usize,
+                template in prop_oneof![Just(DEFAULT_TEMPLATE), Just("{account_name}")],
+            ) {
+                let write = |file: &mut ConfigFile, planned: &[Planned<'_>]| {
+                    for profile in planned {
+                        let keys = keys(&profile.name, profile.assignment, "w", None);
+                        let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        file.upsert_profile(&profile.name, &keys);
+                    }
+                };
+                let mut file = ConfigFile::parse("").unwrap();
+                let (first, _) = plan(&assignments, template, "w", &Existing::read(&file, "w")).unwrap();
+                write(&mut file, &first);
+                // Some roles are gone, others are new and listed first.
+                let split = split.min(assignments.len());
+                let now: Vec<Assignment> = later.iter().chain(&assignments[split..]).cloned().collect();
+                let existing = Existing::read(&file, "w");
+                let (second, _) = plan(&now, template, "w", &existing).unwrap();
+                let target = |p: &Planned<'_>| (p.assignment.account_id.clone(), p.assignment.role_name.clone());
+                let mut seen = BTreeSet::new();
+                for profile in &second {
+                    prop_assert!(seen.insert(profile.name.clone()), "{} twice", profile.name);
+                    if let Some(named) = existing.ours.get(&profile.name) {
+                        prop_assert_eq!(named, &target(profile), "{} moved", profile.name);
+                    }
+                }
+                for profile in &first[split..] {
+                    prop_assert!(second.iter().any(|p| p.name == profile.name), "{} lost", profile.name);
+                }
+                write(&mut file, &second);
+                let (third, _) = plan(&now, template, "w", &Existing::read(&file, "w")).unwrap();
+                prop_assert_eq!(second, third);
             }
         }
     }

@@ -1,7 +1,6 @@
 //! `ssokey profiles`: one AWS config profile per assigned role, written in
 //! place without touching a byte of what ssokey does not manage.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,7 +10,7 @@ use crate::aws_config::{self, ConfigFile};
 use crate::cli::ProfilesArgs;
 use crate::env::Env;
 use crate::files;
-use crate::profiles::{self, ProfilesError, SESSION_KEY};
+use crate::profiles::{self, ProfilesError};
 use crate::session;
 
 pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow::Result<ExitCode> {
@@ -26,18 +25,9 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
     let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
     let listing = super::list::listing(env, &session, &args.listing)?;
 
-    // Ours: the profiles this session wrote. Taken: every other profile,
-    // the user's own and those of other sessions.
-    let ours: BTreeSet<String> = config
-        .profiles_where(SESSION_KEY, &session.name)
-        .into_iter()
-        .collect();
-    let taken: BTreeSet<String> = config
-        .profile_names()
-        .into_iter()
-        .filter(|name| !ours.contains(name))
-        .collect();
-    let (planned, notes) = profiles::plan(&listing.assignments, template, &session.name, &taken)?;
+    let existing = profiles::Existing::read(&config, &session.name);
+    let (planned, notes) =
+        profiles::plan(&listing.assignments, template, &session.name, &existing)?;
     for note in &notes {
         eprintln!("ssokey: note: {note}");
     }
@@ -52,7 +42,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
             args.region.as_deref(),
         );
         let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let existed = ours.contains(&profile.name);
+        let existed = existing.ours.contains_key(&profile.name);
         if config.upsert_profile(&profile.name, &keys) {
             if existed {
                 updated += 1;
@@ -61,11 +51,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
             }
         }
     }
-    let wanted: BTreeSet<&str> = planned.iter().map(|p| p.name.as_str()).collect();
-    let stale: Vec<&String> = ours
-        .iter()
-        .filter(|name| !wanted.contains(name.as_str()))
-        .collect();
+    let stale = profiles::stale(&existing, &listing.assignments);
     // An empty listing may be a portal answer that lost its list; removing
     // every profile on its word would be a loss that no --refresh undoes.
     if args.prune && listing.assignments.is_empty() && !stale.is_empty() {

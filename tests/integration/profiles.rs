@@ -248,3 +248,119 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
         Some(("100000000002".to_owned(), "Admin".to_owned()))
     );
 }
+
+#[test]
+fn a_profile_name_never_moves_to_another_account() {
+    let env = TestEnv::with_config(emulator::Config {
+        accounts: vec![Account::new("100000000002", "prod", &["Admin"])],
+        ..config()
+    });
+    env.login().success();
+    env.run(&["profiles", "--write"]).success();
+    let before = read(&env);
+    assert!(
+        before.contains("[profile prod-Admin]\ncredential_process = ssokey credential-process --profile prod-Admin\nssokey_session = ssokey-test\nssokey_account_id = 100000000002\n"),
+        "{before}"
+    );
+    // A second account of the same name is listed before the first one: it
+    // gets a new name, and prod-Admin goes on naming the account it named.
+    env.emulator.update_config(|c| {
+        c.accounts
+            .push(Account::new("100000000001", "prod", &["Admin"]));
+    });
+    env.run(&["profiles", "--write", "--refresh"])
+        .success()
+        .stderr_has("1 to add, 0 to update, 0 to remove")
+        .stderr_has(
+            "'prod-Admin' for 100000000001 prod (Admin) is named 'prod-Admin-100000000001'",
+        );
+    assert_eq!(
+        read(&env),
+        format!(
+            "{before}\n[profile prod-Admin-100000000001]\ncredential_process = ssokey credential-process --profile prod-Admin-100000000001\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = Admin\n"
+        )
+    );
+    let after = read(&env);
+    env.run(&["profiles", "--write"])
+        .success()
+        .stderr_has("up to date");
+    assert_eq!(read(&env), after);
+}
+
+#[test]
+fn a_profile_the_user_wrote_with_ssokeys_keys_is_never_pruned() {
+    let env = signed_in();
+    // As the README shows: a profile for `--profile dev`, written by hand,
+    // and one whose credential_process is the user's own.
+    let mine = "[profile dev]\nssokey_session = ssokey-test\nssokey_account_id = 100000000002\nssokey_role_name = Admin\n\n[profile slow]\ncredential_process = ssokey credential-process --profile slow --margin 30m\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = ReadOnly\n";
+    env.write_config(mine);
+    let run = env.run(&["profiles", "--write"]);
+    run.success()
+        .stderr_has("3 to add, 0 to update, 0 to remove");
+    assert!(!run.stderr.contains("no longer assigned"), "{run}");
+    let written = read(&env);
+    assert!(
+        written.starts_with(&format!("{mine}\n[profile dev-team-Admin]\n")),
+        "{written}"
+    );
+    env.run(&["profiles", "--write", "--prune"])
+        .success()
+        .stderr_has("up to date");
+    assert_eq!(read(&env), written);
+    // Even when their role is gone: ssokey removes only what it wrote.
+    env.emulator
+        .update_config(|c| c.accounts[0].roles.retain(|r| r != "ReadOnly"));
+    env.run(&["profiles", "--write", "--prune", "--refresh"])
+        .success()
+        .stderr_has("0 to add, 0 to update, 1 to remove");
+    let pruned = read(&env);
+    assert!(pruned.starts_with(mine), "{pruned}");
+    assert!(!pruned.contains("[profile prod-ReadOnly]"), "{pruned}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_stays_a_link_to_the_file_it_names() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed_in();
+    // As GNU stow links a dotfiles repository: a relative link.
+    let dotfiles = env.root().join("dotfiles/aws");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let real = dotfiles.join("config");
+    let mine = "[profile mine]\nregion = eu-west-1\n";
+    std::fs::write(&real, mine).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = std::path::Path::new("../../dotfiles/aws/config");
+    std::os::unix::fs::symlink(link, env.config_file()).unwrap();
+
+    env.run(&["profiles", "--write"]).success();
+    let config = env.config_file();
+    assert!(
+        std::fs::symlink_metadata(&config)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    assert_eq!(std::fs::read_link(&config).unwrap(), link);
+    let written = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        written.starts_with(&format!("{mine}\n[profile dev-team-Admin]\n")),
+        "{written}"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // The backup is kept where the user looks for it, beside the link, and
+    // nothing but the config is left in the dotfiles repository.
+    let backup = env.home.join(".aws/config.ssokey-backup");
+    assert!(std::fs::symlink_metadata(&backup).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), mine);
+    let names: Vec<_> = std::fs::read_dir(&dotfiles)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["config"]);
+    env.run(&["profiles", "--write"])
+        .success()
+        .stderr_has("up to date");
+}
