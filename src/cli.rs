@@ -120,7 +120,7 @@ pub struct CompletionsArgs {
 
 // Which role in which account. (Not a doc comment: with `defer`, a flattened
 // struct's doc comment would become the subcommand's about.)
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct TargetArgs {
     /// The account: its 12-digit id, or its name when that is unique
     #[arg(

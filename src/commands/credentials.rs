@@ -24,7 +24,20 @@ pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Res
     }
     let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, Some("env"))?;
     crate::output::print(&render::exports(shell, &credentials))?;
+    if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
+        eprintln!(
+            "ssokey: warning: AWS_PROFILE={profile} stays set in your shell, and some SDKs (the JavaScript SDK v3) use that profile instead of these credentials; unset it, or use ssokey exec"
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pure: `AWS_PROFILE`, when it names a profile other than the target of the
+/// flags. (With no flags it is the target itself.)
+fn other_profile<'a>(aws_profile: Option<&'a str>, target: &TargetArgs) -> Option<&'a str> {
+    let profile = aws_profile?;
+    let named = target.account.is_some() || target.profile.as_deref().is_some_and(|p| p != profile);
+    named.then_some(profile)
 }
 
 pub fn credential_process(
@@ -223,4 +236,27 @@ fn pick(env: &Env, session_flag: Option<&str>, command: &str) -> anyhow::Result<
         account: AccountRef::Id(picked.account_id.clone()),
         role: picked.role_name.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shell_profile_other_than_the_target_is_named() {
+        let flags = TargetArgs {
+            account: Some("111122223333".to_owned()),
+            role: Some("Admin".to_owned()),
+            ..TargetArgs::default()
+        };
+        let profile = |name: &str| TargetArgs {
+            profile: Some(name.to_owned()),
+            ..TargetArgs::default()
+        };
+        assert_eq!(other_profile(Some("dev"), &flags), Some("dev"));
+        assert_eq!(other_profile(Some("dev"), &profile("prod")), Some("dev"));
+        assert_eq!(other_profile(Some("dev"), &profile("dev")), None);
+        assert_eq!(other_profile(Some("dev"), &TargetArgs::default()), None);
+        assert_eq!(other_profile(None, &flags), None);
+    }
 }

@@ -402,6 +402,36 @@ fn exec_names_no_profile_and_keeps_the_profiles_region() {
     assert_eq!(out, format!("none|none|none|none|{key}\n"));
 }
 
+#[test]
+fn env_warns_when_the_shells_profile_is_another_target() {
+    let env = signed_in(config());
+    env.write_config(&format!(
+        "[profile dev]\nssokey_session = {SESSION}\nssokey_account_id = 100000000002\nssokey_role_name = ReadOnly\n"
+    ));
+    let run_env = |args: &[&str]| {
+        let mut all = vec!["env", "--shell", "bash"];
+        all.extend(args);
+        let mut command = env.command(&all);
+        command.env("AWS_PROFILE", "dev");
+        Run::from(&command.output().unwrap(), &all)
+    };
+    let other = run_env(&["--account", ACCOUNT, "--role", "Admin"]);
+    other.success().stderr_has(
+        "ssokey: warning: AWS_PROFILE=dev stays set in your shell, and some SDKs (the JavaScript SDK v3) use that profile instead of these credentials; unset it, or use ssokey exec",
+    );
+    assert_eq!(other.stdout.lines().count(), 4, "{other}");
+    assert!(
+        other
+            .stdout
+            .lines()
+            .all(|line| line.starts_with("export AWS_")),
+        "{other}"
+    );
+    // The profile is the target itself: nothing to warn about.
+    let same = run_env(&[]);
+    assert_eq!(same.success().stderr, "", "{same}");
+}
+
 #[cfg(unix)]
 #[test]
 fn exec_passes_a_signal_death_through() {
