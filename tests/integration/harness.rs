@@ -72,6 +72,48 @@ impl Drop for Keyring {
     }
 }
 
+impl Drop for TestEnv {
+    /// Takes this environment's role credentials out of the fast tier: the
+    /// kernel would keep them in the user keyring until they expire, and for
+    /// a user other than root they would fill the key quota of later tests.
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use linux_keyutils::{KeyRing, KeyRingIdentifier};
+            let prefix = format!(
+                "ssokey:{}:",
+                fast_tier_namespace(&self.home.join(".config/ssokey"))
+            );
+            let Ok(keyring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
+                return;
+            };
+            let Ok(links) = keyring.get_links(100_000) else {
+                return;
+            };
+            for key in links.iter().filter_map(linux_keyutils::LinkNode::as_key) {
+                if key
+                    .metadata()
+                    .is_ok_and(|m| m.get_description().starts_with(&prefix))
+                {
+                    let _ = key.invalidate();
+                }
+            }
+        }
+    }
+}
+
+/// The namespace of ssokey's fast-tier keys for a config directory, as
+/// `fast_tier::namespace` in src/fast_tier.rs computes it (FNV-1a, 64 bits).
+#[cfg(target_os = "linux")]
+fn fast_tier_namespace(path: &Path) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.to_string_lossy().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
 /// How the browser that ssokey opens behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Browser {
