@@ -119,7 +119,7 @@ fn call_hint(err: &CallError) -> String {
             "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point SSL_CERT_FILE at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
         }
         CallError::Unreachable { .. } => "check your network connection (and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings), then try again".to_owned(),
-        CallError::Service { code, .. } if code.contains("TooManyRequests") || code.contains("Throttl") => {
+        err @ CallError::Service { .. } if err.is_throttle() => {
             "the portal is throttling requests; wait a minute and try again".to_owned()
         }
         _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),

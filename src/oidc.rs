@@ -181,13 +181,22 @@ impl From<CallError> for OidcError {
 }
 
 pub struct OidcClient {
+    /// For RegisterClient, StartDeviceAuthorization and the refresh: it
+    /// retries `SlowDownException` as throttling.
     client: aws_sdk_ssooidc::Client,
+    /// For polling with the device code, where `SlowDownException` means
+    /// "poll less often" (RFC 8628) and [`OidcClient::poll`] says so.
+    poller: aws_sdk_ssooidc::Client,
 }
 
 impl OidcClient {
     pub fn new(config: &SdkConfig) -> Self {
+        let throttled = aws_sdk_ssooidc::config::Builder::from(config)
+            .retry_classifier(SlowDownIsThrottling)
+            .build();
         Self {
-            client: aws_sdk_ssooidc::Client::new(config),
+            client: aws_sdk_ssooidc::Client::from_conf(throttled),
+            poller: aws_sdk_ssooidc::Client::new(config),
         }
     }
 
@@ -247,7 +256,7 @@ impl OidcClient {
     ) -> Result<Poll, OidcError> {
         tracing::trace!(op = "CreateToken", "polling for the token");
         let result = self
-            .client
+            .poller
             .create_token()
             .client_id(&registration.client_id)
             .client_secret(registration.client_secret.expose())
@@ -290,6 +299,52 @@ impl OidcClient {
             .await
             .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
         granted("CreateToken", &out)
+    }
+}
+
+/// The OIDC service throttles with `SlowDownException`, an HTTP 400 that the
+/// SDK's own classifiers do not retry; this one has it retried, with the
+/// SDK's backoff, as the throttling it is.
+#[derive(Debug)]
+struct SlowDownIsThrottling;
+
+impl aws_sdk_ssooidc::config::retry::ClassifyRetry for SlowDownIsThrottling {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_ssooidc::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_ssooidc::config::retry::RetryAction {
+        use aws_sdk_ssooidc::config::retry::RetryAction;
+        use aws_sdk_ssooidc::error::ProvideErrorMetadata as _;
+        use aws_sdk_ssooidc::operation::{
+            create_token::CreateTokenError, register_client::RegisterClientError,
+            start_device_authorization::StartDeviceAuthorizationError,
+        };
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let Some(err) = err.as_operation_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let code = err
+            .downcast_ref::<RegisterClientError>()
+            .and_then(|e| e.code())
+            .or_else(|| {
+                err.downcast_ref::<StartDeviceAuthorizationError>()
+                    .and_then(|e| e.code())
+            })
+            .or_else(|| {
+                err.downcast_ref::<CreateTokenError>()
+                    .and_then(|e| e.code())
+            });
+        if code == Some("SlowDownException") {
+            RetryAction::throttling_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "SlowDownException is throttling"
     }
 }
 

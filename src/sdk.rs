@@ -107,10 +107,7 @@ impl CallError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Service { status, code, .. } => {
-                *status == 429
-                    || *status >= 500
-                    || code.contains("Throttl")
-                    || code.contains("TooManyRequests")
+                *status == 429 || *status >= 500 || is_throttling_code(code)
             }
             Self::Unreachable { .. } => true,
             Self::Malformed { .. } => false,
@@ -120,7 +117,7 @@ impl CallError {
     /// Whether the service asked to slow down.
     pub fn is_throttle(&self) -> bool {
         matches!(self, Self::Service { status, code, .. }
-            if *status == 429 || code.contains("Throttl") || code.contains("TooManyRequests"))
+            if *status == 429 || is_throttling_code(code))
     }
 
     /// The service's error code, when the service answered with one.
@@ -130,6 +127,13 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// Whether a service's error code means "slow down": the portal's
+/// `TooManyRequestsException`, STS's `Throttling`, the OIDC service's
+/// `SlowDownException`.
+fn is_throttling_code(code: &str) -> bool {
+    code.contains("Throttl") || code.contains("TooManyRequests") || code.contains("SlowDown")
 }
 
 /// The error and its sources, by `Display` only, each said once: the SDK's

@@ -494,9 +494,10 @@ impl Emulator {
     }
 
     /// The next `n` calls of `op` answer `status` with the service's error shape: 429
-    /// `TooManyRequestsException`, 500 `InternalServerException`, 503
+    /// `TooManyRequestsException` (for the OIDC operations, which throttle otherwise, a 400
+    /// `SlowDownException`), 500 `InternalServerException`, 503
     /// `ServiceUnavailableException`, 400 `InvalidRequestException`, 401 the operation's
-    /// unauthorized error, 403 `ForbiddenException` / `AccessDeniedException`. For
+    /// unauthorized error, 403 `ForbiddenException` (OIDC: a 400 `AccessDeniedException`). For
     /// `GetCallerIdentity`, STS's XML errors: 429 `Throttling`, 5xx `InternalFailure` (503
     /// `ServiceUnavailable`), 401/403 `AccessDenied`.
     pub fn fail_next(&self, op: Op, status: u16, n: usize) {
@@ -881,7 +882,17 @@ impl ApiError {
                 "unauthorized_client",
                 "Session token not found or invalid",
             ),
-            403 if op.is_oidc() => ("AccessDeniedException", "access_denied", "Access denied"),
+            // The OIDC service models both as HTTP 400: it throttles with
+            // SlowDownException, never with a 429.
+            403 if op.is_oidc() => {
+                return ApiError::new(
+                    400,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "Access denied",
+                );
+            }
+            429 if op.is_oidc() => return ApiError::slow_down(),
             403 => ("ForbiddenException", "access_denied", "No access"),
             404 => ("ResourceNotFoundException", "invalid_request", "Not found"),
             429 => ("TooManyRequestsException", "slow_down", "Rate exceeded"),

@@ -142,6 +142,42 @@ fn slow_down_adds_five_seconds_to_the_interval() {
 }
 
 #[test]
+fn a_portal_that_only_says_slow_down_ends_when_the_code_expires() {
+    // Every poll is throttled: each one waits 5 s longer than the last, and
+    // polling ends with the code's lifetime.
+    let env = TestEnv::with_config(crate::emulator::Config {
+        device_code_ttl: Duration::from_secs(12),
+        ..config()
+    })
+    .browser(Browser::Missing);
+    env.emulator.fail_next(Op::CreateToken, 429, 1000);
+    let started = Instant::now();
+    let run = env.run(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ]);
+    let took = started.elapsed();
+    run.failure(1).stderr_has("expired before it was approved");
+    // Polls at about 1 s and 1 + 6 s; the next would come 11 s later, past
+    // the lifetime, so the last one comes at the end of it, at 12 s.
+    assert_eq!(env.emulator.count(Op::CreateToken), 3, "{run}");
+    assert!(
+        took >= Duration::from_secs(12) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    assert!(
+        !env.keychain_items()
+            .iter()
+            .any(|(user, _)| user.ends_with("/token")),
+        "a token was stored"
+    );
+}
+
+#[test]
 fn a_denied_sign_in_fails_and_stores_no_token() {
     let env = TestEnv::new().browser(Browser::Deny);
     env.login().failure(1).stderr_has("denied");
