@@ -512,16 +512,6 @@ fn a_portal_that_never_answers_is_given_up_on() {
     assert_eq!(hit.success().stdout, cached);
 }
 
-/// A sign-in that prints its code and waits for the approval.
-const LOGIN_WITHOUT_BROWSER: &[&str] = &[
-    "login",
-    "--start-url",
-    crate::harness::START_URL,
-    "--region",
-    crate::harness::REGION,
-    "--no-browser",
-];
-
 /// Waits until a login has started its device authorization and polled once.
 fn wait_for_polling(env: &TestEnv) {
     env.emulator
@@ -536,7 +526,7 @@ fn wait_for_polling(env: &TestEnv) {
 #[test]
 fn the_portal_going_down_mid_login_fails_clearly_and_stores_no_token() {
     let mut env = TestEnv::new().browser(Browser::Missing);
-    let mut login = env.spawn(LOGIN_WITHOUT_BROWSER);
+    let mut login = env.spawn(crate::harness::LOGIN_WITHOUT_BROWSER);
     wait_for_polling(&env);
     let items = env.keychain_items();
     env.emulator.stop();
@@ -586,7 +576,7 @@ fn signal(child: &std::process::Child, name: &str) {
 fn ctrl_c_during_login_leaves_nothing_behind() {
     use std::os::unix::process::ExitStatusExt;
     let env = TestEnv::new().browser(Browser::Missing);
-    let login = env.spawn_with_default_signals(LOGIN_WITHOUT_BROWSER);
+    let login = env.spawn_with_default_signals(crate::harness::LOGIN_WITHOUT_BROWSER);
     wait_for_polling(&env);
     signal(&login, "INT");
     let output = wait_within(login, Duration::from_secs(30), "login after Ctrl-C");

@@ -14,6 +14,16 @@ pub const START_URL: &str = "https://ssokey-test.awsapps.com/start";
 /// The session name that ssokey derives from START_URL.
 pub const SESSION: &str = "ssokey-test";
 
+/// A sign-in that prints its code and waits for the approval.
+pub const LOGIN_WITHOUT_BROWSER: &[&str] = &[
+    "login",
+    "--start-url",
+    START_URL,
+    "--region",
+    REGION,
+    "--no-browser",
+];
+
 /// gnome-keyring's Secret Service inside a private `dbus-run-session`.
 pub struct Keyring {
     child: Child,

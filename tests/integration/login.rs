@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use crate::emulator::Op;
-use crate::harness::{Browser, REGION, Run, SESSION, START_URL, TestEnv, config, wait_until};
+use crate::harness::{
+    Browser, LOGIN_WITHOUT_BROWSER, REGION, Run, SESSION, START_URL, TestEnv, config, wait_until,
+};
 
 #[test]
 fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
@@ -101,22 +103,15 @@ fn login_while_signed_in_says_so_and_does_nothing() {
 #[test]
 fn polling_waits_while_pending_and_completes_when_approved() {
     let env = TestEnv::new();
-    let args = [
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ];
-    let child = env.spawn(&args);
+    let args = LOGIN_WITHOUT_BROWSER;
+    let child = env.spawn(args);
     // Approve only after two polls were told to wait, as a slow person would.
     wait_until(Duration::from_secs(20), "two pending polls", || {
         env.emulator.count(Op::CreateToken) >= 2
     });
     env.emulator
         .approve(&env.emulator.last_user_code().unwrap());
-    let run = Run::from_child(child, &args);
+    let run = Run::from_child(child, args);
     run.success().stderr_has("Signed in to");
     assert!(env.emulator.count(Op::CreateToken) >= 3);
     assert!(
@@ -141,25 +136,23 @@ fn slow_down_adds_five_seconds_to_the_interval() {
     );
 }
 
+/// Nobody approves the sign-in, whose code lasts `lifetime`.
+fn code_lasting(lifetime: Duration) -> TestEnv {
+    TestEnv::with_config(crate::emulator::Config {
+        device_code_ttl: lifetime,
+        ..config()
+    })
+    .browser(Browser::Missing)
+}
+
 #[test]
 fn a_portal_that_only_says_slow_down_ends_when_the_code_expires() {
     // Every poll is throttled: each one waits 5 s longer than the last, and
     // polling ends with the code's lifetime.
-    let env = TestEnv::with_config(crate::emulator::Config {
-        device_code_ttl: Duration::from_secs(12),
-        ..config()
-    })
-    .browser(Browser::Missing);
+    let env = code_lasting(Duration::from_secs(12));
     env.emulator.fail_next(Op::CreateToken, 429, 1000);
     let started = Instant::now();
-    let run = env.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ]);
+    let run = env.run(LOGIN_WITHOUT_BROWSER);
     let took = started.elapsed();
     run.failure(1).stderr_has("expired before it was approved");
     // Polls at about 1 s and 1 + 6 s; the next would come 11 s later, past
@@ -190,19 +183,8 @@ fn a_denied_sign_in_fails_and_stores_no_token() {
 
 #[test]
 fn an_expired_device_code_fails_clearly() {
-    let env = TestEnv::with_config(crate::emulator::Config {
-        device_code_ttl: Duration::from_secs(2),
-        ..config()
-    })
-    .browser(Browser::Missing);
-    let run = env.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ]);
+    let env = code_lasting(Duration::from_secs(2));
+    let run = env.run(LOGIN_WITHOUT_BROWSER);
     run.failure(1).stderr_has("expired before it was approved");
 }
 
@@ -214,14 +196,7 @@ fn the_code_lifetime_bounds_polling_even_when_the_portal_never_says_expired() {
         ..config()
     });
     let started = Instant::now();
-    let run = env.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ]);
+    let run = env.run(LOGIN_WITHOUT_BROWSER);
     run.failure(1).stderr_has("expired before it was approved");
     assert!(started.elapsed() < Duration::from_secs(15));
 }
