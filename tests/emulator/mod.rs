@@ -67,8 +67,13 @@ pub struct Config {
     pub accounts: Vec<Account>,
     /// The largest page `ListAccounts` and `ListAccountRoles` return, whatever `max_result` asks.
     pub page_size: usize,
-    /// Lifetime of access tokens (`expiresIn` of `CreateToken`).
+    /// Lifetime of access tokens (`expiresIn` of `CreateToken`): an hour, as
+    /// IAM Identity Center gives tokens with `sso:account:access`.
     pub access_token_ttl: Duration,
+    /// Lifetime of a sign-in (the portal's session duration, 8 hours by
+    /// default): after it, a refresh is refused with `InvalidGrantException`
+    /// and the sign-in's access tokens with `UnauthorizedException`.
+    pub session_ttl: Duration,
     /// Lifetime of client registrations (`clientSecretExpiresAt`).
     pub client_secret_ttl: Duration,
     /// Lifetime of device codes (`expiresIn` of `StartDeviceAuthorization`).
@@ -116,7 +121,8 @@ impl Default for Config {
         Config {
             accounts: accounts(3, &["AdministratorAccess", "ReadOnlyAccess"]),
             page_size: 20,
-            access_token_ttl: Duration::from_secs(8 * HOUR),
+            access_token_ttl: Duration::from_secs(HOUR),
+            session_ttl: Duration::from_secs(8 * HOUR),
             client_secret_ttl: Duration::from_secs(90 * 24 * HOUR),
             device_code_ttl: Duration::from_secs(10 * MINUTE),
             device_code_never_expires: false,
@@ -732,6 +738,13 @@ struct Device {
 /// One sign-in: the access and refresh tokens that descend from one device authorization.
 struct Session {
     revoked: bool,
+    ends_at: Instant,
+}
+
+impl Session {
+    fn over(&self, now: Instant) -> bool {
+        self.revoked || now >= self.ends_at
+    }
 }
 
 struct AccessToken {
@@ -1260,7 +1273,10 @@ impl Inner {
             .scopes
             .iter()
             .any(|scope| scope == ACCOUNT_ACCESS_SCOPE);
-        self.sessions.push(Session { revoked: false });
+        self.sessions.push(Session {
+            revoked: false,
+            ends_at: now + self.config.session_ttl,
+        });
         let session = self.sessions.len() - 1;
         let mut answer = self.issue_access_token(session, now);
         if with_refresh {
@@ -1279,7 +1295,7 @@ impl Inner {
             Some(token)
                 if token.valid
                     && token.client_id == client_id
-                    && !self.sessions[token.session].revoked =>
+                    && !self.sessions[token.session].over(now) =>
             {
                 token.session
             }
@@ -1361,7 +1377,7 @@ impl Inner {
         let token = token
             .and_then(|token| self.access.get(token))
             .ok_or_else(ApiError::unauthorized)?;
-        if token.expired || now >= token.expires_at || self.sessions[token.session].revoked {
+        if token.expired || now >= token.expires_at || self.sessions[token.session].over(now) {
             return Err(ApiError::unauthorized());
         }
         Ok(token.session)
@@ -1384,9 +1400,15 @@ impl Inner {
     ) -> Result<(Vec<Value>, Option<String>), ApiError> {
         let max_result = match query.get("max_result") {
             None => self.config.page_size,
+            // As the service does: "ResultSize parameter must be within the
+            // valid limits of: 1-100" (the model's MaxResultType).
             Some(raw) => match raw.parse::<usize>() {
-                Ok(n) if n >= 1 => n,
-                _ => return Err(ApiError::invalid_request("Invalid max_result")),
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::invalid_request(
+                        "ResultSize parameter must be within the valid limits of: 1-100",
+                    ));
+                }
             },
         };
         let size = max_result.min(self.config.page_size).max(1);
@@ -2440,7 +2462,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(token.token_type.as_deref(), Some("Bearer"));
-        assert_eq!(token.expires_in, 8 * 3600);
+        assert_eq!(token.expires_in, 3600);
         let access = token.access_token.unwrap();
         let refresh = token.refresh_token.unwrap();
         assert!(access.len() > 900 && refresh.len() > 900);
@@ -2468,6 +2490,16 @@ mod tests {
         assert_eq!(listed[4].email_address(), Some("account-005@example.com"));
         // One throttled and retried call, then three pages of two.
         assert_eq!(emulator.count(Op::ListAccounts), 4);
+        // As the service, a page of more than 100 is refused.
+        let too_many = portal
+            .list_accounts()
+            .access_token(&access)
+            .max_results(101)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(too_many.is_invalid_request_exception(), "{too_many:?}");
 
         let roles: Vec<_> = portal
             .list_account_roles()

@@ -243,6 +243,41 @@ fn an_expired_access_token_is_renewed_silently_and_the_new_refresh_token_kept() 
 }
 
 #[test]
+fn when_the_portal_session_ends_the_user_is_asked_to_sign_in_again() {
+    // Access tokens last 2 s and the sign-in 6 s: refreshes work until the
+    // session ends, and then the portal refuses them (InvalidGrantException).
+    let env = TestEnv::with_config(crate::emulator::Config {
+        access_token_ttl: Duration::from_secs(2),
+        session_ttl: Duration::from_secs(6),
+        ..config()
+    });
+    env.login().success();
+    let target = [
+        "credential-process",
+        "--account",
+        "100000000001",
+        "--role",
+        "Admin",
+        "--refresh",
+    ];
+    std::thread::sleep(Duration::from_secs(3));
+    env.run(&target).success();
+    let refreshes = env.emulator.count(Op::CreateToken);
+    assert!(refreshes >= 2, "the expired access token was renewed");
+    std::thread::sleep(Duration::from_secs(4));
+    env.run(&target)
+        .failure(3)
+        .stderr_has(&format!("the sign-in to '{SESSION}' has expired"))
+        .stderr_has(&format!("hint: run: ssokey login --session {SESSION}"));
+    assert!(
+        env.emulator.count(Op::CreateToken) > refreshes,
+        "a refresh was tried"
+    );
+    env.login().success();
+    env.run(&target).success();
+}
+
+#[test]
 fn a_revoked_sign_in_falls_back_to_the_browser() {
     let env = TestEnv::with_config(crate::emulator::Config {
         access_token_ttl: Duration::from_mins(4),
