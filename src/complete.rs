@@ -100,17 +100,33 @@ fn bash_quoting(script: &str) -> String {
 /// `--role` already typed, if any has it.
 pub fn accounts() -> Vec<CompletionCandidate> {
     let typed = Typed::from_process();
-    let all = assignments(local().as_ref(), typed.session.as_deref());
-    account_candidates(&narrowed(&all, |a| {
+    let listings = listings(local().as_ref(), typed.session.as_deref());
+    let assigned = narrowed(&assignments(&listings), |a| {
         typed.role.as_ref().is_none_or(|role| &a.role_name == role)
-    }))
+    });
+    let mut accounts: Vec<(&str, &str)> = assigned
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.account_name.as_str()))
+        .collect();
+    // A name lookup caches the accounts without their roles: they are
+    // accounts all the same, unless a role must narrow them.
+    if typed.role.is_none() {
+        accounts.extend(
+            listings
+                .iter()
+                .filter(|listing| !listing.roles_listed)
+                .flat_map(|listing| &listing.accounts)
+                .map(|a| (a.account_id.as_str(), a.account_name.as_str())),
+        );
+    }
+    account_candidates(&accounts)
 }
 
 /// Role names, described by how many accounts have them: the roles of the
 /// `--account` already typed, if it is known.
 pub fn roles() -> Vec<CompletionCandidate> {
     let typed = Typed::from_process();
-    let all = assignments(local().as_ref(), typed.session.as_deref());
+    let all = assignments(&listings(local().as_ref(), typed.session.as_deref()));
     role_candidates(&narrowed(&all, |a| {
         typed
             .account
@@ -222,16 +238,24 @@ fn local() -> Option<Env> {
     Env::from_process(crate::cli::Color::Never).ok()
 }
 
-/// Every assignment of the session's cached listing, or of every cached
-/// listing, however old: offline, an old name is better than none.
-fn assignments(env: Option<&Env>, session: Option<&str>) -> Vec<Assignment> {
+/// Every assignment of `listings`.
+fn assignments(listings: &[Listing]) -> Vec<Assignment> {
+    listings
+        .iter()
+        .flat_map(|listing| listing.assignments.iter().cloned())
+        .collect()
+}
+
+/// The session's cached listing, or every cached listing, however old:
+/// offline, an old name is better than none.
+fn listings(env: Option<&Env>, session: Option<&str>) -> Vec<Listing> {
     let Some(env) = env else {
         return Vec::new();
     };
     if let Some(session) = session {
         return Listing::load(&Listing::cache_path(&env.cache_dir, session))
-            .map(|listing| listing.assignments)
-            .unwrap_or_default();
+            .into_iter()
+            .collect();
     }
     let dir = Listing::cache_path(&env.cache_dir, "x")
         .parent()
@@ -249,20 +273,20 @@ fn assignments(env: Option<&Env>, session: Option<&str>) -> Vec<Assignment> {
     paths
         .iter()
         .filter_map(|path| Listing::load(path))
-        .flat_map(|listing| listing.assignments)
         .collect()
 }
 
 /// Pure: ids described by their account names, then the names that are unique
-/// (a name shared by two accounts cannot select one).
-fn account_candidates(assignments: &[Assignment]) -> Vec<CompletionCandidate> {
+/// (a name shared by two accounts cannot select one). `accounts` are (id,
+/// name) pairs, repeated or not.
+fn account_candidates(accounts: &[(&str, &str)]) -> Vec<CompletionCandidate> {
     let mut names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
-    for a in assignments {
-        ids.insert(&a.account_id, &a.account_name);
-        let accounts = names.entry(&a.account_name).or_default();
-        if !accounts.contains(&a.account_id.as_str()) {
-            accounts.push(&a.account_id);
+    for &(id, name) in accounts {
+        ids.insert(id, name);
+        let accounts = names.entry(name).or_default();
+        if !accounts.contains(&id) {
+            accounts.push(id);
         }
     }
     let by_name = names
@@ -317,6 +341,13 @@ mod tests {
             .collect()
     }
 
+    fn pairs(assignments: &[Assignment]) -> Vec<(&str, &str)> {
+        assignments
+            .iter()
+            .map(|a| (a.account_id.as_str(), a.account_name.as_str()))
+            .collect()
+    }
+
     #[test]
     fn accounts_complete_as_ids_and_unique_names() {
         let all = [
@@ -326,7 +357,7 @@ mod tests {
             assignment("777788889999", "dev", "Admin"),
         ];
         assert_eq!(
-            shown(&account_candidates(&all)),
+            shown(&account_candidates(&pairs(&all))),
             [
                 "111122223333:prod",
                 "444455556666:dev",
@@ -398,7 +429,7 @@ mod tests {
         assert_eq!(shown(&role_candidates(&of_dev)), ["Admin:in 444455556666"]);
         let with_read_only = narrowed(&all, |a| a.role_name == "ReadOnly");
         assert_eq!(
-            shown(&account_candidates(&with_read_only)),
+            shown(&account_candidates(&pairs(&with_read_only))),
             ["111122223333:prod", "prod:111122223333"]
         );
         // Unknown to the listing: nothing is narrowed.

@@ -139,6 +139,30 @@ fn the_completion_scripts_complete_accounts_and_roles_offline() {
 }
 
 #[test]
+fn accounts_complete_after_a_name_lookup_without_a_listing() {
+    // A lookup by name caches the accounts alone (no `ssokey list` yet).
+    let env = TestEnv::with_config(config());
+    env.login().success();
+    env.run(&[
+        "credential-process",
+        "--account",
+        "account-001",
+        "--role",
+        "Admin",
+    ])
+    .success();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/ssokey.bash");
+    let bash = format!(
+        "{ON_PATH}source '{}' && COMP_WORDS=(ssokey env --account ''); COMP_CWORD=3;          _clap_complete_ssokey ssokey '' --account; printf '%s\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    assert_eq!(
+        shell(&env, "bash", &bash),
+        "100000000001\n100000000002\naccount-001\naccount-002\n"
+    );
+}
+
+#[test]
 fn bash_completes_a_name_as_one_word_and_never_runs_it() {
     use crate::emulator::Account;
     // Control Tower names an account "Log Archive"; a portal may also hand out
