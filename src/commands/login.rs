@@ -78,12 +78,7 @@ pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow:
     super::logout::forget_cached(env, &keychain, &session.name)
         .context("could not delete the credentials cached by the last sign-in")?;
     remember(env, &mut state, &session);
-    eprintln!(
-        "Signed in to '{}'; the sign-in lasts until {} ({}).",
-        session.name,
-        render::rfc3339(token.expires_at),
-        render::relative(token.expires_at, oidc::now_epoch())
-    );
+    eprintln!("Signed in to '{}'; {}.", session.name, lifetime(&token));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -124,12 +119,29 @@ fn already_signed_in(
         token
     };
     eprintln!(
-        "Already signed in to '{}' until {} ({}); use --force to sign in again.",
+        "Already signed in to '{}'; {}; use --force to sign in again.",
         session.name,
+        lifetime(&token)
+    );
+    Ok(true)
+}
+
+/// How long a token serves: with a refresh token, the portal's access tokens
+/// (an hour, on IAM Identity Center) renew by themselves until the portal ends
+/// the sign-in; without one, the sign-in ends with the token.
+fn lifetime(token: &oidc::Token) -> String {
+    let until = format!(
+        "{} ({})",
         render::rfc3339(token.expires_at),
         render::relative(token.expires_at, oidc::now_epoch())
     );
-    Ok(true)
+    if token.refresh_token.is_some() {
+        format!(
+            "its token lasts until {until} and then renews by itself, until the portal ends the sign-in"
+        )
+    } else {
+        format!("the sign-in lasts until {until}")
+    }
 }
 
 /// The stored client registration when it can be reused, else a new one (stored at once).

@@ -25,6 +25,9 @@ struct Row {
     expires_at: Option<String>,
     #[serde(skip)]
     expires_epoch: Option<u64>,
+    /// A refresh token renews the access token when it runs out.
+    #[serde(skip)]
+    renews: bool,
     last_used: bool,
 }
 
@@ -53,6 +56,9 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
             Some(Err(KeychainError::Corrupt { .. })) => Err(()),
             Some(Err(err)) => return Err(err.into()),
         };
+        let renews = token
+            .as_ref()
+            .is_ok_and(|token| token.as_ref().is_some_and(|t| t.refresh_token.is_some()));
         let (state_name, expires) = classify(token, now);
         rows.push(Row {
             last_used: state.last.as_deref() == Some(session.name.as_str()),
@@ -63,6 +69,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
             state: state_name,
             expires_at: expires.map(render::rfc3339),
             expires_epoch: expires,
+            renews,
         });
     }
     let out = match args.output {
@@ -99,6 +106,9 @@ fn table(rows: &[Row], now: u64) -> String {
         .iter()
         .map(|row| {
             let status = match (row.state, row.expires_epoch) {
+                ("signed-in", Some(at)) if row.renews => {
+                    format!("signed in, token renews {}", render::relative(at, now))
+                }
                 ("signed-in", Some(at)) => {
                     format!("signed in, expires {}", render::relative(at, now))
                 }

@@ -14,7 +14,8 @@ fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
     run.success()
         .stderr_has("Open this URL in a browser")
         .stderr_has(&format!("{}/device?user_code=", env.emulator.url()))
-        .stderr_has(&format!("Signed in to '{SESSION}'"));
+        .stderr_has(&format!("Signed in to '{SESSION}'; its token lasts until "))
+        .stderr_has(") and then renews by itself, until the portal ends the sign-in.");
     assert_eq!(run.stdout, "", "login prints nothing on stdout");
     let code = env.emulator.last_user_code().unwrap();
     assert!(run.stderr.contains(&code), "the user code is shown\n{run}");
