@@ -18,6 +18,8 @@ pub struct Env {
     pub cache_dir: PathBuf,
     /// The AWS config file: `AWS_CONFIG_FILE`, or `~/.aws/config`.
     pub aws_config_file: PathBuf,
+    /// Whether that is `~/.aws/config`, `AWS_CONFIG_FILE` being unset.
+    pub aws_config_file_is_default: bool,
     pub stderr_is_terminal: bool,
     pub stdin_is_terminal: bool,
     /// Whether stdout may carry colour (see [`use_color`]).
@@ -75,14 +77,15 @@ impl Env {
         let cache_dir = dirs::cache_dir()
             .unwrap_or_else(|| home.join(".cache"))
             .join("ssokey");
-        let aws_config_file =
-            aws_config::config_path(std::env::var_os("AWS_CONFIG_FILE").as_deref(), &home);
+        let aws_config_file_env = std::env::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty());
+        let aws_config_file = aws_config::config_path(aws_config_file_env.as_deref(), &home);
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Self {
             config_dir,
             cache_dir,
             aws_config_file,
+            aws_config_file_is_default: aws_config_file_env.is_none(),
             stderr_is_terminal,
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stdout_color: use_color(color, std::io::stdout().is_terminal(), no_color()),

@@ -102,6 +102,15 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
         eprintln!("{summary}; run with --write to apply.");
         return Ok(ExitCode::SUCCESS);
     }
+    // ~/.aws is made as the AWS CLI would; a directory that AWS_CONFIG_FILE
+    // names must exist, since a typo there should not make a tree.
+    if env.aws_config_file_is_default
+        && let Some(dir) = path.parent()
+        && !dir.exists()
+    {
+        files::create_private_dir(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
     write(path, &original, &text)?;
     eprintln!("{summary}: written to {}.", path.display());
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 use pretty_assertions::assert_eq;
 
 use crate::emulator::{self, Account, Fault, Op};
-use crate::harness::{REGION, SESSION, TestEnv, config};
+use crate::harness::{REGION, Run, SESSION, TestEnv, config};
 
 fn signed_in() -> TestEnv {
     let env = TestEnv::with_config(emulator::Config {
@@ -189,6 +189,25 @@ fn permissions_are_kept_and_new_files_are_private() {
     env.run(&["profiles", "--write", "--refresh"]).success();
     assert_eq!(mode(&env), 0o640);
     assert!(read(&env).contains("[profile dev-team-Ops]"));
+}
+
+#[cfg(unix)]
+#[test]
+fn on_a_fresh_machine_write_makes_the_aws_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = signed_in();
+    let dir = env.home.join(".aws");
+    std::fs::remove_dir_all(&dir).unwrap();
+    // The default place: no AWS_CONFIG_FILE, which the harness sets.
+    let args = ["profiles", "--write"];
+    let mut command = env.command(&args);
+    command.env_remove("AWS_CONFIG_FILE");
+    Run::from(&command.output().unwrap(), &args)
+        .success()
+        .stderr_has("written to");
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(read(&env).contains("credential_process = ssokey credential-process --profile "));
 }
 
 #[cfg(unix)]
