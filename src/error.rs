@@ -109,6 +109,7 @@ fn oidc_hint(err: &OidcError) -> String {
         OidcError::InvalidGrant | OidcError::InvalidClient => {
             "run: ssokey login --force".to_owned()
         }
+        OidcError::InvalidScope(_) => "check sso_registration_scopes in the [sso-session] section of your AWS config file: ssokey needs sso:account:access, and the portal knows only its documented scopes".to_owned(),
         OidcError::Call(call) => call_hint(call),
     }
 }

@@ -164,6 +164,8 @@ pub enum OidcError {
     InvalidGrant,
     #[error("the portal no longer knows ssokey's client registration")]
     InvalidClient,
+    #[error("the portal refused the scopes that ssokey registered with ({0})")]
+    InvalidScope(CallError),
     #[error(transparent)]
     Call(CallError),
 }
@@ -175,6 +177,7 @@ impl From<CallError> for OidcError {
             Some("ExpiredTokenException") => Self::DeviceCodeExpired,
             Some("InvalidGrantException") => Self::InvalidGrant,
             Some("InvalidClientException" | "UnauthorizedClientException") => Self::InvalidClient,
+            Some("InvalidScopeException") => Self::InvalidScope(err),
             _ => Self::Call(err),
         }
     }

@@ -44,7 +44,7 @@ pub async fn load(region: &str) -> SdkConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// The service answered with an error.
-    #[error("{op} failed: {code}: {message}")]
+    #[error("{op} failed: {code}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
     Service {
         op: &'static str,
         code: String,
@@ -78,12 +78,19 @@ impl CallError {
             }
             SdkError::ServiceError(service) => {
                 let inner = service.err();
+                // The OIDC service says what went wrong in an OAuth-style
+                // `error_description`, which the SDK does not take as the
+                // message.
+                let description = || {
+                    let body = service.raw().body().bytes()?;
+                    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+                    json.get("error_description")?.as_str().map(str::to_owned)
+                };
+                let message = inner.message().map(str::to_owned).or_else(description);
                 Self::Service {
                     op,
                     code: inner.code().unwrap_or("UnknownError").to_owned(),
-                    message: inner
-                        .message()
-                        .map_or_else(String::new, |m| m.chars().take(300).collect()),
+                    message: message.map_or_else(String::new, |m| m.chars().take(300).collect()),
                     status: service.raw().status().as_u16(),
                 }
             }

@@ -39,6 +39,18 @@ use sha2::{Digest, Sha256};
 pub const START_URL: &str = "https://emulator.awsapps.com/start";
 /// The scope that makes `CreateToken` hand out refresh tokens.
 pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
+
+/// The scopes that RegisterClient accepts: IAM Identity Center's documented
+/// ones for the portal and for the AWS developer tools.
+const KNOWN_SCOPES: &[&str] = &[
+    ACCOUNT_ACCESS_SCOPE,
+    "codewhisperer:completions",
+    "codewhisperer:analysis",
+    "codewhisperer:conversations",
+    "codewhisperer:transformations",
+    "codewhisperer:taskassist",
+    "codecatalyst:read_write",
+];
 /// `grantType` of the device authorization flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -1105,6 +1117,20 @@ impl Inner {
                 "Invalid client type provided",
             ));
         }
+        // IAM Identity Center knows its scopes and refuses others, as the
+        // model's InvalidScopeException says; these are the documented ones.
+        let scopes = request.scopes.unwrap_or_default();
+        if let Some(unknown) = scopes
+            .iter()
+            .find(|scope| !KNOWN_SCOPES.contains(&scope.as_str()))
+        {
+            return Err(ApiError::new(
+                400,
+                "InvalidScopeException",
+                "invalid_scope",
+                format!("Invalid scope requested: {unknown}"),
+            ));
+        }
         let client_id = self.mint.client_id();
         let secret = self.secret(Mint::client_secret);
         let ttl = self.config.client_secret_ttl;
@@ -1115,7 +1141,7 @@ impl Inner {
                 seq: self.client_seq,
                 name,
                 secret: secret.clone(),
-                scopes: request.scopes.unwrap_or_default(),
+                scopes,
                 expires_at: now + ttl,
             },
         );

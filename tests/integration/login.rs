@@ -315,6 +315,24 @@ fn login_with_an_sso_session_from_the_config_file() {
 }
 
 #[test]
+fn a_mistyped_registration_scope_is_refused_with_the_setting_to_fix() {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[sso-session work]\nsso_start_url = {START_URL}\nsso_region = {REGION}\nsso_registration_scopes = sso:account:acess\n"
+    ));
+    let run = env.run(&["login", "--session", "work"]);
+    run.failure(1)
+        .stderr_has("ssokey: error: could not register ssokey with the portal: the portal refused the scopes that ssokey registered with (RegisterClient failed: InvalidScopeException: Invalid scope requested: sso:account:acess)")
+        .stderr_has("hint: check sso_registration_scopes in the [sso-session] section of your AWS config file");
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 0);
+    assert!(
+        env.keychain_items().is_empty(),
+        "{:?}",
+        env.keychain_items()
+    );
+}
+
+#[test]
 fn a_session_from_start_url_is_remembered_for_later_commands() {
     let env = TestEnv::new();
     env.login().success();
