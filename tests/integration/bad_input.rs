@@ -5,7 +5,7 @@
 use pretty_assertions::assert_eq;
 
 use crate::emulator::{self, Account, Op};
-use crate::harness::{REGION, Run, START_URL, TestEnv, config};
+use crate::harness::{REGION, Run, START_URL, TestEnv, config, credential_process_args};
 
 const ACCOUNT: &str = "100000000001";
 
@@ -38,7 +38,7 @@ fn account_ids_and_role_names_that_cannot_be_are_usage_errors() {
             .stderr_has("hint: an account id has 12 digits");
     }
     for role in ["Admin$(id)", "Admin\nx", "Ädmin", "a b", &"R".repeat(65)] {
-        let run = env.run(&["credential-process", "--account", ACCOUNT, "--role", role]);
+        let run = env.run(&credential_process_args(ACCOUNT, role, &[]));
         run.failure(2)
             .stderr_has("is not a role name")
             .stderr_has("hint: give the role (permission set) name");
@@ -156,14 +156,8 @@ fn an_empty_config_file_is_no_session_and_no_profile() {
     env.run(&["credential-process", "--profile", "dev"])
         .failure(2)
         .stderr_has("the profile 'dev' is not in");
-    env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ])
-    .success();
+    env.run(&credential_process_args(ACCOUNT, "Admin", &[]))
+        .success();
 }
 
 /// Every command that reads the config file, given `AWS_CONFIG_FILE`.
@@ -470,13 +464,7 @@ fn a_cache_dir_that_cannot_be_made_names_the_path() {
     std::fs::write(&file, "").unwrap();
     env.set_env("XDG_CACHE_HOME", file.to_str().unwrap());
     env.set_env("SSOKEY_FAST_TIER", "off");
-    let run = env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ]);
+    let run = env.run(&credential_process_args(ACCOUNT, "Admin", &[]));
     no_panic(&run);
     run.failure(1)
         .stderr_has(&format!(

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::emulator::{self, Op};
-use crate::harness::{Run, SESSION, TestEnv, config};
+use crate::harness::{Run, SESSION, TestEnv, config, credential_process_args};
 
 const ACCOUNT: &str = "100000000001";
 
@@ -105,15 +105,7 @@ fn an_expired_token_is_refreshed_silently_once_for_parallel_runs() {
     let before = env.emulator.count(Op::CreateToken);
     let roles = ["Admin", "ReadOnly"];
     let children: Vec<_> = (0..10)
-        .map(|i| {
-            env.spawn(&[
-                "credential-process",
-                "--account",
-                ACCOUNT,
-                "--role",
-                roles[i % 2],
-            ])
-        })
+        .map(|i| env.spawn(&credential_process_args(ACCOUNT, roles[i % 2], &[])))
         .collect();
     for child in children {
         Run::from_child(child, &["credential-process"]).success();
@@ -170,48 +162,24 @@ fn signed_out_asks_for_a_login() {
 #[test]
 fn unknown_roles_and_accounts_list_the_close_matches() {
     let env = signed_in(config());
-    env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "readonly",
-    ])
-    .failure(2)
-    .stderr_has("no role 'readonly'")
-    .stderr_has("did you mean ReadOnly?");
-    env.run(&[
-        "credential-process",
-        "--account",
-        "100000000009",
-        "--role",
-        "Admin",
-    ])
-    .failure(2)
-    .stderr_has("no account named '100000000009'")
-    .stderr_has("100000000001 (account-001)");
-    env.run(&[
-        "credential-process",
-        "--account",
-        "12345",
-        "--role",
-        "Admin",
-    ])
-    .failure(2)
-    .stderr_has("12 digits");
+    env.run(&credential_process_args(ACCOUNT, "readonly", &[]))
+        .failure(2)
+        .stderr_has("no role 'readonly'")
+        .stderr_has("did you mean ReadOnly?");
+    env.run(&credential_process_args("100000000009", "Admin", &[]))
+        .failure(2)
+        .stderr_has("no account named '100000000009'")
+        .stderr_has("100000000001 (account-001)");
+    env.run(&credential_process_args("12345", "Admin", &[]))
+        .failure(2)
+        .stderr_has("12 digits");
 }
 
 #[test]
 fn an_account_can_be_named() {
     let env = signed_in(config());
-    env.run(&[
-        "credential-process",
-        "--account",
-        "account-002",
-        "--role",
-        "Admin",
-    ])
-    .success();
+    env.run(&credential_process_args("account-002", "Admin", &[]))
+        .success();
     assert_eq!(
         env.emulator.last_role_credentials().unwrap().account_id,
         "100000000002"
@@ -230,15 +198,9 @@ fn an_account_can_be_named() {
     hit.success().stderr_has("cached credentials are fresh");
     assert_eq!(env.emulator.count(Op::ListAccounts), listings, "{hit}");
     assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1, "{hit}");
-    env.run(&[
-        "credential-process",
-        "--account",
-        "acount-002",
-        "--role",
-        "Admin",
-    ])
-    .failure(2)
-    .stderr_has("did you mean account-002");
+    env.run(&credential_process_args("acount-002", "Admin", &[]))
+        .failure(2)
+        .stderr_has("did you mean account-002");
 }
 
 #[test]
@@ -497,15 +459,9 @@ fn the_fast_tier_serves_a_hit_without_the_keychain() {
     assert_eq!(second.success().stdout, first.stdout);
     assert_eq!(env.emulator.count(Op::GetRoleCredentials), 1);
     // A miss still needs the keychain, and says so.
-    env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ])
-    .failure(4)
-    .stderr_has("no keychain can be reached");
+    env.run(&credential_process_args(ACCOUNT, "ReadOnly", &[]))
+        .failure(4)
+        .stderr_has("no keychain can be reached");
 }
 
 #[test]
@@ -528,13 +484,7 @@ fn without_keyctl(env: &TestEnv, args: &[&str]) -> Run {
 #[test]
 fn without_keyutils_the_secret_service_serves_alone_and_silently() {
     let mut env = signed_in(config());
-    let args = [
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ];
+    let args = credential_process_args(ACCOUNT, "Admin", &[]);
     let miss = without_keyctl(&env, &args);
     miss.success();
     assert_eq!(miss.stderr, "", "no word about the fast tier: {miss}");

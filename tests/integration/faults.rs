@@ -8,9 +8,19 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Emulator, Fault, Op};
-use crate::harness::{Browser, Run, TestEnv, config, wait_until, wait_within};
+use crate::harness::{
+    Browser, Run, TestEnv, config, credential_process_args, wait_until, wait_within,
+};
 
 const ACCOUNT: &str = "100000000001";
+/// A fetch of the ReadOnly role's credentials, for the fault cases.
+const READ_ONLY: &[&str] = &[
+    "credential-process",
+    "--account",
+    ACCOUNT,
+    "--role",
+    "ReadOnly",
+];
 /// The statuses a portal answers when it is overloaded or failing.
 const STATUSES: [u16; 3] = [500, 503, 429];
 /// Injected failures that a retried call survives.
@@ -61,13 +71,7 @@ fn cases() -> Vec<Case> {
             op: Op::CreateToken,
             access_token_ttl: Duration::from_secs(20),
             prepare: nothing,
-            args: &[
-                "credential-process",
-                "--account",
-                ACCOUNT,
-                "--role",
-                "ReadOnly",
-            ],
+            args: READ_ONLY,
             calls: 1,
         },
         Case {
@@ -88,13 +92,7 @@ fn cases() -> Vec<Case> {
             op: Op::GetRoleCredentials,
             access_token_ttl: hours,
             prepare: nothing,
-            args: &[
-                "credential-process",
-                "--account",
-                ACCOUNT,
-                "--role",
-                "ReadOnly",
-            ],
+            args: READ_ONLY,
             calls: 1,
         },
         Case {
@@ -108,13 +106,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn cached_target() -> Vec<&'static str> {
-    vec![
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ]
+    credential_process_args(ACCOUNT, "Admin", &[])
 }
 
 /// Signed in (device codes approve themselves, so polling is deterministic),
@@ -184,14 +176,11 @@ fn still_usable(env: &TestEnv, cached: &str, what: &str) {
     hit.success();
     assert_eq!(hit.stdout, cached, "{what}: the cached credentials changed");
     assert_eq!(env.emulator.count(Op::GetRoleCredentials), before);
-    env.run(&[
-        "credential-process",
-        "--account",
+    env.run(&credential_process_args(
         ACCOUNT,
-        "--role",
         "ReadOnly",
-        "--refresh",
-    ])
+        &["--refresh"],
+    ))
     .success();
 }
 
@@ -387,13 +376,7 @@ fn broken_answers_fail_clearly_and_store_nothing() {
     // `roleList`, as a listing with nothing in it, which ssokey cannot tell from
     // a user without assignments: only JSON that cannot be parsed is broken.
     let unparsable = [Fault::MalformedJson];
-    let uncached = [
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ];
+    let uncached = credential_process_args(ACCOUNT, "ReadOnly", &[]);
     let (env, cached) = signed_in_with_caches(Duration::from_hours(8));
     for (op, args, faults) in [
         (Op::GetRoleCredentials, &uncached[..], &all[..]),
@@ -437,13 +420,7 @@ fn credentials_that_have_already_expired_are_refused() {
     env.emulator
         .update_config(|config| config.role_credentials_already_expired = true);
     let before = state(&env);
-    let uncached = [
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ];
+    let uncached = credential_process_args(ACCOUNT, "ReadOnly", &[]);
     env.run(&uncached)
         .failure(1)
         .stderr_has("GetRoleCredentials failed")
@@ -466,14 +443,8 @@ fn a_stalled_call_times_out_and_is_retried() {
         1,
     );
     let started = Instant::now();
-    env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ])
-    .success();
+    env.run(&credential_process_args(ACCOUNT, "ReadOnly", &[]))
+        .success();
     let took = started.elapsed();
     eprintln!("faults: one stalled GetRoleCredentials: succeeded after {took:.2?}");
     assert_eq!(env.emulator.count(Op::GetRoleCredentials), 2 + 1);
@@ -491,13 +462,7 @@ fn a_portal_that_never_answers_is_given_up_on() {
     );
     let before = state(&env);
     let started = Instant::now();
-    let run = env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ]);
+    let run = env.run(&credential_process_args(ACCOUNT, "ReadOnly", &[]));
     let took = started.elapsed();
     eprintln!(
         "faults: GetRoleCredentials never answering: gave up after {} calls in {took:.2?}",
@@ -606,13 +571,7 @@ fn sigterm_during_a_refresh_leaves_no_stale_lock() {
     let refreshes = env.emulator.count(Op::CreateToken);
     env.emulator
         .fault_next(Op::CreateToken, &Fault::Stall(Duration::from_hours(1)), 1);
-    let child = env.spawn_with_default_signals(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ]);
+    let child = env.spawn_with_default_signals(&credential_process_args(ACCOUNT, "ReadOnly", &[]));
     wait_until(Duration::from_secs(30), "the refresh", || {
         env.emulator.count(Op::CreateToken) > refreshes
     });
@@ -624,14 +583,8 @@ fn sigterm_during_a_refresh_leaves_no_stale_lock() {
     assert_eq!(state(&env), before, "the killed refresh changed state");
     assert_no_temp_files(&env);
     let started = Instant::now();
-    env.run(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ])
-    .success();
+    env.run(&credential_process_args(ACCOUNT, "ReadOnly", &[]))
+        .success();
     let took = started.elapsed();
     eprintln!("faults: the run after SIGTERM took {took:.2?}");
     assert!(

@@ -14,6 +14,17 @@ pub const START_URL: &str = "https://ssokey-test.awsapps.com/start";
 /// The session name that ssokey derives from START_URL.
 pub const SESSION: &str = "ssokey-test";
 
+/// `credential-process --account ACCOUNT --role ROLE EXTRA...`, as arguments.
+pub fn credential_process_args<'a>(
+    account: &'a str,
+    role: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec!["credential-process", "--account", account, "--role", role];
+    args.extend(extra);
+    args
+}
+
 /// A sign-in that prints its code and waits for the approval.
 pub const LOGIN_WITHOUT_BROWSER: &[&str] = &[
     "login",

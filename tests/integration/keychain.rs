@@ -7,7 +7,7 @@ use std::time::Duration;
 use pretty_assertions::assert_eq;
 
 use crate::emulator::Op;
-use crate::harness::{Run, SESSION, TestEnv, wait_until};
+use crate::harness::{Run, SESSION, TestEnv, credential_process_args, wait_until};
 
 #[test]
 fn without_a_keychain_login_fails_with_the_cause_and_the_fix() {
@@ -72,13 +72,7 @@ const ACCOUNT: &str = "100000000001";
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn credential_process(env: &TestEnv, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ];
+    let mut args = credential_process_args(ACCOUNT, "Admin", &[]);
     args.extend(extra);
     env.run_within(LIMIT, &args)
 }
@@ -206,13 +200,7 @@ fn the_bus_going_away_during_a_fetch_still_hands_out_the_credentials() {
     let mut env = signed_in();
     env.emulator
         .update_config(|c| c.latency = Duration::from_secs(3));
-    let child = env.spawn(&[
-        "credential-process",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "Admin",
-    ]);
+    let child = env.spawn(&credential_process_args(ACCOUNT, "Admin", &[]));
     wait_until(LIMIT, "the GetRoleCredentials call", || {
         env.emulator.count(Op::GetRoleCredentials) == 1
     });

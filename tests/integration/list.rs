@@ -5,7 +5,7 @@ use std::time::Duration;
 use pretty_assertions::assert_eq;
 
 use crate::emulator::{self, Account, Op};
-use crate::harness::{Run, TestEnv, config};
+use crate::harness::{Run, TestEnv, config, credential_process_args};
 
 fn signed_in(config: emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
@@ -178,7 +178,7 @@ fn an_expired_token_is_refreshed_silently() {
 fn a_name_lookup_caches_the_accounts_for_the_next_until_they_are_a_day_old() {
     let env = signed_in(paginated());
     let by_name = |role: &str| {
-        env.run(&["credential-process", "--account", "alpha", "--role", role])
+        env.run(&credential_process_args("alpha", role, &[]))
             .success();
     };
     by_name("Ops");
@@ -226,14 +226,8 @@ fn the_cache_serves_later_listings_and_name_lookups_until_refresh_or_logout() {
         );
     }
     // A name lookup needs no ListAccounts either.
-    env.run(&[
-        "credential-process",
-        "--account",
-        "beta-dev",
-        "--role",
-        "Dev",
-    ])
-    .success();
+    env.run(&credential_process_args("beta-dev", "Dev", &[]))
+        .success();
     assert_eq!(env.emulator.count(Op::ListAccounts), calls);
     env.run(&["list", "--refresh"]).success();
     assert!(env.emulator.count(Op::ListAccounts) > calls);

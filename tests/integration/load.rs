@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::emulator::{self, Op};
-use crate::harness::{Run, SESSION, TestEnv, config};
+use crate::harness::{Run, SESSION, TestEnv, config, credential_process_args};
 
 fn signed_in(config: emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
@@ -38,13 +38,7 @@ fn a_hundred_parallel_runs_for_five_targets_make_five_calls() {
             let account = &accounts[i % 5];
             (
                 account.clone(),
-                env.spawn(&[
-                    "credential-process",
-                    "--account",
-                    account,
-                    "--role",
-                    "Admin",
-                ]),
+                env.spawn(&credential_process_args(account, "Admin", &[])),
             )
         })
         .collect();
@@ -86,15 +80,7 @@ fn twenty_parallel_runs_with_an_expired_token_make_one_refresh() {
     let roles = ["Admin", "ReadOnly"];
     let started = Instant::now();
     let children: Vec<_> = (0..20)
-        .map(|i| {
-            env.spawn(&[
-                "credential-process",
-                "--account",
-                "100000000001",
-                "--role",
-                roles[i % 2],
-            ])
-        })
+        .map(|i| env.spawn(&credential_process_args("100000000001", roles[i % 2], &[])))
         .collect();
     let runs: Vec<Run> = children
         .into_iter()
@@ -129,13 +115,11 @@ fn parallel_logouts_over_many_cached_credentials_all_succeed() {
         }
         for i in 1..=6 {
             for role in ["Admin", "ReadOnly"] {
-                env.run(&[
-                    "credential-process",
-                    "--account",
+                env.run(&credential_process_args(
                     &format!("1000000000{i:02}"),
-                    "--role",
                     role,
-                ])
+                    &[],
+                ))
                 .success();
             }
         }
@@ -214,14 +198,11 @@ fn racing_logins_and_logouts_never_corrupt_the_keychain() {
                 .filter_map(|piece| piece.split_once('.').map(|(generation, _)| generation))
                 .collect();
             assert!(generations.len() <= 1, "round {round}: {token_items:?}");
-            env.run(&[
-                "credential-process",
-                "--account",
+            env.run(&credential_process_args(
                 "100000000001",
-                "--role",
                 "Admin",
-                "--refresh",
-            ])
+                &["--refresh"],
+            ))
             .success();
         } else {
             ends[0] += 1;
@@ -241,27 +222,15 @@ fn racing_logins_and_logouts_never_corrupt_the_keychain() {
         started.elapsed()
     );
     env.run(&["login", "--force"]).success();
-    env.run(&[
-        "credential-process",
-        "--account",
-        "100000000001",
-        "--role",
-        "Admin",
-    ])
-    .success();
+    env.run(&credential_process_args("100000000001", "Admin", &[]))
+        .success();
 }
 
 #[test]
 fn two_thousand_cache_hits_are_all_right() {
     const RUNS: usize = 2000;
     let env = signed_in(config());
-    let args = [
-        "credential-process",
-        "--account",
-        "100000000001",
-        "--role",
-        "Admin",
-    ];
+    let args = credential_process_args("100000000001", "Admin", &[]);
     let first = env.run(&args);
     first.success();
     let issued = env.emulator.last_role_credentials().unwrap();

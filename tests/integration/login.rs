@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use crate::emulator::Op;
 use crate::harness::{
-    Browser, LOGIN_WITHOUT_BROWSER, REGION, Run, SESSION, START_URL, TestEnv, config, wait_until,
+    Browser, LOGIN_WITHOUT_BROWSER, REGION, Run, SESSION, START_URL, TestEnv, config,
+    credential_process_args, wait_until,
 };
 
 #[test]
@@ -59,13 +60,7 @@ fn a_new_sign_in_never_serves_what_the_last_one_cached() {
     // listing that the last one cached must not outlive it.
     let env = TestEnv::new();
     env.login().success();
-    let target = [
-        "credential-process",
-        "--account",
-        "100000000001",
-        "--role",
-        "Admin",
-    ];
+    let target = credential_process_args("100000000001", "Admin", &[]);
     let before = env.run(&target).success().json();
     env.run(&["list"]).success();
     let listing = env
@@ -253,14 +248,7 @@ fn when_the_portal_session_ends_the_user_is_asked_to_sign_in_again() {
         ..config()
     });
     env.login().success();
-    let target = [
-        "credential-process",
-        "--account",
-        "100000000001",
-        "--role",
-        "Admin",
-        "--refresh",
-    ];
+    let target = credential_process_args("100000000001", "Admin", &["--refresh"]);
     std::thread::sleep(Duration::from_secs(3));
     env.run(&target).success();
     let refreshes = env.emulator.count(Op::CreateToken);

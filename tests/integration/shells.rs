@@ -1,7 +1,7 @@
 //! `ssokey env` evaluated by real shells: the environment then holds the
 //! credentials byte for byte.
 
-use crate::harness::{TestEnv, config};
+use crate::harness::{TestEnv, config, credential_process_args};
 
 const ACCOUNT: &str = "100000000001";
 
@@ -143,14 +143,8 @@ fn accounts_complete_after_a_name_lookup_without_a_listing() {
     // A lookup by name caches the accounts alone (no `ssokey list` yet).
     let env = TestEnv::with_config(config());
     env.login().success();
-    env.run(&[
-        "credential-process",
-        "--account",
-        "account-001",
-        "--role",
-        "Admin",
-    ])
-    .success();
+    env.run(&credential_process_args("account-001", "Admin", &[]))
+        .success();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/ssokey.bash");
     let bash = format!(
         "{ON_PATH}source '{}' && COMP_WORDS=(ssokey env --account ''); COMP_CWORD=3;          _clap_complete_ssokey ssokey '' --account; printf '%s\n' \"${{COMPREPLY[@]}}\"",
