@@ -163,8 +163,9 @@ fn sign_in_with_the_spinner_then_pick_a_role_on_the_terminal() {
     );
     term.wait_for("Pick a role");
     term.tmux(&["send-keys", "Escape"]);
-    let screen = term.wait_for("status=");
-    assert!(screen.contains("status=2"), "{screen}");
+    // The typed command holds "status=" too: wait for the line that echo printed.
+    let screen = term.wait_for("\nstatus=");
+    assert!(screen.contains("\nstatus=2"), "{screen}");
     assert!(screen.contains("no role was picked"), "{screen}");
 }
 
