@@ -3,67 +3,67 @@
 
 use anyhow::Context as _;
 
-use crate::env::Env;
-use crate::files::{self, Lock};
-use crate::keychain::{Keychain, KeychainError};
-use crate::oidc::{self, OidcClient, OidcError, Registration, Token};
-use crate::sdk::{CallError, Net};
+use crate::aws::oidc::{OidcClient, OidcError, Registration, Token};
+use crate::aws::sdk::{CallError, Net};
+use crate::clock;
+use crate::context::Context;
 use crate::session::Session;
-
-pub fn token_key(session: &str) -> String {
-    format!("session/{session}/token")
-}
-
-pub fn registration_key(session: &str) -> String {
-    format!("session/{session}/client")
-}
-
-/// The session whose sign-in `key` holds (its token or its client
-/// registration), if it holds one: `ssokey login` replaces either.
-pub fn session_signed_in_by(key: &str) -> Option<&str> {
-    let (session, _) = key.strip_prefix("session/")?.rsplit_once('/')?;
-    (key == token_key(session) || key == registration_key(session)).then_some(session)
-}
+use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keys;
+use crate::store::lock::Lock;
+use crate::store::paths;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("not signed in to the session '{session}'")]
     NotSignedIn { session: String },
     #[error("the sign-in to '{session}' has expired and could not be renewed")]
-    Expired { session: String },
+    Expired {
+        session: String,
+        /// What the portal said, when it refused.
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl AuthError {
     pub fn hint(&self) -> String {
-        let (Self::NotSignedIn { session } | Self::Expired { session }) = self;
+        let (Self::NotSignedIn { session } | Self::Expired { session, .. }) = self;
         format!("run: ssokey login --session {session}")
+    }
+
+    fn expired(session: &str, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Expired {
+            session: session.to_owned(),
+            cause: Some(Box::new(cause)),
+        }
     }
 }
 
 pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, KeychainError> {
-    keychain.read_json(&token_key(session))
+    keychain.read_json(&keys::token(session))
 }
 
 /// Takes the session's lock. Whoever writes or deletes the session's token
 /// holds it (a refresh across its call to the portal), so that parallel runs
 /// never interleave two values' pieces, which would leave orphan pieces or a
 /// head that names deleted ones.
-pub fn lock_session(env: &Env, session: &str) -> anyhow::Result<Lock> {
-    let path = files::session_lock_path(&env.cache_dir, session);
+pub fn lock_session(env: &Context, session: &str) -> anyhow::Result<Lock> {
+    let path = paths::session_lock(&env.cache_dir, session);
     Lock::acquire(&path)
         .with_context(|| format!("could not take the session's lock file {}", path.display()))
 }
 
 /// Stores the token; the caller holds the session's lock ([`lock_session`]).
 pub fn store_token(keychain: &Keychain, session: &str, token: &Token) -> Result<(), KeychainError> {
-    keychain.write_json(&token_key(session), token)
+    keychain.write_json(&keys::token(session), token)
 }
 
 pub fn load_registration(
     keychain: &Keychain,
     session: &str,
 ) -> Result<Option<Registration>, KeychainError> {
-    keychain.read_json(&registration_key(session))
+    keychain.read_json(&keys::client(session))
 }
 
 /// What [`refresh`] did.
@@ -79,7 +79,7 @@ pub enum Refreshed {
 /// and uses it. A new refresh token in the answer is stored at once, since the
 /// old one may stop working. Fails with [`AuthError`] when the portal refuses.
 pub fn refresh(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -91,7 +91,7 @@ pub fn refresh(
 /// Like [`refresh`], for an access token that the portal refused before its
 /// time (revoked, or its clock differs): renews it even though it looks fresh.
 pub fn refresh_refused(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -101,7 +101,7 @@ pub fn refresh_refused(
 }
 
 fn renew(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -111,6 +111,7 @@ fn renew(
     let _lock = lock_session(env, &session.name)?;
     let expired = || AuthError::Expired {
         session: session.name.clone(),
+        cause: None,
     };
     let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
         session: session.name.clone(),
@@ -120,8 +121,8 @@ fn renew(
     // read it only after that renewal, without the lock).
     let renewed_meanwhile =
         token.access_token != stale.access_token || token.issued_at_ms >= env.started_ms;
-    if (!refused && !token.needs_refresh(oidc::now_epoch()))
-        || (renewed_meanwhile && token.is_usable(oidc::now_epoch()))
+    if (!refused && !token.needs_refresh(clock::now()))
+        || (renewed_meanwhile && token.is_usable(clock::now()))
     {
         tracing::debug!(
             session = session.name,
@@ -140,7 +141,7 @@ fn renew(
     match net.block_on(client.refresh(&registration, &refresh_token)) {
         Ok(granted) => {
             let token = granted.into_token(
-                oidc::now_epoch(),
+                clock::now(),
                 &token.start_url,
                 &token.region,
                 Some(refresh_token),
@@ -149,7 +150,7 @@ fn renew(
             Ok(Refreshed::Renewed(token))
         }
         Err(err @ (OidcError::InvalidGrant | OidcError::InvalidClient)) => {
-            Err(anyhow::Error::new(err).context(expired()))
+            Err(AuthError::expired(&session.name, err).into())
         }
         Err(err) => Err(anyhow::Error::new(err).context("could not renew the sign-in")),
     }
@@ -159,7 +160,7 @@ fn renew(
 /// A token that is due but still usable is used when the refresh cannot reach
 /// the portal.
 pub fn access_token(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -167,12 +168,12 @@ pub fn access_token(
     let token = load_token(keychain, &session.name)?.ok_or_else(|| AuthError::NotSignedIn {
         session: session.name.clone(),
     })?;
-    if !token.needs_refresh(oidc::now_epoch()) {
+    if !token.needs_refresh(clock::now()) {
         return Ok(token);
     }
     match refresh(env, keychain, session, net, &token) {
         Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
-        Err(_) if token.is_usable(oidc::now_epoch()) => Ok(token),
+        Err(_) if token.is_usable(clock::now()) => Ok(token),
         Err(err) => Err(err),
     }
 }
@@ -182,7 +183,7 @@ pub fn access_token(
 /// and a refresh token is held, renews it once and runs `call` again. Returns
 /// the call's own result with the token it last used.
 pub fn with_access_token<T>(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -213,9 +214,7 @@ pub fn with_access_token<T>(
 /// A portal error, where a refused token means that the sign-in is over.
 pub fn signed_out_if_unauthorized(session: &Session, err: CallError) -> anyhow::Error {
     if err.code() == Some("UnauthorizedException") {
-        anyhow::Error::new(err).context(AuthError::Expired {
-            session: session.name.clone(),
-        })
+        AuthError::expired(&session.name, err).into()
     } else {
         err.into()
     }

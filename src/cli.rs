@@ -6,7 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCandidates;
 
-use crate::render::Shell;
+use crate::output::render::Shell;
+use crate::ui::Color;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,7 +30,7 @@ pub struct Cli {
     /// The session to use: an [sso-session NAME] of the AWS config file, or one
     /// remembered from an earlier --start-url [default: the one used last]
     #[arg(long, global = true, value_name = "NAME",
-          add = ArgValueCandidates::new(crate::complete::sessions))]
+          add = ArgValueCandidates::new(crate::output::complete::sessions))]
     pub session: Option<String>,
 
     /// Log what ssokey does to stderr: -v steps, -vv details, -vvv everything
@@ -128,7 +129,7 @@ pub struct TargetArgs {
         value_name = "ID|NAME",
         requires = "role",
         conflicts_with = "profile",
-        add = ArgValueCandidates::new(crate::complete::accounts)
+        add = ArgValueCandidates::new(crate::output::complete::accounts)
     )]
     pub account: Option<String>,
 
@@ -138,13 +139,13 @@ pub struct TargetArgs {
         value_name = "NAME",
         requires = "account",
         conflicts_with = "profile",
-        add = ArgValueCandidates::new(crate::complete::roles)
+        add = ArgValueCandidates::new(crate::output::complete::roles)
     )]
     pub role: Option<String>,
 
     /// Read the account, role and session from a profile of the AWS config file
     /// [default: AWS_PROFILE, when neither --account nor --profile is given]
-    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(crate::output::complete::profiles))]
     pub profile: Option<String>,
 }
 
@@ -308,14 +309,6 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
-    /// Colour on a terminal, unless NO_COLOR is set
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Table,
     Json,
@@ -407,7 +400,7 @@ mod man_pages {
             pages.push((format!("{name}.1"), render(sub.clone().name(name))));
         }
         for (file, expected) in pages {
-            crate::files::assert_generated("man", &file, &expected);
+            crate::store::files::assert_generated("man", &file, &expected);
         }
     }
 }

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::aws_config;
-use crate::cli::Color;
+use crate::config_file;
+use crate::store::paths;
+use crate::ui::{self, Color};
 
 #[derive(Debug, Clone)]
 #[allow(clippy::struct_excessive_bools)] // independent facts of the environment
-pub struct Env {
+pub struct Context {
     /// ssokey's own configuration directory (the remembered sessions).
     pub config_dir: PathBuf,
     /// ssokey's cache directory (lock files).
@@ -22,9 +23,9 @@ pub struct Env {
     pub aws_config_file_is_default: bool,
     pub stderr_is_terminal: bool,
     pub stdin_is_terminal: bool,
-    /// Whether stdout may carry colour (see [`use_color`]).
+    /// Whether stdout may carry colour (see [`ui::use_color`]).
     pub stdout_color: bool,
-    /// Whether stderr may carry colour (see [`use_color`]).
+    /// Whether stderr may carry colour (see [`ui::use_color`]).
     pub stderr_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
@@ -40,26 +41,6 @@ pub struct Env {
     pub started_ms: u64,
 }
 
-/// Pure: whether a stream gets colour. `--color always` and `never` say it
-/// all; `auto` means a terminal, and `NO_COLOR` unset or empty.
-pub fn use_color(choice: Color, is_terminal: bool, no_color: bool) -> bool {
-    match choice {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => is_terminal && !no_color,
-    }
-}
-
-/// Whether `NO_COLOR` is set to something.
-fn no_color() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
-/// Whether stderr gets colour, before the rest of the environment is read.
-pub fn stderr_color(choice: Color) -> bool {
-    use_color(choice, std::io::stderr().is_terminal(), no_color())
-}
-
 /// `RUST_LOG`, which chooses what is logged when it is set.
 pub fn rust_log() -> Option<String> {
     std::env::var("RUST_LOG").ok()
@@ -68,17 +49,13 @@ pub fn rust_log() -> Option<String> {
 /// Set by `ssokey exec` in the command's environment, to notice nesting.
 pub const EXEC_TARGET_VAR: &str = "SSOKEY_EXEC_TARGET";
 
-impl Env {
+impl Context {
     pub fn from_process(color: Color) -> anyhow::Result<Self> {
         let home = dirs::home_dir().context("cannot find your home directory (set HOME)")?;
-        let config_dir = dirs::config_dir()
-            .unwrap_or_else(|| home.join(".config"))
-            .join("ssokey");
-        let cache_dir = dirs::cache_dir()
-            .unwrap_or_else(|| home.join(".cache"))
-            .join("ssokey");
+        let config_dir = paths::config_dir(&home);
+        let cache_dir = paths::cache_dir(&home);
         let aws_config_file_env = std::env::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty());
-        let aws_config_file = aws_config::config_path(aws_config_file_env.as_deref(), &home);
+        let aws_config_file = config_file::config_path(aws_config_file_env.as_deref(), &home);
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Self {
@@ -88,13 +65,13 @@ impl Env {
             aws_config_file_is_default: aws_config_file_env.is_none(),
             stderr_is_terminal,
             stdin_is_terminal: std::io::stdin().is_terminal(),
-            stdout_color: use_color(color, std::io::stdout().is_terminal(), no_color()),
-            stderr_color: use_color(color, stderr_is_terminal, no_color()),
+            stdout_color: ui::use_color(color, std::io::stdout().is_terminal(), ui::no_color()),
+            stderr_color: ui::use_color(color, stderr_is_terminal, ui::no_color()),
             aws_profile: non_empty("AWS_PROFILE"),
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             exec_target: non_empty(EXEC_TARGET_VAR),
-            started_ms: crate::oidc::now_epoch_ms(),
+            started_ms: crate::clock::now_ms(),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
                     v.to_ascii_lowercase().as_str(),
@@ -137,18 +114,4 @@ fn parent_process() -> Option<String> {
 #[cfg(not(unix))]
 fn parent_process() -> Option<String> {
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_follows_the_flag_then_the_terminal_and_no_color() {
-        assert!(use_color(Color::Always, false, true));
-        assert!(!use_color(Color::Never, true, false));
-        assert!(use_color(Color::Auto, true, false));
-        assert!(!use_color(Color::Auto, true, true));
-        assert!(!use_color(Color::Auto, false, false));
-    }
 }

@@ -4,13 +4,15 @@
 use std::process::ExitCode;
 
 use crate::auth::AuthError;
-use crate::aws_config::ConfigError;
-use crate::keychain::KeychainError;
-use crate::oidc::OidcError;
+use crate::aws::oidc::OidcError;
+use crate::aws::sdk::CallError;
+use crate::config_file::ConfigError;
 use crate::profiles::ProfilesError;
-use crate::sdk::CallError;
 use crate::session::SessionError;
+use crate::store::keychain::KeychainError;
+use crate::store::keys;
 use crate::target::TargetError;
+use crate::ui;
 
 /// The exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,62 +34,141 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// The first error of type `T` in the chain, context included.
-pub fn find<T: std::error::Error + Send + Sync + 'static>(err: &anyhow::Error) -> Option<&T> {
-    // `chain()` does not see a context value as its own type; `downcast_ref` does.
-    err.downcast_ref::<T>()
-        .or_else(|| err.chain().find_map(|cause| cause.downcast_ref::<T>()))
+/// An error that knows what the user should do about it, and how ssokey exits
+/// with it. Each typed error where modules meet says this of itself.
+pub trait Reported {
+    /// The command to run, or what to check, next.
+    fn hint(&self) -> Option<String>;
+    fn exit(&self) -> Exit;
 }
 
-/// The hint and exit code for an error, from the most telling typed error in it.
+/// The hint and exit code for an error: those of the outermost error in its
+/// chain that says them.
 pub fn classify(err: &anyhow::Error) -> (Option<String>, Exit) {
-    if let Some(e) = find::<AuthError>(err) {
-        return (Some(e.hint()), Exit::NotSignedIn);
+    err.chain()
+        .find_map(reported)
+        .map_or((None, Exit::Failure), |e| (e.hint(), e.exit()))
+}
+
+/// `cause` as a [`Reported`], when it is one of the errors that are.
+fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn Reported> {
+    macro_rules! first_of {
+        ($($type:ty),+) => {
+            $(if let Some(e) = cause.downcast_ref::<$type>() {
+                return Some(e);
+            })+
+        };
     }
-    if let Some(e) = find::<KeychainError>(err) {
+    first_of!(
+        AuthError,
+        KeychainError,
+        TargetError,
+        ProfilesError,
+        SessionError,
+        ConfigError,
+        OidcError,
+        CallError,
+        std::io::Error
+    );
+    None
+}
+
+impl Reported for AuthError {
+    fn hint(&self) -> Option<String> {
+        Some(AuthError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::NotSignedIn
+    }
+}
+
+impl Reported for KeychainError {
+    fn hint(&self) -> Option<String> {
         // A damaged sign-in is no sign-in: a new login replaces it.
-        if let KeychainError::Corrupt { key, .. } = e
-            && let Some(session) = crate::auth::session_signed_in_by(key)
+        if let KeychainError::Corrupt { key, .. } = self
+            && let Some(session) = keys::signed_in_by(key)
         {
-            return (
-                Some(format!("run: ssokey login --session {session}")),
-                Exit::NotSignedIn,
-            );
+            return Some(format!("run: ssokey login --session {session}"));
         }
-        let exit = match e {
+        Some(KeychainError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            KeychainError::Corrupt { key, .. } if keys::signed_in_by(key).is_some() => {
+                Exit::NotSignedIn
+            }
             KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
             _ => Exit::Failure,
-        };
-        return (Some(e.hint()), exit);
+        }
     }
-    if let Some(e) = find::<TargetError>(err) {
-        return (Some(e.hint()), Exit::Usage);
+}
+
+impl Reported for TargetError {
+    fn hint(&self) -> Option<String> {
+        Some(TargetError::hint(self))
     }
-    if let Some(e) = find::<ProfilesError>(err) {
-        let exit = match e {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
+impl Reported for ProfilesError {
+    fn hint(&self) -> Option<String> {
+        Some(ProfilesError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        match self {
             ProfilesError::UnknownPlaceholder { .. } | ProfilesError::Unclosed(_) => Exit::Usage,
             ProfilesError::ReadOnly(_)
             | ProfilesError::NoDirectory { .. }
             | ProfilesError::NothingListed { .. } => Exit::Failure,
-        };
-        return (Some(e.hint()), exit);
+        }
     }
-    if let Some(e) = find::<SessionError>(err) {
-        return (Some(e.hint()), Exit::Usage);
+}
+
+impl Reported for SessionError {
+    fn hint(&self) -> Option<String> {
+        Some(SessionError::hint(self))
     }
-    if let Some(e) = find::<ConfigError>(err) {
-        return (Some(e.hint()), Exit::Failure);
+    fn exit(&self) -> Exit {
+        Exit::Usage
     }
-    if let Some(e) = find::<OidcError>(err) {
-        return (Some(oidc_hint(e)), Exit::Failure);
+}
+
+impl Reported for ConfigError {
+    fn hint(&self) -> Option<String> {
+        Some(ConfigError::hint(self))
     }
-    if let Some(e) = find::<CallError>(err) {
-        return (Some(call_hint(e)), Exit::Failure);
+    fn exit(&self) -> Exit {
+        Exit::Failure
     }
-    if let Some(e) = find::<std::io::Error>(err) {
-        return (Some(io_hint(e)), Exit::Failure);
+}
+
+impl Reported for OidcError {
+    fn hint(&self) -> Option<String> {
+        Some(oidc_hint(self))
     }
-    (None, Exit::Failure)
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
+impl Reported for CallError {
+    fn hint(&self) -> Option<String> {
+        Some(call_hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
+impl Reported for std::io::Error {
+    fn hint(&self) -> Option<String> {
+        Some(io_hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 /// A file or directory that ssokey could not use: the message names it.
@@ -136,8 +217,7 @@ pub fn usage(err: &clap::Error, args: impl IntoIterator<Item = std::ffi::OsStrin
         return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(0));
     }
     let (message, hint) = usage_message(&err.render().to_string(), subcommand(args).as_deref());
-    eprintln!("ssokey: error: {message}");
-    eprintln!("hint: {hint}");
+    ui::error(&message, Some(&hint));
     Exit::Usage.into()
 }
 
@@ -198,21 +278,12 @@ pub fn one_line(err: &anyhow::Error) -> String {
     message
 }
 
-/// Prints the error on stderr: the message with its causes on one line, then
-/// the hint; `color` makes `error:` red and `hint:` bold.
-pub fn report(err: &anyhow::Error, color: bool) -> ExitCode {
+/// Reports the error on stderr: the message with its causes on one line,
+/// then the hint. Returns the exit code.
+pub fn report(err: &anyhow::Error) -> ExitCode {
     let (hint, exit) = classify(err);
-    let message = one_line(err);
-    let (error_label, hint_label) = if color {
-        ("\x1b[1;31merror:\x1b[0m", "\x1b[1mhint:\x1b[0m")
-    } else {
-        ("error:", "hint:")
-    };
     tracing::debug!(error = ?err, "failed");
-    eprintln!("ssokey: {error_label} {message}");
-    if let Some(hint) = hint {
-        eprintln!("{hint_label} {hint}");
-    }
+    ui::error(&one_line(err), hint.as_deref());
     exit.into()
 }
 

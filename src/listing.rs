@@ -3,17 +3,25 @@
 //! kept in a local cache of names (never a token).
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
-use crate::files;
-use crate::pace::Pacer;
-use crate::portal::{Account, PageTokens, PortalClient};
-use crate::sdk::CallError;
+use anyhow::Context as _;
+
+use crate::auth;
+use crate::aws::pace::Pacer;
+use crate::aws::portal::{Account, PageTokens, PortalClient};
+use crate::aws::sdk::{CallError, Net};
+use crate::clock;
+use crate::context::Context;
 use crate::secret::Secret;
+use crate::session::Session;
+use crate::store::files;
+use crate::store::keychain::Keychain;
+use crate::store::paths;
 
 /// How many role listings run at once unless `--concurrency` says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -132,10 +140,6 @@ impl Listing {
             .collect()
     }
 
-    pub fn cache_path(cache_dir: &Path, session: &str) -> PathBuf {
-        cache_dir.join("listings").join(format!("{session}.json"))
-    }
-
     /// The cached listing, if there is a readable one; a damaged file is a miss.
     pub fn load(path: &Path) -> Option<Self> {
         let bytes = std::fs::read(path).ok()?;
@@ -149,6 +153,68 @@ impl Listing {
 
     pub fn is_fresh(&self, now: u64) -> bool {
         now.saturating_sub(self.fetched_at) < CACHE_LIFETIME.as_secs()
+    }
+}
+
+/// The listing: from the local cache while it is fresh (unless `refresh`),
+/// else from the portal, then cached.
+pub fn obtain(
+    ctx: &Context,
+    session: &Session,
+    refresh: bool,
+    concurrency: usize,
+) -> anyhow::Result<Listing> {
+    let path = paths::listing(&ctx.cache_dir, &session.name);
+    let now = clock::now();
+    if !refresh
+        && let Some(listing) = Listing::load(&path).filter(|l| l.roles_listed && l.is_fresh(now))
+    {
+        if ctx.stderr_is_terminal {
+            crate::ui::say(format_args!(
+                "(listed {}; --refresh asks the portal again)",
+                crate::output::render::relative(listing.fetched_at, now)
+            ));
+        }
+        return Ok(listing);
+    }
+    let listing = fetch_all(ctx, session, concurrency)?;
+    // An empty listing is not cached: an answer that lost its list looks the
+    // same, and it must not stand for a day.
+    if listing.assignments.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return Ok(listing);
+    }
+    if let Err(err) = listing.save(&path) {
+        crate::ui::warning(format_args!(
+            "could not cache the listing in {}: {err}",
+            path.display()
+        ));
+    }
+    Ok(listing)
+}
+
+/// A fresh listing from the portal; nothing is printed unless all of it came.
+fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
+    let keychain = Keychain::open()?;
+    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let portal = PortalClient::without_retries(&net.config);
+    let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {
+        net.block_on(fetch(&portal, &token.access_token, concurrency))
+    })?;
+    let (accounts, roles) = result
+        .map_err(|err| auth::signed_out_if_unauthorized(session, err))
+        .context("could not list the accounts and roles")?;
+    Ok(Listing::new(clock::now(), accounts, roles))
+}
+
+/// Deletes the session's listing cache; a file that cannot be deleted gets a
+/// warning.
+pub fn forget(ctx: &Context, session: &str) {
+    let path = paths::listing(&ctx.cache_dir, session);
+    if let Err(err) = std::fs::remove_file(&path)
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        crate::ui::warning(format_args!("could not delete {}: {err}", path.display()));
     }
 }
 
@@ -507,7 +573,7 @@ pub(crate) mod tests {
     #[test]
     fn the_cache_round_trips_and_ages() {
         let dir = tempfile::tempdir().unwrap();
-        let path = Listing::cache_path(dir.path(), "work");
+        let path = paths::listing(dir.path(), "work");
         listing().save(&path).unwrap();
         assert_eq!(Listing::load(&path), Some(listing()));
         assert!(listing().is_fresh(100 + 24 * 3600 - 1));

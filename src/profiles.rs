@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws_config::ConfigFile;
+use crate::config_file::ConfigFile;
 use crate::listing::Assignment;
 
 /// The default profile name: the account's name, then the role's.
@@ -236,7 +236,7 @@ pub fn plan<'a>(
             notes.push(format!(
                 "'{base}' for {} {} ({}) is named '{name}': {why}",
                 assignment.account_id,
-                crate::render::printable(&assignment.account_name),
+                crate::output::render::printable(&assignment.account_name),
                 assignment.role_name
             ));
         }
@@ -480,7 +480,7 @@ mod tests {
         use proptest::prelude::*;
 
         use super::super::*;
-        use crate::aws_config::ConfigFile;
+        use crate::config_file::ConfigFile;
 
         const CASES: u32 = 3000;
 

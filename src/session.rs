@@ -2,12 +2,14 @@
 //! remembered from `--start-url`, with the session used last.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws_config::{ConfigFile, SsoSession};
-use crate::files;
+use crate::config_file::{self, ConfigFile, SsoSession};
+use crate::context::Context;
+use crate::store::files;
+use crate::store::paths;
 
 /// The scope that makes the portal issue refresh tokens.
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
@@ -128,20 +130,16 @@ pub struct Remembered {
 }
 
 impl State {
-    pub fn path(config_dir: &Path) -> PathBuf {
-        config_dir.join("sessions.json")
-    }
-
     /// Reads the state; a missing file is an empty state, and so is a damaged
     /// one (it holds no secret and is rebuilt by the next login), with a warning.
     pub fn load(config_dir: &Path) -> Self {
-        let path = Self::path(config_dir);
+        let path = paths::sessions(config_dir);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
-                eprintln!(
-                    "ssokey: warning: ignoring {} ({err}); it is rebuilt at the next login",
+                crate::ui::warning(format_args!(
+                    "ignoring {} ({err}); it is rebuilt at the next login",
                     path.display()
-                );
+                ));
                 Self::default()
             }),
             Err(_) => Self::default(),
@@ -151,7 +149,7 @@ impl State {
     /// Reads the state without a word on stderr (for shell completion): a
     /// missing or damaged file is an empty state.
     pub fn load_quietly(config_dir: &Path) -> Self {
-        std::fs::read(Self::path(config_dir))
+        std::fs::read(paths::sessions(config_dir))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
@@ -160,7 +158,7 @@ impl State {
     pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
         let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         text.push('\n');
-        files::write_private(&Self::path(config_dir), text.as_bytes())
+        files::write_private(&paths::sessions(config_dir), text.as_bytes())
     }
 
     /// Records a session as the one used last, remembering it when it came from
@@ -200,6 +198,43 @@ pub fn known(config: Option<&ConfigFile>, state: &State) -> Vec<Session> {
         }
     }
     sessions
+}
+
+/// The session a command means, with the state it came from, reading the
+/// config file through `config` (which the command may have read already).
+pub fn resolve_in(
+    ctx: &Context,
+    request: &Request,
+    config: &config_file::Lazy,
+) -> anyhow::Result<(Session, State)> {
+    // A start URL on the command line says it all, but the session name taken
+    // from it must not contradict the file: that check reads the file at its
+    // best, so that a damaged file never blocks a sign-in given in full.
+    let config = if request.start_url.is_some() && request.session.is_none() {
+        config.get().ok().flatten()
+    } else {
+        config.get()?
+    };
+    let state = State::load(&ctx.config_dir);
+    let session = resolve(
+        request,
+        config,
+        &ctx.aws_config_file.display().to_string(),
+        &state,
+    )?;
+    tracing::debug!(
+        session = session.name,
+        start_url = session.start_url,
+        region = session.region,
+        origin = ?session.origin,
+        "session"
+    );
+    Ok((session, state))
+}
+
+/// [`resolve_in`], reading the config file if it needs it.
+pub fn resolve_for(ctx: &Context, request: &Request) -> anyhow::Result<(Session, State)> {
+    resolve_in(ctx, request, &config_file::Lazy::new(&ctx.aws_config_file))
 }
 
 /// Decides which session a command means. Pure: the caller loads the config

@@ -1,7 +1,7 @@
 //! Which role in which account: from `--account` and `--role`, or from a
 //! profile of the AWS config file (`--profile`, then `AWS_PROFILE`).
 
-use crate::aws_config::ConfigFile;
+use crate::config_file::ConfigFile;
 
 /// An account as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +141,7 @@ pub fn resolve(
 
 fn check_role(role: &str) -> Result<String, TargetError> {
     let role = role.trim();
-    if crate::portal::is_role_name(role) {
+    if crate::aws::portal::is_role_name(role) {
         Ok(role.to_owned())
     } else {
         Err(TargetError::BadRole(role.to_owned()))

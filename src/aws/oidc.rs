@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::sdk::CallError;
+use crate::aws::sdk::CallError;
 use crate::secret::Secret;
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -149,7 +149,7 @@ impl Granted {
             refresh_token: self.refresh_token.or(previous_refresh),
             start_url: start_url.to_owned(),
             region: region.to_owned(),
-            issued_at_ms: now_epoch_ms(),
+            issued_at_ms: crate::clock::now_ms(),
         }
     }
 }
@@ -210,7 +210,7 @@ impl OidcClient {
         let out = self
             .client
             .register_client()
-            .client_name(format!("ssokey-{}", now_epoch()))
+            .client_name(format!("ssokey-{}", crate::clock::now()))
             .client_type("public")
             .set_scopes(Some(scopes.to_vec()))
             .send()
@@ -424,25 +424,12 @@ fn seconds(value: i32, default: u64) -> Duration {
     )
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_epoch_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-pub fn now_epoch() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The wait before the next poll: the server's interval, 5 s more after each
-/// slow_down (RFC 8628 section 3.5), and never less than a second.
 /// The longest wait between two polls, whatever the service asks for: a
 /// sign-in approved in the browser shows within this long.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The wait before the next poll: the server's interval, 5 s more after each
+/// slow_down (RFC 8628 section 3.5), and never less than a second.
 pub fn next_interval(current: Duration, poll: &Poll) -> Duration {
     let next = match poll {
         Poll::SlowDown => current + Duration::from_secs(5),
@@ -586,7 +573,7 @@ mod tests {
                 access in text(),
                 expires_in in any::<i32>(),
                 refresh in text(),
-                now in 0..=crate::portal::MAX_EXPIRATION,
+                now in 0..=crate::aws::portal::MAX_EXPIRATION,
             ) {
                 let result = Granted::from_response(access.as_deref(), expires_in, refresh.as_deref());
                 let valid = access.as_deref().is_some_and(|a| !a.is_empty()) && expires_in > 0;
@@ -612,7 +599,7 @@ mod tests {
                 id in text(),
                 secret in text(),
                 expires_at in any::<i64>(),
-                now in 0..=crate::portal::MAX_EXPIRATION,
+                now in 0..=crate::aws::portal::MAX_EXPIRATION,
             ) {
                 let scopes = vec!["sso:account:access".to_owned()];
                 let result = Registration::from_response(id.as_deref(), secret.as_deref(), expires_at, &scopes);

@@ -4,7 +4,7 @@
 use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::sdk::CallError;
+use crate::aws::sdk::CallError;
 use crate::secret::Secret;
 
 /// An account assigned to the user.
@@ -328,7 +328,7 @@ impl PortalClient {
         .and_then(|credentials| {
             // Handed on, they would fail every request they sign, and be
             // asked for again by every SDK at once.
-            if credentials.expiration <= crate::oidc::now_epoch() {
+            if credentials.expiration <= crate::clock::now() {
                 return Err(malformed(
                     "the credentials had expired when they arrived (is this machine's clock right?)",
                 ));
@@ -449,7 +449,7 @@ mod tests {
         use proptest::prelude::*;
 
         use super::super::*;
-        use crate::render::{self, Shell};
+        use crate::output::render::{self, Shell};
 
         /// Cases per property; they are cheap, so many.
         const CASES: u32 = 5000;

@@ -13,7 +13,7 @@ pub fn run(shell: Shell) -> anyhow::Result<ExitCode> {
 /// The completion script for `shell`: it asks `ssokey` for the candidates,
 /// so that account, role, session and profile names complete too.
 pub fn script(shell: Shell) -> String {
-    crate::complete::registration(shell)
+    crate::output::complete::registration(shell)
 }
 
 #[cfg(test)]
@@ -32,7 +32,7 @@ mod tests {
             (Shell::PowerShell, "_ssokey.ps1"),
             (Shell::Elvish, "ssokey.elv"),
         ] {
-            crate::files::assert_generated("completions", file, &script(shell));
+            crate::store::files::assert_generated("completions", file, &script(shell));
         }
     }
 }

@@ -4,20 +4,21 @@
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
-use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, ListingArgs, TargetArgs};
-use crate::credentials::{self, Options};
-use crate::env::{EXEC_TARGET_VAR, Env};
-use crate::keychain::Keychain;
-use crate::picker;
-use crate::portal::RoleCredentials;
-use crate::render::{self, Shell};
-use crate::session::{self, State};
+use crate::aws::portal::RoleCredentials;
+use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
+use crate::config_file;
+use crate::context::{Context, EXEC_TARGET_VAR};
+use crate::listing;
+use crate::output::picker;
+use crate::output::render::{self, Shell};
+use crate::roles::{self, Options};
+use crate::session;
 use crate::target::{self, AccountRef, TargetError, Wanted};
 
-pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     let shell = args
         .shell
-        .unwrap_or_else(|| Shell::detect(Env::parent_process().as_deref(), cfg!(windows)));
+        .unwrap_or_else(|| Shell::detect(Context::parent_process().as_deref(), cfg!(windows)));
     if args.unset {
         crate::output::print(&render::unsets(shell))?;
         return Ok(ExitCode::SUCCESS);
@@ -25,9 +26,9 @@ pub fn env(env: &Env, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Res
     let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, Some("env"))?;
     crate::output::print(&render::exports(shell, &credentials))?;
     if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
-        eprintln!(
-            "ssokey: warning: AWS_PROFILE={profile} stays set in your shell, and some SDKs (the JavaScript SDK v3) use that profile instead of these credentials; unset it, or use ssokey exec"
-        );
+        crate::ui::warning(format_args!(
+            "AWS_PROFILE={profile} stays set in your shell, and some SDKs (the JavaScript SDK v3) use that profile instead of these credentials; unset it, or use ssokey exec"
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -41,7 +42,7 @@ fn other_profile<'a>(aws_profile: Option<&'a str>, target: &TargetArgs) -> Optio
 }
 
 pub fn credential_process(
-    env: &Env,
+    env: &Context,
     session_flag: Option<&str>,
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -51,14 +52,18 @@ pub fn credential_process(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn exec(env: &Env, session_flag: Option<&str>, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+pub fn exec(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ExecArgs,
+) -> anyhow::Result<ExitCode> {
     let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache, Some("exec"))?;
     if let Some(outer) = &env.exec_target
         && outer != &label
     {
-        eprintln!(
-            "ssokey: warning: running inside 'ssokey exec' for {outer}; this command gets {label} instead"
-        );
+        crate::ui::warning(format_args!(
+            "running inside 'ssokey exec' for {outer}; this command gets {label} instead"
+        ));
     }
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
@@ -79,9 +84,9 @@ pub fn exec(env: &Env, session_flag: Option<&str>, args: &ExecArgs) -> anyhow::R
 /// The `region` of the profile in effect: the one that `--profile` names,
 /// else `AWS_PROFILE`'s. Best effort: a config file that cannot be read gives
 /// none, and the command's own SDK reports it.
-fn profile_region(env: &Env, args: &ExecArgs) -> Option<String> {
+fn profile_region(env: &Context, args: &ExecArgs) -> Option<String> {
     let name = args.target.profile.as_ref().or(env.aws_profile.as_ref())?;
-    let config = super::load_config(env).ok()??;
+    let config = config_file::load(&env.aws_config_file).ok()??;
     let profile = config.profile(name)?;
     profile.get("region").map(str::to_owned)
 }
@@ -132,7 +137,7 @@ fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
 /// with a label "session/account/role" for messages. With no target, `picker`
 /// (the command's name) allows a pick on the terminal.
 fn fetch(
-    env: &Env,
+    env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
     cache: &CacheArgs,
@@ -144,7 +149,7 @@ fn fetch(
         profile: target_args.profile.clone(),
         env_profile: env.aws_profile.clone(),
     };
-    let config = super::LazyConfig::new(env);
+    let config = config_file::Lazy::new(&env.aws_config_file);
     let needs_config = request.account.is_none();
     let wanted = match target::resolve(
         &request,
@@ -159,63 +164,21 @@ fn fetch(
         }
         other => other?,
     };
-    // Connected to only if the fast tier cannot serve.
-    let keychain = Keychain::lazy();
-    let session_name = session_flag.map(str::to_owned).or(wanted.session.clone());
-    let label = |session: &str| format!("{session}/{}/{}", wanted.account, wanted.role);
-
-    // The hot path: fresh cached credentials for a session named by the flag,
-    // the profile or the last sign-in, without resolving the session (no
-    // config file read for --account, no network, no runtime). An account
-    // name is looked up in the listing cache.
-    if !cache.refresh
-        && let Some(name) = session_name
-            .clone()
-            .or_else(|| State::load_quietly(&env.config_dir).last)
-        && let Some(account_id) = match &wanted.account {
-            AccountRef::Id(id) => Some(id.clone()),
-            AccountRef::Name(account) => credentials::cached_account_id(env, &name, account),
-        }
-        && let Some(credentials) = credentials::cached(
-            env,
-            &keychain,
-            &name,
-            &account_id,
-            &wanted.role,
-            cache.margin,
-        )?
-    {
-        return Ok((credentials, label(&name)));
-    }
-
-    let session_request = session::Request {
-        session: session_name,
-        ..session::Request::default()
-    };
-    let (session, _) = super::resolve_session_with(env, &session_request, &config)?;
     let options = Options {
         refresh: cache.refresh,
         margin: cache.margin,
     };
-    let credentials = credentials::get(
-        env,
-        &keychain,
-        &session,
-        &wanted.account,
-        &wanted.role,
-        &options,
-    )?;
-    Ok((credentials, label(&session.name)))
+    roles::for_target(env, session_flag, &wanted, &options, &config)
 }
 
 /// The target the user picks from the session's listing.
-fn pick(env: &Env, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
+fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
     let request = session::Request {
         session: session_flag.map(str::to_owned),
         ..session::Request::default()
     };
-    let (session, _) = super::resolve_session(env, &request)?;
-    let listing = super::list::listing(env, &session, &ListingArgs::default())?;
+    let (session, _) = session::resolve_for(env, &request)?;
+    let listing = listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)?;
     if listing.assignments.is_empty() {
         anyhow::bail!(
             "no roles are assigned to you in the session '{}'",
@@ -225,12 +188,12 @@ fn pick(env: &Env, session_flag: Option<&str>, command: &str) -> anyhow::Result<
     let Some(picked) = picker::pick(&listing.assignments, env.stderr_color)? else {
         return Err(anyhow::Error::new(TargetError::Missing).context("no role was picked"));
     };
-    eprintln!(
+    crate::ui::say(format_args!(
         "{}/{} (next time: {})",
         picked.account_name,
         picked.role_name,
         picker::equivalent(command, picked)
-    );
+    ));
     Ok(Wanted {
         session: Some(session.name),
         account: AccountRef::Id(picked.account_id.clone()),

@@ -6,21 +6,25 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use crate::aws_config;
+use crate::aws::portal::PortalClient;
+use crate::aws::sdk::Net;
 use crate::cli::{DoctorArgs, Output};
+use crate::config_file;
+use crate::context::Context;
 use crate::doctor::{self, BrowserFact, ConfigFact, PathFact, Verdict};
-use crate::env::Env;
-use crate::keychain::Keychain;
-use crate::portal::PortalClient;
-use crate::sdk::Net;
 use crate::session::{self, State};
+use crate::store::keychain::Keychain;
 
 /// The key of the probe entry that checks the keychain.
 const PROBE_KEY: &str = "doctor/probe";
 
-pub fn run(env: &Env, session_flag: Option<&str>, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &DoctorArgs,
+) -> anyhow::Result<ExitCode> {
     let mut checks = Vec::new();
-    let config = match aws_config::load(&env.aws_config_file) {
+    let config = match config_file::load(&env.aws_config_file) {
         Ok(None) => {
             checks.push(doctor::config(&env.aws_config_file, &ConfigFact::Missing));
             None
@@ -42,11 +46,11 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &DoctorArgs) -> anyhow::
         }
     };
     if cfg!(target_os = "linux") {
-        let socket = Env::var("XDG_RUNTIME_DIR")
+        let socket = Context::var("XDG_RUNTIME_DIR")
             .map(|dir| PathBuf::from(dir).join("bus"))
             .filter(|path| path.exists());
         checks.push(doctor::dbus(
-            Env::var("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+            Context::var("DBUS_SESSION_BUS_ADDRESS").as_deref(),
             socket.as_deref(),
         ));
     }
@@ -82,7 +86,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &DoctorArgs) -> anyhow::
 
 /// Writes, reads back and deletes a probe entry.
 fn probe_keychain() -> Result<(), (String, String)> {
-    let describe = |err: crate::keychain::KeychainError| (err.to_string(), err.hint());
+    let describe = |err: crate::store::keychain::KeychainError| (err.to_string(), err.hint());
     let keychain = Keychain::open().map_err(describe)?;
     let value = format!("ssokey doctor {}", std::process::id());
     keychain.write(PROBE_KEY, &value).map_err(describe)?;
@@ -102,7 +106,7 @@ fn probe_keychain() -> Result<(), (String, String)> {
 
 /// `BROWSER`'s first program, or the system's opener.
 fn browser_fact() -> BrowserFact {
-    let browser_var = Env::var("BROWSER").filter(|v| !v.trim().is_empty());
+    let browser_var = Context::var("BROWSER").filter(|v| !v.trim().is_empty());
     let opener = match &browser_var {
         Some(var) => var
             .split(':')
@@ -111,8 +115,8 @@ fn browser_fact() -> BrowserFact {
         None => system_openers().iter().copied().find_map(find_program),
     };
     let display = !cfg!(target_os = "linux")
-        || Env::var("DISPLAY").is_some()
-        || Env::var("WAYLAND_DISPLAY").is_some();
+        || Context::var("DISPLAY").is_some()
+        || Context::var("WAYLAND_DISPLAY").is_some();
     BrowserFact {
         browser_var,
         opener,
@@ -143,7 +147,7 @@ fn find_program(program: &str) -> Option<PathBuf> {
         return path.is_file().then(|| path.to_path_buf());
     }
     let exts: &[&str] = if cfg!(windows) { &["", ".exe"] } else { &[""] };
-    std::env::split_paths(&Env::var("PATH").unwrap_or_default())
+    std::env::split_paths(&Context::var("PATH").unwrap_or_default())
         .flat_map(|dir| {
             exts.iter()
                 .map(move |ext| dir.join(format!("{program}{ext}")))
@@ -185,7 +189,7 @@ fn secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
-fn path_fact(config: Option<&aws_config::ConfigFile>) -> PathFact {
+fn path_fact(config: Option<&config_file::ConfigFile>) -> PathFact {
     let canonical = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
     let current = std::env::current_exe().map(canonical).unwrap_or_default();
     let on_path = find_program("ssokey").map(canonical);

@@ -7,21 +7,27 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::auth::{self, Refreshed};
+use crate::aws::oidc::{self, OidcClient, OidcError, Poll, Registration};
+use crate::aws::sdk::Net;
 use crate::cli::LoginArgs;
-use crate::env::Env;
-use crate::keychain::{Keychain, KeychainError};
-use crate::oidc::{self, OidcClient, OidcError, Poll, Registration};
-use crate::render;
-use crate::sdk::Net;
+use crate::clock;
+use crate::context::Context;
+use crate::output::render;
 use crate::session::{self, Session};
+use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keys;
 
-pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    env: &Context,
+    session_flag: Option<String>,
+    args: &LoginArgs,
+) -> anyhow::Result<ExitCode> {
     let request = session::Request {
         session: session_flag,
         start_url: args.start_url.clone(),
         region: args.region.clone(),
     };
-    let (session, mut state) = super::resolve_session(env, &request)?;
+    let (session, mut state) = session::resolve_for(env, &request)?;
     let keychain = Keychain::open()?;
     let net = Net::new(&session.region).context("could not start the network runtime")?;
 
@@ -43,49 +49,60 @@ pub fn run(env: &Env, session_flag: Option<String>, args: &LoginArgs) -> anyhow:
         }
         .context("could not start the sign-in")?;
 
-    eprintln!(
+    crate::ui::say(format_args!(
         "Signing in to '{}' ({}, {}).",
         session.name, session.start_url, session.region
-    );
+    ));
     let code = if env.stderr_color {
-        format!("\x1b[1m{}\x1b[0m", authorization.user_code)
+        crate::ui::bold(&authorization.user_code)
     } else {
         authorization.user_code.clone()
     };
-    eprintln!("Open this URL in a browser and check that it shows the code {code}:");
-    eprintln!("  {}", authorization.verification_uri_complete);
-    eprintln!(
+    crate::ui::say(format_args!(
+        "Open this URL in a browser and check that it shows the code {code}:"
+    ));
+    crate::ui::say(format_args!(
+        "  {}",
+        authorization.verification_uri_complete
+    ));
+    crate::ui::say(format_args!(
         "(or go to {} and enter the code there)",
         authorization.verification_uri
-    );
+    ));
     if !args.no_browser
         && let Err(err) = {
             tracing::debug!(url = %authorization.verification_uri_complete, "opening the browser");
             webbrowser::open(&authorization.verification_uri_complete)
         }
     {
-        eprintln!("ssokey: warning: could not open a browser ({err}); open the URL above yourself");
+        crate::ui::warning(format_args!(
+            "could not open a browser ({err}); open the URL above yourself"
+        ));
     }
 
     let granted = poll(env, &net, &client, &registration, &authorization)?;
-    let token = granted.into_token(oidc::now_epoch(), &session.start_url, &session.region, None);
+    let token = granted.into_token(clock::now(), &session.start_url, &session.region, None);
     {
         let _lock = auth::lock_session(env, &session.name)?;
         auth::store_token(&keychain, &session.name, &token).context("could not store the token")?;
     }
     // What the last sign-in cached may be another person's, or list other
     // assignments: none of it outlives the sign-in it came from.
-    super::logout::forget_cached(env, &keychain, &session.name)
+    crate::roles::forget(env, &keychain, &session.name)
         .context("could not delete the credentials cached by the last sign-in")?;
     remember(env, &mut state, &session);
-    eprintln!("Signed in to '{}'; {}.", session.name, lifetime(&token));
+    crate::ui::say(format_args!(
+        "Signed in to '{}'; {}.",
+        session.name,
+        lifetime(&token)
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
 /// Says so and returns true when the session holds a valid token, renewing it
 /// silently first when it is due and can be renewed.
 fn already_signed_in(
-    env: &Env,
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -94,7 +111,7 @@ fn already_signed_in(
         Ok(Some(token)) => token,
         Ok(None) => return Ok(false),
         Err(err @ KeychainError::Corrupt { .. }) => {
-            eprintln!("ssokey: warning: {err}; signing in again replaces it");
+            crate::ui::warning(format_args!("{err}; signing in again replaces it"));
             return Ok(false);
         }
         Err(err) => return Err(err.into()),
@@ -102,14 +119,14 @@ fn already_signed_in(
     if token.start_url != session.start_url {
         return Ok(false);
     }
-    let now = oidc::now_epoch();
+    let now = clock::now();
     let token = if token.needs_refresh(now) {
         match auth::refresh(env, keychain, session, net, &token) {
             Ok(Refreshed::Renewed(token)) => {
-                eprintln!(
+                crate::ui::say(format_args!(
                     "Renewed the sign-in to '{}' without a browser.",
                     session.name
-                );
+                ));
                 token
             }
             Ok(Refreshed::AlreadyFresh(token)) => token,
@@ -118,11 +135,11 @@ fn already_signed_in(
     } else {
         token
     };
-    eprintln!(
+    crate::ui::say(format_args!(
         "Already signed in to '{}'; {}; use --force to sign in again.",
         session.name,
         lifetime(&token)
-    );
+    ));
     Ok(true)
 }
 
@@ -133,7 +150,7 @@ fn lifetime(token: &oidc::Token) -> String {
     let until = format!(
         "{} ({})",
         render::rfc3339(token.expires_at),
-        render::relative(token.expires_at, oidc::now_epoch())
+        render::relative(token.expires_at, clock::now())
     );
     if token.refresh_token.is_some() {
         format!(
@@ -154,7 +171,7 @@ fn registration(
 ) -> anyhow::Result<Registration> {
     if !renew {
         match auth::load_registration(keychain, &session.name) {
-            Ok(Some(stored)) if stored.is_reusable(oidc::now_epoch(), &session.scopes) => {
+            Ok(Some(stored)) if stored.is_reusable(clock::now(), &session.scopes) => {
                 return Ok(stored);
             }
             // A missing, expiring or damaged registration is replaced by a new one.
@@ -166,7 +183,7 @@ fn registration(
         .block_on(client.register(&session.scopes))
         .context("could not register ssokey with the portal")?;
     keychain
-        .write_json(&auth::registration_key(&session.name), &registration)
+        .write_json(&keys::client(&session.name), &registration)
         .context("could not store the client registration")?;
     Ok(registration)
 }
@@ -174,7 +191,7 @@ fn registration(
 /// Polls CreateToken at the server's pace until the user approves, refuses,
 /// or the code's lifetime runs out.
 fn poll(
-    env: &Env,
+    env: &Context,
     net: &Net,
     client: &OidcClient,
     registration: &Registration,
@@ -201,7 +218,7 @@ fn poll(
     result.context("the sign-in did not complete")
 }
 
-fn spinner(env: &Env) -> Option<ProgressBar> {
+fn spinner(env: &Context) -> Option<ProgressBar> {
     if !env.stderr_is_terminal {
         return None;
     }
@@ -215,13 +232,13 @@ fn spinner(env: &Env) -> Option<ProgressBar> {
     Some(spinner)
 }
 
-fn remember(env: &Env, state: &mut session::State, session: &Session) {
+fn remember(env: &Context, state: &mut session::State, session: &Session) {
     if state.record(session)
         && let Err(err) = state.save(&env.config_dir)
     {
-        eprintln!(
-            "ssokey: warning: could not remember the session in {}: {err}",
+        crate::ui::warning(format_args!(
+            "could not remember the session in {}: {err}",
             env.config_dir.display()
-        );
+        ));
     }
 }

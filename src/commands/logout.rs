@@ -4,38 +4,42 @@
 use std::process::ExitCode;
 
 use crate::auth;
-use crate::cache;
+use crate::aws::portal::PortalClient;
+use crate::aws::sdk::Net;
 use crate::cli::LogoutArgs;
-use crate::env::Env;
-use crate::fast_tier::FastTier;
-use crate::keychain::Keychain;
-use crate::listing::Listing;
-use crate::portal::PortalClient;
-use crate::sdk::Net;
+use crate::config_file;
+use crate::context::Context;
+use crate::roles;
 use crate::session::{self, Session, State};
+use crate::store::keychain::Keychain;
+use crate::store::keys;
 
-pub fn run(env: &Env, session_flag: Option<&str>, args: &LogoutArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &LogoutArgs,
+) -> anyhow::Result<ExitCode> {
     let sessions = if args.all {
-        let config = super::load_config(env)?;
+        let config = config_file::load(&env.aws_config_file)?;
         session::known(config.as_ref(), &State::load(&env.config_dir))
     } else {
         let request = session::Request {
             session: session_flag.map(str::to_owned),
             ..session::Request::default()
         };
-        vec![super::resolve_session(env, &request)?.0]
+        vec![session::resolve_for(env, &request)?.0]
     };
     let keychain = Keychain::open()?;
     for session in &sessions {
         logout(env, &keychain, session)?;
     }
     if sessions.is_empty() {
-        eprintln!("No session is known; nothing to sign out of.");
+        crate::ui::say("No session is known; nothing to sign out of.");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+fn logout(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
     let stored = match auth::load_token(keychain, &session.name) {
         Ok(token) => token.is_some(),
         // A damaged entry is deleted all the same.
@@ -48,54 +52,36 @@ fn logout(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<(
     };
     {
         let _lock = auth::lock_session(env, &session.name)?;
-        keychain.delete(&auth::token_key(&session.name))?;
+        keychain.delete(&keys::token(&session.name))?;
     }
-    let cached = forget_cached(env, keychain, &session.name)?;
+    let cached = roles::forget(env, keychain, &session.name)?;
     let name = &session.name;
     match ended {
-        None if cached == 0 => eprintln!("Not signed in to '{name}'; nothing to sign out of."),
-        None => eprintln!("Not signed in to '{name}'; deleted {cached} cached credentials."),
-        Some(Ok(())) => eprintln!("Signed out of '{name}'."),
-        Some(Err(err)) => eprintln!(
-            "ssokey: warning: could not end the portal session of '{name}' ({err:#}); deleted its tokens from the keychain all the same"
-        ),
+        None if cached == 0 => crate::ui::say(format_args!(
+            "Not signed in to '{name}'; nothing to sign out of."
+        )),
+        None => crate::ui::say(format_args!(
+            "Not signed in to '{name}'; deleted {cached} cached credentials."
+        )),
+        Some(Ok(())) => crate::ui::say(format_args!("Signed out of '{name}'.")),
+        Some(Err(err)) => crate::ui::warning(format_args!(
+            "could not end the portal session of '{name}' ({err:#}); deleted its tokens from the keychain all the same"
+        )),
     }
     Ok(())
 }
 
-/// Deletes the role credentials cached for the session, from both tiers, and
-/// its listing cache; returns how many credentials there were. Logout does
-/// this, and so does a new sign-in, which may be another person's.
-pub(super) fn forget_cached(
-    env: &Env,
-    keychain: &Keychain,
-    session: &str,
-) -> Result<usize, crate::keychain::KeychainError> {
-    let fast = FastTier::open(&env.config_dir);
-    let cached = cache::clear(fast.as_ref(), keychain, session)?;
-    let listing = Listing::cache_path(&env.cache_dir, session);
-    if let Err(err) = std::fs::remove_file(&listing)
-        && err.kind() != std::io::ErrorKind::NotFound
-    {
-        eprintln!(
-            "ssokey: warning: could not delete {}: {err}",
-            listing.display()
-        );
-    }
-    Ok(cached)
-}
-
 /// Calls the portal's Logout with a usable token (renewed first if it is due),
 /// so that the sign-in ends on the portal too, refresh token included.
-fn end_portal_session(env: &Env, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+fn end_portal_session(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
     let net = Net::new(&session.region)?;
     let token = match auth::access_token(env, keychain, session, &net) {
         Ok(token) => token,
         // Nothing usable is left to end on the portal.
         Err(err)
-            if err
-                .chain()
-                .any(|c| c.is::<auth::AuthError>() || c.is::<crate::keychain::KeychainError>()) =>
+            if err.chain().any(|c| {
+                c.is::<auth::AuthError>() || c.is::<crate::store::keychain::KeychainError>()
+            }) =>
         {
             return Ok(());
         }

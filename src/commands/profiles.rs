@@ -6,30 +6,40 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::aws_config::{self, ConfigFile};
 use crate::cli::ProfilesArgs;
-use crate::env::Env;
-use crate::files;
+use crate::config_file::{self, ConfigFile};
+use crate::context::Context;
+use crate::listing;
 use crate::profiles::{self, ProfilesError};
 use crate::session;
+use crate::store::files;
 
-pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ProfilesArgs,
+) -> anyhow::Result<ExitCode> {
     let request = session::Request {
         session: session_flag.map(str::to_owned),
         ..session::Request::default()
     };
-    let (session, _) = super::resolve_session(env, &request)?;
+    let (session, _) = session::resolve_for(env, &request)?;
     let path = &env.aws_config_file;
     let original = read(path)?;
     let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;
     let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
-    let listing = super::list::listing(env, &session, &args.listing)?;
+    let listing = listing::obtain(
+        env,
+        &session,
+        args.listing.refresh,
+        args.listing.concurrency,
+    )?;
 
     let existing = profiles::Existing::read(&config, &session.name);
     let (planned, notes) =
         profiles::plan(&listing.assignments, template, &session.name, &existing)?;
     for note in &notes {
-        eprintln!("ssokey: note: {note}");
+        crate::ui::note(format_args!("{note}"));
     }
 
     let mut added = 0;
@@ -68,9 +78,9 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
                 removed += 1;
             }
         } else {
-            eprintln!(
-                "ssokey: note: the profile '{name}' names a role that is no longer assigned; --prune removes it"
-            );
+            crate::ui::note(format_args!(
+                "the profile '{name}' names a role that is no longer assigned; --prune removes it"
+            ));
         }
     }
 
@@ -81,12 +91,12 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
         session.name
     );
     if text == original {
-        eprintln!(
+        crate::ui::say(format_args!(
             "{} profiles for '{}' in {} are up to date.",
             planned.len(),
             session.name,
             path.display()
-        );
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     if !args.write {
@@ -99,7 +109,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
             )
             .to_string();
         crate::output::print(&diff)?;
-        eprintln!("{summary}; run with --write to apply.");
+        crate::ui::say(format_args!("{summary}; run with --write to apply."));
         return Ok(ExitCode::SUCCESS);
     }
     // ~/.aws is made as the AWS CLI would; a directory that AWS_CONFIG_FILE
@@ -112,13 +122,13 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &ProfilesArgs) -> anyhow
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
     write(path, &original, &text)?;
-    eprintln!("{summary}: written to {}.", path.display());
+    crate::ui::say(format_args!("{summary}: written to {}.", path.display()));
     Ok(ExitCode::SUCCESS)
 }
 
 /// The config file's text; a missing file is an empty one.
 fn read(path: &Path) -> anyhow::Result<String> {
-    match aws_config::load(path)? {
+    match config_file::load(path)? {
         Some(config) => Ok(config.to_string()),
         None => Ok(String::new()),
     }

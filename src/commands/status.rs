@@ -5,12 +5,14 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::auth;
+use crate::aws::oidc::Token;
 use crate::cli::{Output, StatusArgs};
-use crate::env::Env;
-use crate::keychain::{Keychain, KeychainError};
-use crate::oidc::{self, Token};
-use crate::render;
+use crate::clock;
+use crate::config_file;
+use crate::context::Context;
+use crate::output::render;
 use crate::session::{self, State};
+use crate::store::keychain::{Keychain, KeychainError};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,8 +33,12 @@ struct Row {
     last_used: bool,
 }
 
-pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let config = super::load_config(env)?;
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &StatusArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = config_file::load(&env.aws_config_file)?;
     let state = State::load(&env.config_dir);
     let mut sessions = session::known(config.as_ref(), &state);
     if let Some(name) = session_flag {
@@ -43,7 +49,7 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
     } else {
         Some(Keychain::open()?)
     };
-    let now = oidc::now_epoch();
+    let now = clock::now();
     let mut rows = Vec::with_capacity(sessions.len());
     for session in sessions {
         let token = match keychain
@@ -79,8 +85,8 @@ pub fn run(env: &Env, session_flag: Option<&str>, args: &StatusArgs) -> anyhow::
             text
         }
         Output::Table if rows.is_empty() => {
-            eprintln!(
-                "No session is known yet.\nhint: run: ssokey login --start-url https://NAME.awsapps.com/start --region REGION"
+            crate::ui::say(
+                "No session is known yet.\nhint: run: ssokey login --start-url https://NAME.awsapps.com/start --region REGION",
             );
             String::new()
         }

@@ -155,6 +155,30 @@ pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
     }
 }
 
+/// The AWS config file, read at most once per command, and only if asked for.
+pub struct Lazy {
+    path: PathBuf,
+    file: std::cell::OnceCell<Option<ConfigFile>>,
+}
+
+impl Lazy {
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            file: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The config file, or `None` when there is none.
+    pub fn get(&self) -> Result<Option<&ConfigFile>, ConfigError> {
+        if let Some(file) = self.file.get() {
+            return Ok(file.as_ref());
+        }
+        let file = load(&self.path)?;
+        Ok(self.file.get_or_init(|| file).as_ref())
+    }
+}
+
 /// An `[sso-session NAME]` section, merged over its duplicates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoSession {

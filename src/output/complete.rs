@@ -8,15 +8,15 @@
 //! functions below run in that call.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use clap::builder::StyledStr;
 use clap_complete::CompletionCandidate;
 
-use crate::aws_config;
-use crate::env::Env;
+use crate::config_file;
+use crate::context::Context;
 use crate::listing::{Assignment, Listing};
 use crate::session::{self, State};
+use crate::store::paths;
 
 /// The variable that turns a run of ssokey into a completion request. It is
 /// ssokey's own, so that a `COMPLETE` set for another program never changes
@@ -208,7 +208,7 @@ pub fn sessions() -> Vec<CompletionCandidate> {
     let Some(env) = local() else {
         return Vec::new();
     };
-    let config = aws_config::load(&env.aws_config_file).ok().flatten();
+    let config = config_file::load(&env.aws_config_file).ok().flatten();
     let state = State::load_quietly(&env.config_dir);
     session::known(config.as_ref(), &state)
         .into_iter()
@@ -221,7 +221,7 @@ pub fn profiles() -> Vec<CompletionCandidate> {
     let Some(env) = local() else {
         return Vec::new();
     };
-    aws_config::load(&env.aws_config_file)
+    config_file::load(&env.aws_config_file)
         .ok()
         .flatten()
         .map(|config| {
@@ -234,8 +234,8 @@ pub fn profiles() -> Vec<CompletionCandidate> {
         .unwrap_or_default()
 }
 
-fn local() -> Option<Env> {
-    Env::from_process(crate::cli::Color::Never).ok()
+fn local() -> Option<Context> {
+    Context::from_process(crate::ui::Color::Never).ok()
 }
 
 /// Every assignment of `listings`.
@@ -248,19 +248,16 @@ fn assignments(listings: &[Listing]) -> Vec<Assignment> {
 
 /// The session's cached listing, or every cached listing, however old:
 /// offline, an old name is better than none.
-fn listings(env: Option<&Env>, session: Option<&str>) -> Vec<Listing> {
+fn listings(env: Option<&Context>, session: Option<&str>) -> Vec<Listing> {
     let Some(env) = env else {
         return Vec::new();
     };
     if let Some(session) = session {
-        return Listing::load(&Listing::cache_path(&env.cache_dir, session))
+        return Listing::load(&paths::listing(&env.cache_dir, session))
             .into_iter()
             .collect();
     }
-    let dir = Listing::cache_path(&env.cache_dir, "x")
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let dir = paths::listings(&env.cache_dir);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -1,4 +1,9 @@
-//! stdout, where only data goes: a reader that closed the pipe ends ssokey quietly.
+//! Rendering for stdout, where only data goes: shell lines, JSON, tables, the
+//! picker and completion; a reader that closed the pipe ends ssokey quietly.
+
+pub mod complete;
+pub mod picker;
+pub mod render;
 
 use std::io::{self, Write};
 

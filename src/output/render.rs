@@ -5,7 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::ValueEnum;
 
-use crate::portal::RoleCredentials;
+use crate::aws::portal::RoleCredentials;
 
 /// Text from elsewhere (an account name from the portal) as it may be shown
 /// on a terminal: control characters (a line break, an escape sequence that
@@ -67,7 +67,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// The table with its header line in bold, for a terminal that shows colour.
 pub fn bold_first_line(table: &str) -> String {
     match table.split_once('\n') {
-        Some((header, rest)) => format!("\x1b[1m{header}\x1b[0m\n{rest}"),
+        Some((header, rest)) => format!("{}\n{rest}", crate::ui::bold(header)),
         None => table.to_owned(),
     }
 }
@@ -76,7 +76,7 @@ pub fn bold_first_line(table: &str) -> String {
 /// which RFC 3339 cannot write (and humantime would panic on), is written as
 /// the last second it can.
 pub fn rfc3339(epoch_seconds: u64) -> String {
-    let seconds = epoch_seconds.min(crate::portal::MAX_EXPIRATION);
+    let seconds = epoch_seconds.min(crate::aws::portal::MAX_EXPIRATION);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
 }
 

@@ -1,7 +1,7 @@
-//! Files that ssokey owns: private (0600 in 0700 directories), written atomically,
-//! and the per-session lock files.
+//! Files that ssokey owns: private (0600 in 0700 directories), written
+//! atomically.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -89,7 +89,7 @@ fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -
     result
 }
 
-fn private_options() -> OpenOptions {
+pub(super) fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
@@ -97,36 +97,6 @@ fn private_options() -> OpenOptions {
         options.mode(0o600);
     }
     options
-}
-
-/// An exclusive advisory lock on a file, released when dropped (or when the
-/// process dies, so a killed process never leaves a stale lock behind).
-pub struct Lock {
-    _file: File,
-}
-
-impl Lock {
-    /// Blocks until the lock at `path` is ours.
-    pub fn acquire(path: &Path) -> io::Result<Self> {
-        if let Some(dir) = path.parent() {
-            create_private_dir(dir)?;
-        }
-        let file = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        file.lock()?;
-        Ok(Self { _file: file })
-    }
-}
-
-/// Where the lock for a session's tokens lives.
-pub fn session_lock_path(cache_dir: &Path, session: &str) -> PathBuf {
-    cache_dir
-        .join("locks")
-        .join(format!("session-{session}.lock"))
 }
 
 /// Asserts that the generated file `dir/file` of the repository holds
@@ -212,16 +182,5 @@ mod tests {
         symlink("loop", &looped).unwrap();
         assert!(replace_keeping_mode(&looped, b"x").is_err());
         assert!(fs::symlink_metadata(&looped).unwrap().is_symlink());
-    }
-
-    #[test]
-    fn a_lock_is_exclusive_until_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("locks/x.lock");
-        let lock = Lock::acquire(&path).unwrap();
-        let other = File::open(&path).unwrap();
-        assert!(other.try_lock().is_err());
-        drop(lock);
-        assert!(other.try_lock().is_ok());
     }
 }

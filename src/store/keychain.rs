@@ -46,7 +46,7 @@ impl KeychainError {
                 "unlock your keychain (the login keyring) and run the command again".to_owned()
             }
             Self::Corrupt { key, .. } => {
-                let session = key.split('/').nth(1).unwrap_or("NAME");
+                let session = super::keys::session_of(key).unwrap_or("NAME");
                 format!(
                     "run: ssokey logout --session {session} && ssokey login --session {session}"
                 )
@@ -794,7 +794,7 @@ mod tests {
                     Err(other) => prop_assert!(false, "{other}"),
                 }
                 // A role-credential cache entry like it is a miss.
-                let found = crate::cache::lookup(None, &keychain, "k", 0, std::time::Duration::ZERO);
+                let found = crate::store::role_cache::RoleCache::new(&keychain, None).lookup("k", 0, std::time::Duration::ZERO);
                 prop_assert!(matches!(found, Ok(None)), "{:?}", found.map(|c| c.is_some()));
                 keychain.write("k", "new").unwrap();
                 prop_assert_eq!(keychain.read("k").unwrap(), Some("new".to_owned()));

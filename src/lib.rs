@@ -1,0 +1,45 @@
+//! ssokey: sign in to AWS IAM Identity Center once, then get short-lived AWS
+//! credentials, with every token kept in the OS keychain.
+//!
+//! The rooms, from the user inwards:
+//! - [`cli`] is the command line, [`commands`] one thin file per subcommand;
+//! - [`session`] says which portal, [`target`] which account and role,
+//!   [`auth`] keeps the sign-in, [`roles`] hands out role credentials,
+//!   [`listing`] knows what is assigned, [`profiles`] writes AWS profiles;
+//! - [`aws`] is the network edge, [`store`] the persistence (keychain, fast
+//!   tier, files, locks), [`config_file`] the AWS config file;
+//! - [`output`] renders what goes on stdout, [`ui`] writes everything on stderr,
+//!   and [`error`] turns a failure into a message, a hint and an exit code.
+
+pub mod auth;
+pub mod aws;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config_file;
+pub mod context;
+pub mod doctor;
+pub mod error;
+pub mod listing;
+pub mod logging;
+pub mod output;
+pub mod profiles;
+pub mod roles;
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod target;
+pub mod ui;
+
+use std::process::ExitCode;
+
+/// Runs the parsed command line: logging, the process context, the command,
+/// and the report of any error. Returns the exit code.
+pub fn run(cli: cli::Cli) -> ExitCode {
+    let color = ui::init(cli.color);
+    logging::init(cli.verbose, context::rust_log().as_deref(), color);
+    match context::Context::from_process(cli.color).and_then(|ctx| commands::run(cli, &ctx)) {
+        Ok(code) => code,
+        Err(err) => error::report(&err),
+    }
+}
