@@ -11,7 +11,7 @@ use crate::sts::sts_action;
 use crate::{HOUR, MINUTE};
 
 /// How the emulated instance behaves. Every field can also be changed while it runs, with
-/// [`Emulator::update_config`].
+/// [`Emulator::update_config`](crate::Emulator::update_config).
 #[derive(Clone, Debug)]
 #[allow(clippy::struct_excessive_bools)] // independent knobs, not a state machine
 pub struct Config {
@@ -58,7 +58,7 @@ pub struct Config {
     /// A token bucket per operation. A request that finds its bucket empty is answered 429
     /// `TooManyRequestsException` (STS: `Throttling`) on arrival, without `latency`: the
     /// service's throttle turns requests away before doing their work, so its 429s come fast.
-    /// Counted by [`Emulator::count`] and [`Emulator::throttled`]. A bucket starts full, and
+    /// Counted by [`Emulator::count`](crate::Emulator::count) and [`Emulator::throttled`](crate::Emulator::throttled). A bucket starts full, and
     /// starts full again when its limit changes.
     pub rate_limits: HashMap<Op, RateLimit>,
     /// Print one line per request to stderr: operation, status and error code. Never a secret.
@@ -270,12 +270,12 @@ impl FromStr for Op {
     }
 }
 
-/// A broken answer that [`Emulator::fault_next`] makes an operation give instead of its own.
+/// A broken answer that [`Emulator::fault_next`](crate::Emulator::fault_next) makes an operation give instead of its own.
 /// The operation does none of its work (no token is issued, no state changes), except after
 /// [`Fault::Stall`], which answers normally once it has waited.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// This HTTP status, with the service's error shape (see [`Emulator::fail_next`]).
+    /// This HTTP status, with the service's error shape (see [`Emulator::fail_next`](crate::Emulator::fail_next)).
     Status(u16),
     /// 200 with a JSON content type and a body cut off in the middle of a JSON object.
     MalformedJson,
