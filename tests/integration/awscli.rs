@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::emulator::Op;
 use crate::harness::{Run, TestEnv, config};
+use sso_emulator::Op;
 
 const ACCOUNT: &str = "100000000002";
 

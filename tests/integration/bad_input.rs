@@ -4,12 +4,12 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::emulator::{self, Account, Op};
 use crate::harness::{REGION, Run, START_URL, TestEnv, config, credential_process_args};
+use sso_emulator::{Account, Op};
 
 const ACCOUNT: &str = "100000000001";
 
-fn signed_in(config: emulator::Config) -> TestEnv {
+fn signed_in(config: sso_emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
     env.login().success();
     env
@@ -270,7 +270,7 @@ fn hostile_accounts(marker: &std::path::Path) -> Vec<Account> {
 fn hostile_account_names_are_quoted_by_every_shell_and_never_run() {
     let root = tempfile::tempdir().unwrap();
     let marker = root.path().join("pwned");
-    let mut env = signed_in(emulator::Config {
+    let mut env = signed_in(sso_emulator::Config {
         accounts: hostile_accounts(&marker),
         ..config()
     });
@@ -336,7 +336,7 @@ fn hostile_account_names_are_quoted_by_every_shell_and_never_run() {
 fn profiles_of_hostile_account_names_are_sanitized_and_read_back() {
     let root = tempfile::tempdir().unwrap();
     let marker = root.path().join("pwned");
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         accounts: hostile_accounts(&marker),
         ..config()
     });
@@ -427,7 +427,7 @@ fn a_hostile_role_name_from_the_portal_is_refused_and_never_run() {
     let root = tempfile::tempdir().unwrap();
     let marker = root.path().join("pwned");
     let hostile = format!("Admin$(touch {})", marker.display());
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         accounts: vec![
             Account::new(ACCOUNT, "good", &["Admin"]),
             Account::new("100000000002", "bad", &["ReadOnly", &hostile]),

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use crate::emulator::{self, Op};
 use crate::harness::{Run, SESSION, TestEnv, config, credential_process_args};
+use sso_emulator::Op;
 
 const ACCOUNT: &str = "100000000001";
 
-fn signed_in(config: emulator::Config) -> TestEnv {
+fn signed_in(config: sso_emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
     env.login().success();
     env
@@ -65,7 +65,7 @@ fn cached_credentials_are_reused_until_the_margin_and_refresh_forces_new_ones() 
 
 #[test]
 fn credentials_with_less_than_15_minutes_left_are_replaced() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         role_credentials_ttl: Duration::from_mins(10),
         ..config()
     });
@@ -98,7 +98,7 @@ fn fifty_parallel_runs_make_one_call() {
 
 #[test]
 fn an_expired_token_is_refreshed_silently_once_for_parallel_runs() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         access_token_ttl: Duration::from_mins(4),
         ..config()
     });

@@ -78,7 +78,7 @@ fn a_working_setup_passes_every_check() {
 
 #[test]
 fn each_broken_part_is_named_with_its_fix() {
-    let mut env = TestEnv::with_config(crate::emulator::Config {
+    let mut env = TestEnv::with_config(sso_emulator::Config {
         clock_offset_secs: 600,
         ..config()
     });

@@ -1,7 +1,7 @@
 //! The documented exit codes: 0 ok, 1 error, 2 usage, 3 not signed in, 4 no keychain.
 
-use crate::emulator::Op;
 use crate::harness::{TestEnv, config};
+use sso_emulator::Op;
 
 #[test]
 fn the_exit_code_contract() {

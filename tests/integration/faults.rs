@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::emulator::{self, Emulator, Fault, Op};
 use crate::harness::{
     Browser, Run, TestEnv, config, credential_process_args, wait_until, wait_within,
 };
+use sso_emulator::{Emulator, Fault, Op};
 
 const ACCOUNT: &str = "100000000001";
 /// A fetch of the ReadOnly role's credentials, for the fault cases.
@@ -113,7 +113,7 @@ fn cached_target() -> Vec<&'static str> {
 /// with the listing and the credentials of `cached_target` in their caches.
 /// Returns the credentials that the cache holds, as `credential-process` printed them.
 fn signed_in_with_caches(access_token_ttl: Duration) -> (TestEnv, String) {
-    let env = TestEnv::with_config(emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         auto_approve: true,
         access_token_ttl,
         ..config()

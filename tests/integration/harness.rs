@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::emulator::{self, Emulator};
+use sso_emulator::Emulator;
 
 pub const REGION: &str = "us-east-1";
 pub const START_URL: &str = "https://ssokey-test.awsapps.com/start";
@@ -160,7 +160,7 @@ impl TestEnv {
         TestEnv::with_config(config())
     }
 
-    pub fn with_config(config: emulator::Config) -> TestEnv {
+    pub fn with_config(config: sso_emulator::Config) -> TestEnv {
         let dir = tempfile::Builder::new()
             .prefix("ssokey-test-")
             .tempdir()
@@ -510,11 +510,11 @@ pub fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The emulator configuration most tests use: fast polling, two accounts.
-pub fn config() -> emulator::Config {
-    emulator::Config {
-        accounts: emulator::accounts(2, &["Admin", "ReadOnly"]),
+pub fn config() -> sso_emulator::Config {
+    sso_emulator::Config {
+        accounts: sso_emulator::accounts(2, &["Admin", "ReadOnly"]),
         interval: 1,
-        ..emulator::Config::default()
+        ..sso_emulator::Config::default()
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 
-use crate::emulator::Op;
 use crate::harness::{Run, SESSION, TestEnv, credential_process_args, wait_until};
+use sso_emulator::Op;
 
 #[test]
 fn without_a_keychain_login_fails_with_the_cause_and_the_fix() {

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::emulator;
 use crate::harness::{REGION, Run, START_URL, TestEnv, collect_files, config};
 
 const ACCOUNT: &str = "100000000001";
@@ -44,7 +43,7 @@ impl Outputs {
 #[cfg(unix)]
 #[test]
 fn no_secret_reaches_a_file_an_output_or_a_command_line() {
-    let mut env = TestEnv::with_config(emulator::Config {
+    let mut env = TestEnv::with_config(sso_emulator::Config {
         // Every command that calls the portal refreshes first, and the refresh
         // tokens rotate: more kinds of secret go through ssokey.
         access_token_ttl: Duration::from_mins(4),

@@ -4,18 +4,18 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 
-use crate::emulator::{self, Account, Op};
 use crate::harness::{Run, TestEnv, config, credential_process_args};
+use sso_emulator::{Account, Op};
 
-fn signed_in(config: emulator::Config) -> TestEnv {
+fn signed_in(config: sso_emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
     env.login().success();
     env
 }
 
 /// Five accounts, one without roles, one with five roles; pages of two.
-fn paginated() -> emulator::Config {
-    emulator::Config {
+fn paginated() -> sso_emulator::Config {
+    sso_emulator::Config {
         accounts: vec![
             Account::new("100000000005", "zeta", &["Admin"]),
             Account::new(
@@ -72,7 +72,7 @@ fn the_listing_is_complete_across_pages_and_sorted() {
 
 #[test]
 fn the_json_is_exactly_the_documented_shape() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         accounts: vec![Account::new("100000000002", "prod", &["Admin"])],
         ..config()
     });
@@ -104,7 +104,7 @@ fn the_table_aligns_and_the_pattern_filters() {
 
 #[test]
 fn a_user_with_no_assignments_gets_an_empty_listing() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         accounts: Vec::new(),
         ..config()
     });
@@ -119,8 +119,8 @@ fn a_user_with_no_assignments_gets_an_empty_listing() {
 
 #[test]
 fn the_listing_survives_a_429_storm() {
-    let env = signed_in(emulator::Config {
-        accounts: emulator::accounts(12, &["Admin", "ReadOnly"]),
+    let env = signed_in(sso_emulator::Config {
+        accounts: sso_emulator::accounts(12, &["Admin", "ReadOnly"]),
         ..config()
     });
     env.emulator.fail_next(Op::ListAccountRoles, 429, 15);
@@ -133,8 +133,8 @@ fn the_listing_survives_a_429_storm() {
 
 #[test]
 fn a_permanent_failure_prints_nothing_partial() {
-    let env = signed_in(emulator::Config {
-        accounts: emulator::accounts(3, &["Admin"]),
+    let env = signed_in(sso_emulator::Config {
+        accounts: sso_emulator::accounts(3, &["Admin"]),
         ..config()
     });
     env.emulator.fail_next(Op::ListAccountRoles, 400, 1);
@@ -165,7 +165,7 @@ fn an_access_token_refused_early_is_renewed_once() {
 
 #[test]
 fn an_expired_token_is_refreshed_silently() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         access_token_ttl: Duration::from_mins(4),
         ..config()
     });

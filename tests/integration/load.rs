@@ -4,17 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use crate::emulator::{self, Op};
 use crate::harness::{Run, SESSION, TestEnv, config, credential_process_args};
+use sso_emulator::Op;
 
-fn signed_in(config: emulator::Config) -> TestEnv {
+fn signed_in(config: sso_emulator::Config) -> TestEnv {
     let env = TestEnv::with_config(config);
     env.login().success();
     env
 }
 
 /// What `credential-process` prints for credentials the emulator issued.
-fn expected_json(issued: &emulator::IssuedRoleCredentials) -> serde_json::Value {
+fn expected_json(issued: &sso_emulator::IssuedRoleCredentials) -> serde_json::Value {
     let expiration = std::time::UNIX_EPOCH + Duration::from_millis(issued.expiration);
     serde_json::json!({
         "Version": 1,
@@ -27,8 +27,8 @@ fn expected_json(issued: &emulator::IssuedRoleCredentials) -> serde_json::Value 
 
 #[test]
 fn a_hundred_parallel_runs_for_five_targets_make_five_calls() {
-    let env = signed_in(emulator::Config {
-        accounts: emulator::accounts(5, &["Admin"]),
+    let env = signed_in(sso_emulator::Config {
+        accounts: sso_emulator::accounts(5, &["Admin"]),
         ..config()
     });
     let accounts: Vec<String> = (1..=5).map(|i| format!("1000000000{i:02}")).collect();
@@ -68,7 +68,7 @@ fn a_hundred_parallel_runs_for_five_targets_make_five_calls() {
 
 #[test]
 fn twenty_parallel_runs_with_an_expired_token_make_one_refresh() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         access_token_ttl: Duration::from_secs(2),
         ..config()
     });
@@ -104,8 +104,8 @@ fn parallel_logouts_over_many_cached_credentials_all_succeed() {
     // Each logout lists the session's items, then deletes them one by one:
     // another logout deletes some of them in between, which must count as
     // deleted, never as a keychain failure.
-    let env = signed_in(emulator::Config {
-        accounts: emulator::accounts(6, &["Admin", "ReadOnly"]),
+    let env = signed_in(sso_emulator::Config {
+        accounts: sso_emulator::accounts(6, &["Admin", "ReadOnly"]),
         ..config()
     });
     let mut rounds = 0;
@@ -142,7 +142,7 @@ fn parallel_logouts_over_many_cached_credentials_all_succeed() {
 
 #[test]
 fn racing_logins_and_logouts_never_corrupt_the_keychain() {
-    let env = signed_in(emulator::Config {
+    let env = signed_in(sso_emulator::Config {
         auto_approve: true,
         ..config()
     });

@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::emulator::Op;
 use crate::harness::{
     Browser, LOGIN_WITHOUT_BROWSER, REGION, Run, SESSION, START_URL, TestEnv, config,
     credential_process_args, wait_until,
 };
+use sso_emulator::Op;
 
 #[test]
 fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
@@ -134,7 +134,7 @@ fn slow_down_adds_five_seconds_to_the_interval() {
 
 /// Nobody approves the sign-in, whose code lasts `lifetime`.
 fn code_lasting(lifetime: Duration) -> TestEnv {
-    TestEnv::with_config(crate::emulator::Config {
+    TestEnv::with_config(sso_emulator::Config {
         device_code_ttl: lifetime,
         ..config()
     })
@@ -186,7 +186,7 @@ fn an_expired_device_code_fails_clearly() {
 
 #[test]
 fn the_code_lifetime_bounds_polling_even_when_the_portal_never_says_expired() {
-    let env = TestEnv::with_config(crate::emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         device_code_ttl: Duration::from_secs(3),
         device_code_never_expires: true,
         ..config()
@@ -214,7 +214,7 @@ fn a_missing_browser_is_a_warning_and_the_code_still_works() {
 #[test]
 fn an_expired_access_token_is_renewed_silently_and_the_new_refresh_token_kept() {
     // Tokens that live 4 minutes are due for renewal (5 minutes before expiry) at once.
-    let env = TestEnv::with_config(crate::emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         access_token_ttl: Duration::from_mins(4),
         rotate_refresh_tokens: true,
         ..config()
@@ -242,7 +242,7 @@ fn an_expired_access_token_is_renewed_silently_and_the_new_refresh_token_kept() 
 fn when_the_portal_session_ends_the_user_is_asked_to_sign_in_again() {
     // Access tokens last 2 s and the sign-in 6 s: refreshes work until the
     // session ends, and then the portal refuses them (InvalidGrantException).
-    let env = TestEnv::with_config(crate::emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         access_token_ttl: Duration::from_secs(2),
         session_ttl: Duration::from_secs(6),
         ..config()
@@ -268,7 +268,7 @@ fn when_the_portal_session_ends_the_user_is_asked_to_sign_in_again() {
 
 #[test]
 fn a_revoked_sign_in_falls_back_to_the_browser() {
-    let env = TestEnv::with_config(crate::emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         access_token_ttl: Duration::from_mins(4),
         ..config()
     });

@@ -1,7 +1,7 @@
 //! `ssokey logout`: the portal session ends and the tokens leave the keychain.
 
-use crate::emulator::Op;
 use crate::harness::{REGION, TestEnv};
+use sso_emulator::Op;
 
 #[test]
 fn logout_ends_the_portal_session_and_deletes_the_tokens() {

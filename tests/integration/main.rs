@@ -1,8 +1,6 @@
 //! Integration tests: the real ssokey binary against the local Identity Center
 //! emulator, with a real Secret Service in a private D-Bus session.
 
-#[path = "../emulator/mod.rs"]
-mod emulator;
 mod harness;
 
 mod awscli;

@@ -2,11 +2,11 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::emulator::{self, Account, Fault, Op};
 use crate::harness::{REGION, Run, SESSION, TestEnv, config};
+use sso_emulator::{Account, Fault, Op};
 
 fn signed_in() -> TestEnv {
-    let env = TestEnv::with_config(emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         accounts: vec![
             Account::new("100000000001", "prod", &["Admin", "ReadOnly"]),
             Account::new("100000000002", "dev team", &["Admin"]),
@@ -270,7 +270,7 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
 
 #[test]
 fn a_profile_name_never_moves_to_another_account() {
-    let env = TestEnv::with_config(emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         accounts: vec![Account::new("100000000002", "prod", &["Admin"])],
         ..config()
     });

@@ -78,9 +78,9 @@ const ON_PATH: &str = "PATH=\"$(dirname \"$SSOKEY\"):$PATH\"; export PATH; ";
 
 #[test]
 fn the_completion_scripts_complete_accounts_and_roles_offline() {
-    use crate::emulator::Account;
+    use sso_emulator::Account;
     // account-002 has no ReadOnly, so that what is typed narrows the rest.
-    let mut env = TestEnv::with_config(crate::emulator::Config {
+    let mut env = TestEnv::with_config(sso_emulator::Config {
         accounts: vec![
             Account::new("100000000001", "account-001", &["Admin", "ReadOnly"]),
             Account::new("100000000002", "account-002", &["Admin"]),
@@ -158,11 +158,11 @@ fn accounts_complete_after_a_name_lookup_without_a_listing() {
 
 #[test]
 fn bash_completes_a_name_as_one_word_and_never_runs_it() {
-    use crate::emulator::Account;
+    use sso_emulator::Account;
     // Control Tower names an account "Log Archive"; a portal may also hand out
     // a name that the shell would run.
     let hostile = "prod$(touch pwned)";
-    let env = TestEnv::with_config(crate::emulator::Config {
+    let env = TestEnv::with_config(sso_emulator::Config {
         accounts: vec![
             Account::new("100000000001", "Log Archive", &["Admin"]),
             Account::new("100000000002", hostile, &["Admin"]),
@@ -201,8 +201,8 @@ fn bash_completes_a_name_as_one_word_and_never_runs_it() {
 fn a_closed_pipe_on_stdout_ends_quietly() {
     // 1,000 roles make well over the 64 KiB that a pipe buffers, so the
     // writer meets the closed pipe.
-    let env = TestEnv::with_config(crate::emulator::Config {
-        accounts: crate::emulator::accounts(500, &["Admin", "ReadOnly"]),
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: sso_emulator::accounts(500, &["Admin", "ReadOnly"]),
         ..config()
     });
     env.login().success();

@@ -182,8 +182,8 @@ fn without_a_terminal_there_is_no_picker() {
 
 #[test]
 fn tab_in_bash_puts_an_account_name_with_spaces_on_the_line_as_one_word() {
-    use crate::emulator::Account;
-    let env = TestEnv::with_config(crate::emulator::Config {
+    use sso_emulator::Account;
+    let env = TestEnv::with_config(sso_emulator::Config {
         accounts: vec![Account::new("100000000001", "Log Archive", &["Admin"])],
         ..config()
     });

@@ -2,7 +2,7 @@
 //! the AWS CLI) without an AWS account, and for benchmarks (`bench/list`).
 //!
 //! ```text
-//! cargo run --example emulator -- [--port 4567] [--accounts 3] [--roles Admin,ReadOnly]
+//! cargo run -p sso-emulator -- [--port 4567] [--accounts 3] [--roles Admin,ReadOnly]
 //!     [--auto-approve] [--page-size 20] [--latency-ms 0]
 //!     [--rate-limit ListAccountRoles=20/20]... [--stats FILE] [--quiet]
 //! ```
@@ -10,18 +10,15 @@
 //! `GET /_emulator/stats` answers the request and throttle counts per operation as JSON while it
 //! runs; `--stats FILE` writes the same JSON to FILE when it stops.
 
-#[path = "../tests/emulator/mod.rs"]
-mod emulator;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use emulator::{Config, Emulator, Op, RateLimit, START_URL, STATS_PATH};
+use sso_emulator::{Config, Emulator, Op, RateLimit, START_URL, STATS_PATH};
 
 const USAGE: &str = "\
-usage: cargo run --example emulator -- [OPTIONS]
+usage: sso-emulator [OPTIONS]
 
   --port PORT                  listen on 127.0.0.1:PORT (default: a free port)
   --accounts N                 assign N accounts (default: 3)
@@ -192,7 +189,7 @@ fn main() -> ExitCode {
     };
     let roles: Vec<&str> = args.roles.iter().map(String::as_str).collect();
     let config = Config {
-        accounts: emulator::accounts(args.accounts, &roles),
+        accounts: sso_emulator::accounts(args.accounts, &roles),
         auto_approve: args.auto_approve,
         page_size: args.page_size,
         latency: args.latency,

@@ -1,0 +1,59 @@
+//! A local IAM Identity Center for tests and demos: `sso-oidc`, the `sso` portal and STS
+//! `GetCallerIdentity` on loopback.
+//!
+//! One axum server speaks both REST-JSON protocols exactly as the AWS SDK for Rust and botocore
+//! send and parse them, so clients point `AWS_ENDPOINT_URL_SSO_OIDC` and `AWS_ENDPOINT_URL_SSO`
+//! at [`Emulator::url`]. Tests script it through [`Config`] and the methods on [`Emulator`]
+//! (fail the next calls, slow down polling, approve a device code, expire or revoke tokens) and
+//! observe it through per-operation counters and the list of every secret it issued.
+//!
+//! The same server answers STS `GetCallerIdentity` (Query protocol, `POST /`) for requests signed
+//! with SigV4 by role credentials that `GetRoleCredentials` handed out, verifying the signature for
+//! real, so that a real AWS CLI run with `--endpoint-url` proves the credentials ssokey passed on
+//! are the ones issued, intact ([`Emulator::last_caller`]).
+//!
+//! Used by ssokey's integration tests and by the `sso-emulator` binary.
+
+mod config;
+mod emulator;
+mod error;
+mod http;
+mod minting;
+mod oidc;
+mod pages;
+mod portal;
+mod sigv4;
+mod state;
+mod sts;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use config::{Account, Config, Fault, Op, RateLimit, accounts};
+pub use emulator::{Emulator, RegisteredClient};
+pub use state::IssuedRoleCredentials;
+
+/// The start URL the binary prints; the emulator accepts any start URL.
+pub const START_URL: &str = "https://emulator.awsapps.com/start";
+/// The scope that makes `CreateToken` hand out refresh tokens.
+pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
+/// `grantType` of the device authorization flow.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// The role session name in the identities `GetCallerIdentity` answers:
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/ssokey`.
+pub const ROLE_SESSION_NAME: &str = "ssokey";
+/// Every counter as JSON ([`Emulator::stats`]), for scripts that run the binary.
+pub const STATS_PATH: &str = "/_emulator/stats";
+
+const MINUTE: u64 = 60;
+const HOUR: u64 = 60 * MINUTE;
+
+fn epoch(time: SystemTime) -> Duration {
+    time.duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+fn epoch_secs(time: SystemTime) -> u64 {
+    epoch(time).as_secs()
+}
+
+#[cfg(test)]
+mod tests;
