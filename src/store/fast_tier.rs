@@ -9,19 +9,22 @@
 
 use std::time::Duration;
 
-/// The fast tier, when this system has one.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+/// The fast tier, when this system has one: the user keyring on Linux.
+#[cfg(target_os = "linux")]
 pub struct FastTier {
-    #[cfg(target_os = "linux")]
     keyring: linux_keyutils::KeyRing,
     /// Keeps apart the caches of different ssokey configurations of one user.
     namespace: String,
 }
 
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+/// Elsewhere there is no fast tier: this type has no value, and
+/// [`FastTier::open`] always finds none.
+#[cfg(not(target_os = "linux"))]
+pub enum FastTier {}
+
+#[cfg(target_os = "linux")]
 impl FastTier {
     /// The user keyring, or `None` where keyutils is unavailable.
-    #[cfg(target_os = "linux")]
     pub fn open(namespace_of: &std::path::Path) -> Option<Self> {
         use linux_keyutils::{KeyRing, KeyRingIdentifier};
         let keyring = KeyRing::from_special_id(KeyRingIdentifier::User, false).ok()?;
@@ -31,29 +34,17 @@ impl FastTier {
         })
     }
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn open(_namespace_of: &std::path::Path) -> Option<Self> {
-        None
-    }
-
     fn description(&self, key: &str) -> String {
         format!("ssokey:{}:{key}", self.namespace)
     }
 
     /// The value under `key`, if the kernel still holds it.
-    #[cfg(target_os = "linux")]
     pub fn get(&self, key: &str) -> Option<String> {
         let found = self.keyring.search(&self.description(key)).ok()?;
         String::from_utf8(found.read_to_vec().ok()?).ok()
     }
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn get(&self, _key: &str) -> Option<String> {
-        None
-    }
-
     /// Stores `value` under `key` for `lifetime`; best effort, as a cache is.
-    #[cfg(target_os = "linux")]
     pub fn set(&self, key: &str, value: &str, lifetime: Duration) {
         let seconds = usize::try_from(lifetime.as_secs()).unwrap_or(usize::MAX);
         if seconds == 0 {
@@ -81,18 +72,30 @@ impl FastTier {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn set(&self, _key: &str, _value: &str, _lifetime: Duration) {}
-
-    #[cfg(target_os = "linux")]
     pub fn delete(&self, key: &str) {
         if let Ok(found) = self.keyring.search(&self.description(key)) {
             let _ = found.invalidate();
         }
     }
+}
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn delete(&self, _key: &str) {}
+#[cfg(not(target_os = "linux"))]
+impl FastTier {
+    pub fn open(_namespace_of: &std::path::Path) -> Option<Self> {
+        None
+    }
+
+    pub fn get(&self, _key: &str) -> Option<String> {
+        match *self {}
+    }
+
+    pub fn set(&self, _key: &str, _value: &str, _lifetime: Duration) {
+        match *self {}
+    }
+
+    pub fn delete(&self, _key: &str) {
+        match *self {}
+    }
 }
 
 /// This process's user id: the owner of /proc/self.
@@ -109,8 +112,7 @@ fn own_uid() -> Option<u32> {
 /// credentials: the other half stays free for programs that need the user
 /// keyring (Kerberos `KEYRING:` caches, say). What cannot be read does not
 /// stop the write; the kernel enforces the quota itself.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn has_room(key_users: &str, uid: Option<u32>, bytes: usize) -> bool {
+pub fn has_room(key_users: &str, uid: Option<u32>, bytes: usize) -> bool {
     let Some(uid) = uid else { return true };
     let Some(line) = key_users.lines().find(|line| {
         line.split_once(':')
@@ -132,9 +134,9 @@ fn has_room(key_users: &str, uid: Option<u32>, bytes: usize) -> bool {
     keys < max_keys / 2 && used + bytes as u64 <= max_bytes / 2
 }
 
-/// A short, stable name for a configuration directory (FNV-1a, 64 bits).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn namespace(path: &std::path::Path) -> String {
+/// A short, stable name for a configuration directory (FNV-1a, 64 bits):
+/// the fast tier's keys are `ssokey:NAMESPACE:KEY`.
+pub fn namespace(path: &std::path::Path) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in path.to_string_lossy().bytes() {
         hash ^= u64::from(byte);

@@ -6,5 +6,6 @@ pub mod files;
 pub mod keychain;
 pub mod keys;
 pub mod lock;
+pub mod native;
 pub mod paths;
 pub mod role_cache;
