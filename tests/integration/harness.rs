@@ -44,14 +44,21 @@ pub struct Keyring {
 
 impl Keyring {
     pub fn start(home: &Path, runtime_dir: &Path) -> Keyring {
-        // The shell unlocks a new login keyring, reports the bus address, then
-        // waits for its stdin to close: dropping the Keyring ends the session,
-        // and the daemon with it (found by its bus name, since it forks).
-        let script = "printf test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; \
-                      pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-                            org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets | \
-                            sed -n 's/.*uint32 //p'); \
-                      echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null; kill \"$pid\" 2>/dev/null";
+        // The shell runs the daemon in the foreground (so its pid is known and
+        // it never forks away), waits until it owns its bus name, reports the
+        // bus address, then waits for its stdin to close: dropping the Keyring,
+        // or the test process dying however it dies, ends the daemon and the
+        // session with it.
+        let script = "printf test-password | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 & \
+                      pid=$!; tries=0; \
+                      until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | \
+                            grep -q 'boolean true'; do \
+                        tries=$((tries + 1)); \
+                        if [ $tries -gt 1000 ] || ! kill -0 $pid 2>/dev/null; then kill $pid 2>/dev/null; exit 1; fi; \
+                        sleep 0.01; \
+                      done; \
+                      echo \"$DBUS_SESSION_BUS_ADDRESS\"; cat >/dev/null; kill $pid 2>/dev/null; wait $pid";
         let mut child = Command::new("dbus-run-session")
             .args(["--", "sh", "-c", script])
             .env_clear()
@@ -103,7 +110,7 @@ impl Drop for TestEnv {
             use linux_keyutils::{KeyRing, KeyRingIdentifier};
             let prefix = format!(
                 "ssokey:{}:",
-                fast_tier_namespace(&self.home.join(".config/ssokey"))
+                ssokey::store::fast_tier::namespace(&self.home.join(".config/ssokey"))
             );
             let Ok(keyring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
                 return;
@@ -121,18 +128,6 @@ impl Drop for TestEnv {
             }
         }
     }
-}
-
-/// The namespace of ssokey's fast-tier keys for a config directory, as
-/// `fast_tier::namespace` in src/fast_tier.rs computes it (FNV-1a, 64 bits).
-#[cfg(target_os = "linux")]
-fn fast_tier_namespace(path: &Path) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in path.to_string_lossy().bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }
 
 /// How the browser that ssokey opens behaves.

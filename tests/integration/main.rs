@@ -9,6 +9,7 @@ mod credentials;
 mod doctor;
 mod exit_codes;
 mod faults;
+mod hygiene;
 mod keychain;
 mod leaks;
 mod list;
