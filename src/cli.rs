@@ -205,10 +205,10 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The URL of the AWS access portal, e.g. https://NAME.awsapps.com/start
-    #[arg(long, value_name = "URL", requires = "region")]
+    #[arg(long, value_name = "URL")]
     pub start_url: Option<String>,
 
-    /// The region of the IAM Identity Center instance, e.g. us-east-1
+    /// The region of the IAM Identity Center instance, e.g. us-east-1 (a start URL of the form https://ssoins-ID.portal.REGION.app.aws names it)
     #[arg(long, value_name = "REGION", requires = "start_url")]
     pub region: Option<String>,
 

@@ -27,6 +27,7 @@ pub mod profiles;
 pub mod roles;
 pub mod secret;
 pub mod session;
+pub mod start_url;
 pub mod store;
 pub mod target;
 pub mod ui;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_file::{self, ConfigFile, SsoSession};
 use crate::context::Context;
+use crate::start_url::StartUrl;
 use crate::store::files;
 use crate::store::paths;
 
@@ -62,6 +63,12 @@ pub enum SessionError {
     },
     #[error("--start-url needs --region (the region of your IAM Identity Center instance)")]
     MissingRegion,
+    #[error("the start URL {start_url} is a portal in {host}, not in {given}")]
+    RegionConflict {
+        start_url: String,
+        host: String,
+        given: String,
+    },
     #[error("'{0}' is not a valid start URL: {1}")]
     BadStartUrl(String, &'static str),
     #[error("'{0}' is not an AWS region name")]
@@ -97,8 +104,11 @@ impl SessionError {
                 format!("add '{key} = ...' to [sso-session {name}]")
             }
             Self::MissingRegion => "add --region, e.g. --region us-east-1".to_owned(),
+            Self::RegionConflict { host, .. } => {
+                format!("drop --region (or sso_region), or set it to {host}")
+            }
             Self::BadStartUrl(..) => {
-                "use the URL of your AWS access portal, like https://NAME.awsapps.com/start"
+                "use the URL of your AWS access portal, like https://NAME.awsapps.com/start or https://ssoins-ID.portal.REGION.app.aws"
                     .to_owned()
             }
             Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
@@ -282,20 +292,16 @@ fn from_command_line(
     config: Option<&ConfigFile>,
     config_path: &str,
 ) -> Result<Session, SessionError> {
-    validate_start_url(start_url)?;
-    let region = request
-        .region
-        .as_deref()
-        .ok_or(SessionError::MissingRegion)?;
-    validate_region(region)?;
+    let url = StartUrl::parse(start_url)?;
+    let region = region_for(&url, request.region.as_deref())?;
     let name = match &request.session {
         Some(name) => name.clone(),
-        None => name_from_start_url(start_url),
+        None => url.session_name(),
     };
     validate_name(&name)?;
     if let Some(configured) = config.and_then(|c| c.sso_session(&name))
         && let Some(configured_url) = configured.start_url
-        && normalize_url(&configured_url) != normalize_url(start_url)
+        && StartUrl::parse(&configured_url).ok().as_ref() != Some(&url)
     {
         return Err(SessionError::Conflict {
             name,
@@ -306,11 +312,28 @@ fn from_command_line(
     }
     Ok(Session {
         name,
-        start_url: start_url.to_owned(),
-        region: region.to_owned(),
+        start_url: url.as_str().to_owned(),
+        region,
         scopes: vec![DEFAULT_SCOPE.to_owned()],
         origin: Origin::CommandLine,
     })
+}
+
+/// The session's region: the one given, which must agree with the one the
+/// start URL's host names, if it names one; else that one.
+fn region_for(url: &StartUrl, given: Option<&str>) -> Result<String, SessionError> {
+    if let Some(given) = given {
+        validate_region(given)?;
+    }
+    match (given, url.region()) {
+        (Some(given), Some(host)) if given != host => Err(SessionError::RegionConflict {
+            start_url: url.as_str().to_owned(),
+            host: host.to_owned(),
+            given: given.to_owned(),
+        }),
+        (Some(region), _) | (None, Some(region)) => Ok(region.to_owned()),
+        (None, None) => Err(SessionError::MissingRegion),
+    }
 }
 
 fn by_name(
@@ -342,15 +365,15 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
         .start_url
         .clone()
         .ok_or_else(|| incomplete("sso_start_url"))?;
-    let region = section
-        .region
-        .clone()
-        .ok_or_else(|| incomplete("sso_region"))?;
     // The name becomes part of keychain keys and of file names (lock files,
     // the listing cache): `[sso-session ../x]` must not reach a path.
     validate_name(&section.name)?;
-    validate_start_url(&start_url)?;
-    validate_region(&region)?;
+    let url = StartUrl::parse(&start_url)?;
+    let region = match region_for(&url, section.region.as_deref()) {
+        Err(SessionError::MissingRegion) => Err(incomplete("sso_region")),
+        other => other,
+    }?;
+    let start_url = url.as_str().to_owned();
     let scopes = if section.registration_scopes.is_empty() {
         vec![DEFAULT_SCOPE.to_owned()]
     } else {
@@ -368,7 +391,11 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
 fn from_remembered(name: &str, remembered: &Remembered) -> Session {
     Session {
         name: name.to_owned(),
-        start_url: remembered.start_url.clone(),
+        // Remembered by an older ssokey, it may be in another form.
+        start_url: StartUrl::parse(&remembered.start_url).map_or_else(
+            |_| remembered.start_url.clone(),
+            |url| url.as_str().to_owned(),
+        ),
         region: remembered.region.clone(),
         scopes: if remembered.scopes.is_empty() {
             vec![DEFAULT_SCOPE.to_owned()]
@@ -377,77 +404,6 @@ fn from_remembered(name: &str, remembered: &Remembered) -> Session {
         },
         origin: Origin::Remembered,
     }
-}
-
-/// `https://NAME.awsapps.com/start` is named NAME; any other portal by its host.
-pub fn name_from_start_url(start_url: &str) -> String {
-    let host = host_of(start_url).unwrap_or("portal");
-    let host = host.split(':').next().unwrap_or(host);
-    let name = host.strip_suffix(".awsapps.com").unwrap_or(host);
-    let out: String = name
-        .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.') {
-                ch
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if out.is_empty() {
-        "portal".to_owned()
-    } else {
-        out
-    }
-}
-
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    Some(authority.rsplit('@').next().unwrap_or(authority))
-}
-
-fn normalize_url(url: &str) -> &str {
-    url.trim_end_matches('/')
-}
-
-/// A start URL must be https; plain http is allowed only on the loopback
-/// interface, where the local emulator runs.
-pub fn validate_start_url(url: &str) -> Result<(), SessionError> {
-    let bad = |why| SessionError::BadStartUrl(url.to_owned(), why);
-    let (scheme, _) = url
-        .split_once("://")
-        .ok_or_else(|| bad("it has no scheme"))?;
-    let host = host_of(url).unwrap_or_default();
-    let hostname = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or_default()
-    } else {
-        host.split(':').next().unwrap_or_default()
-    };
-    if hostname.is_empty() {
-        return Err(bad("it has no host"));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad("it contains spaces or control characters"));
-    }
-    // Browsers and URL parsers read `\` as `/`, so `http://evil\@127.0.0.1/`
-    // is a URL of the host `evil`, where this reading would see loopback.
-    if url.contains('\\') {
-        return Err(bad("it contains a backslash"));
-    }
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => Ok(()),
-        "http" if is_loopback(hostname) => Ok(()),
-        "http" => Err(bad("it must use https")),
-        _ => Err(bad("it must be an https URL")),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 pub fn validate_region(region: &str) -> Result<(), SessionError> {
@@ -662,32 +618,6 @@ mod tests {
     }
 
     #[test]
-    fn start_urls_must_be_https_except_on_loopback() {
-        for ok in [
-            "https://acme.awsapps.com/start",
-            "http://127.0.0.1:4567/start",
-            "http://localhost/start",
-            "http://[::1]:80/start",
-        ] {
-            assert_eq!(validate_start_url(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "http://acme.awsapps.com/start",
-            "ftp://acme/start",
-            "acme.awsapps.com",
-            "https:///start",
-            "https://a b/start",
-            "http://evil.example.com\\@127.0.0.1/start",
-            "http://127.0.0.1\\.evil.example.com/start",
-            "http://127.0.0.1:80@evil.example.com/start",
-            "http://localhost.evil.example.com/start",
-            "javascript:alert(1)",
-        ] {
-            assert!(validate_start_url(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn regions_are_checked() {
         for ok in [
             "us-east-1",
@@ -710,52 +640,95 @@ mod tests {
     }
 
     #[test]
-    fn names_from_start_urls() {
-        assert_eq!(
-            name_from_start_url("https://acme.awsapps.com/start"),
-            "acme"
+    fn one_portal_typed_two_ways_is_one_session() {
+        let resolved = |url: &str| {
+            resolve(
+                &request(None, Some(url), Some("us-east-2")),
+                None,
+                "c",
+                &State::default(),
+            )
+            .unwrap()
+        };
+        let plain = resolved("https://acme.awsapps.com/start");
+        let copied = resolved("https://acme.awsapps.com/start/#/?tab=accounts");
+        assert_eq!(copied, plain);
+        assert_eq!(plain.start_url, "https://acme.awsapps.com/start");
+        // The config file's form of it agrees with any other form.
+        let err = resolve(
+            &request(
+                Some("play"),
+                Some("https://play.awsapps.com/start#/"),
+                Some("us-east-1"),
+            ),
+            Some(&config(TWO)),
+            "c",
+            &State::default(),
         );
-        assert_eq!(
-            name_from_start_url("http://127.0.0.1:4567/start"),
-            "127.0.0.1"
-        );
-        assert_eq!(
-            name_from_start_url("https://ssoins-1234.portal.amazonaws.com/"),
-            "ssoins-1234.portal.amazonaws.com"
-        );
+        assert_eq!(err.unwrap().start_url, "https://play.awsapps.com/start");
     }
 
-    mod properties {
-        use proptest::prelude::*;
+    #[test]
+    fn a_portal_host_that_names_its_region_needs_no_region() {
+        let url = "https://ssoins-7223a8e3a2b1c4d5.portal.eu-west-1.app.aws/#/";
+        let session = resolve(
+            &request(None, Some(url), None),
+            None,
+            "c",
+            &State::default(),
+        )
+        .unwrap();
+        assert_eq!(session.region, "eu-west-1");
+        assert_eq!(session.name, "ssoins-7223a8e3a2b1c4d5");
+        assert_eq!(
+            session.start_url,
+            "https://ssoins-7223a8e3a2b1c4d5.portal.eu-west-1.app.aws"
+        );
+        let same = resolve(
+            &request(None, Some(url), Some("eu-west-1")),
+            None,
+            "c",
+            &State::default(),
+        )
+        .unwrap();
+        assert_eq!(same, session);
+        let err = resolve(
+            &request(None, Some(url), Some("us-east-1")),
+            None,
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, SessionError::RegionConflict { host, given, .. } if host == "eu-west-1" && given == "us-east-1"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.hint(),
+            "drop --region (or sso_region), or set it to eu-west-1"
+        );
+        // In the config file, sso_region may be left out too.
+        let file = config(&format!("[sso-session new]\nsso_start_url = {url}\n"));
+        let session = resolve(
+            &request(Some("new"), None, None),
+            Some(&file),
+            "c",
+            &State::default(),
+        )
+        .unwrap();
+        assert_eq!(session.region, "eu-west-1");
+    }
 
-        use super::super::*;
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(5000))]
-
-            /// Any text: refused, or an https URL, or a plain http one whose
-            /// host (as a browser reads it) is loopback; never a panic.
-            #[test]
-            fn only_https_or_loopback_start_urls_pass(url in prop_oneof![
-                any::<String>(),
-                "(https?|ftp|HTTP|file|javascript)://[a-z0-9.:@\\\\/\\[\\] -]{0,30}",
-                "http://(127\\.0\\.0\\.1|localhost|\\[::1\\])[:@\\\\./a-z0-9]{0,20}",
-            ]) {
-                if validate_start_url(&url).is_ok() {
-                    let (scheme, rest) = url.split_once("://").unwrap();
-                    prop_assert!(!url.contains(['\\', ' ', '\n']));
-                    if !scheme.eq_ignore_ascii_case("https") {
-                        prop_assert!(scheme.eq_ignore_ascii_case("http"));
-                        let authority = rest.split(['/', '?', '#']).next().unwrap();
-                        let host = authority.rsplit('@').next().unwrap();
-                        let host = host.strip_prefix("[::1]").map_or_else(
-                            || host.split(':').next().unwrap().to_owned(),
-                            |_| "::1".to_owned(),
-                        );
-                        prop_assert!(is_loopback(&host), "{} passed", url);
-                    }
-                }
-            }
-        }
+    #[test]
+    fn a_start_url_in_no_known_form_is_refused_with_the_form_to_use() {
+        let err = resolve(
+            &request(None, Some("acme.awsapps.com/start"), Some("us-east-1")),
+            None,
+            "c",
+            &State::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, SessionError::BadStartUrl(..)), "{err:?}");
+        assert!(err.hint().contains("https://NAME.awsapps.com/start"));
     }
 }

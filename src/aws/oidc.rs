@@ -97,7 +97,7 @@ impl DeviceAuthorization {
         let user_code = user_code
             .filter(|c| (1..=64).contains(&c.len()) && c.chars().all(|c| c.is_ascii_graphic()))
             .ok_or("userCode of printable characters")?;
-        let is_web_url = |url: &&str| crate::session::validate_start_url(url).is_ok();
+        let is_web_url = |url: &&str| crate::start_url::validate(url).is_ok();
         let verification_uri = verification_uri
             .filter(is_web_url)
             .ok_or("verificationUri that is an https URL")?;
@@ -639,15 +639,15 @@ mod tests {
                 if let Ok(auth) = result {
                     prop_assert!(auth.user_code.chars().all(|c| c.is_ascii_graphic()));
                     for url in [&auth.verification_uri, &auth.verification_uri_complete] {
-                        prop_assert!(crate::session::validate_start_url(url).is_ok(), "{}", url);
+                        prop_assert!(crate::start_url::validate(url).is_ok(), "{}", url);
                         prop_assert!(!url.chars().any(char::is_control));
                     }
                     prop_assert!(auth.interval >= Duration::from_secs(1));
                     prop_assert!(auth.expires_in >= Duration::from_secs(1));
                 } else {
-                    let valid_uri = uri.as_deref().is_some_and(|u| crate::session::validate_start_url(u).is_ok());
+                    let valid_uri = uri.as_deref().is_some_and(|u| crate::start_url::validate(u).is_ok());
                     let valid_user = user.as_deref().is_some_and(|u| !u.is_empty() && u.len() <= 64 && u.chars().all(|c| c.is_ascii_graphic()));
-                    let valid_complete = complete.as_deref().is_none_or(|u| crate::session::validate_start_url(u).is_ok());
+                    let valid_complete = complete.as_deref().is_none_or(|u| crate::start_url::validate(u).is_ok());
                     prop_assert!(
                         device.as_deref().is_none_or(str::is_empty) || !valid_user || !valid_uri || !valid_complete
                     );

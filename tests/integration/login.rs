@@ -397,3 +397,35 @@ fn a_failing_portal_is_retried() {
     env.login().success();
     assert_eq!(env.emulator.count(Op::RegisterClient), 3);
 }
+
+#[test]
+fn a_newer_portal_host_needs_no_region_and_one_portal_typed_two_ways_is_one_session() {
+    let env = TestEnv::new();
+    let url = "https://ssoins-7223a8e3a2b1c4d5.portal.eu-west-1.app.aws/#/";
+    let normal = "https://ssoins-7223a8e3a2b1c4d5.portal.eu-west-1.app.aws";
+    env.run(&["login", "--start-url", url])
+        .success()
+        .stderr_has(&format!(
+            "Signing in to 'ssoins-7223a8e3a2b1c4d5' ({normal}, eu-west-1)."
+        ));
+    assert_eq!(env.emulator.last_start_url().as_deref(), Some(normal));
+    let status = env.run(&["status", "--output", "json"]);
+    let status = status.success().json();
+    assert_eq!(status[0]["region"], "eu-west-1", "{status}");
+    assert_eq!(status[0]["startUrl"], normal, "{status}");
+
+    // The same portal as the browser's address bar shows it: the same
+    // session, still signed in, and no second session remembered.
+    env.run(&["login", "--start-url", &format!("{normal}/#/?tab=accounts")])
+        .success()
+        .stderr_has("Already signed in to 'ssoins-7223a8e3a2b1c4d5'");
+    let status = env.run(&["status", "--output", "json"]);
+    assert_eq!(status.success().json().as_array().unwrap().len(), 1);
+
+    // A region that the host contradicts is a usage error, before any call.
+    env.run(&["login", "--start-url", url, "--region", "us-east-1"])
+        .failure(2)
+        .stderr_has("is a portal in eu-west-1, not in us-east-1")
+        .stderr_has("hint: drop --region (or sso_region), or set it to eu-west-1");
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 1);
+}

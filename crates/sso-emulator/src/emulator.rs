@@ -187,6 +187,11 @@ impl Emulator {
         self.state().last_user_code.clone()
     }
 
+    /// The start URL that the newest device authorization was started for.
+    pub fn last_start_url(&self) -> Option<String> {
+        self.state().last_start_url.clone()
+    }
+
     /// Waits until a device authorization is pending (not approved, denied, redeemed or
     /// expired) and returns its user code, the newest if several. For tests that drive a child
     /// process and approve from a second thread.

@@ -98,7 +98,7 @@ impl Inner {
     ) -> Answer {
         let request: StartDeviceAuthorizationRequest = parse_body(body)?;
         let client_id = self.check_client(request.client_id, request.client_secret, now)?;
-        let _start_url = required(request.start_url, "startUrl")?;
+        let start_url = required(request.start_url, "startUrl")?;
         let user_code = loop {
             let code = self.mint.user_code();
             if !self.devices.values().any(|device| device.user_code == code) {
@@ -131,6 +131,7 @@ impl Inner {
             },
         );
         self.last_user_code = Some(user_code.clone());
+        self.last_start_url = Some(start_url);
         Ok(json!({
             "deviceCode": device_code,
             "userCode": user_code,

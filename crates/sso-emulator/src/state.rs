@@ -92,6 +92,8 @@ pub(crate) struct Inner {
     pub(crate) devices: HashMap<String, Device>,
     pub(crate) device_seq: usize,
     pub(crate) last_user_code: Option<String>,
+    /// The startUrl of the newest StartDeviceAuthorization.
+    pub(crate) last_start_url: Option<String>,
     pub(crate) sessions: Vec<Session>,
     pub(crate) access: HashMap<String, AccessToken>,
     pub(crate) refresh: HashMap<String, RefreshToken>,
@@ -167,6 +169,7 @@ impl Inner {
             devices: HashMap::new(),
             device_seq: 0,
             last_user_code: None,
+            last_start_url: None,
             sessions: Vec::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
