@@ -5,6 +5,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
+use super::edit::is_writable;
+use super::lex::{BYTE_ORDER_MARK, LineKind, SectionKind, WHITESPACE};
 use super::*;
 
 /// Cases per property. `cargo test` runs them all, so CI does too.
