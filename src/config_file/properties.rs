@@ -5,6 +5,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
+use super::edit::is_writable;
+use super::lex::{BYTE_ORDER_MARK, LineKind, SectionKind, WHITESPACE};
 use super::*;
 
 /// Cases per property. `cargo test` runs them all, so CI does too.
@@ -71,14 +73,18 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A value as a person writes it: it may hold `=`, `#` and `;` (with or
-/// without an inline comment), spaces and non-ASCII text.
+/// A value as a person writes it: it may be empty, hold `=`, `#` and `;`
+/// (with or without an inline comment), spaces, non-ASCII text, and even a
+/// lone `\r`.
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z0-9_./:=+-]{1,12}",
         "[A-Za-z0-9 #;=é]{1,12}",
+        Just(String::new()),
         Just("x # a comment".to_owned()),
         Just("a#b;c".to_owned()),
+        Just("caf\u{e9} \u{1f431}".to_owned()),
+        Just("a\rb".to_owned()),
     ]
 }
 
@@ -90,6 +96,9 @@ fn section() -> impl Strategy<Value = Vec<String>> {
         Just("[default]".to_owned()),
         name().prop_map(|n| format!("[profile {n}]")),
         name().prop_map(|n| format!("[ profile\t{n} ]  # note")),
+        name().prop_map(|n| format!("[ profile  {n} ]")),
+        name().prop_map(|n| format!("[profile\t{n}]")),
+        name().prop_map(|n| format!("[profile {n}] ; c")),
         name().prop_map(|n| format!("[sso-session {n}]")),
         name().prop_map(|n| format!("[services {n}]")),
         Just("[foo]".to_owned()),
@@ -98,17 +107,21 @@ fn section() -> impl Strategy<Value = Vec<String>> {
     let item = prop_oneof![
         3 => (key(), value()).prop_map(|(k, v)| vec![format!("{k} = {v}")]),
         1 => (key(), value()).prop_map(|(k, v)| vec![format!("{k}={v}")]),
+        1 => (key(), value()).prop_map(|(k, v)| vec![format!("{k}\t=\t{v}\t")]),
+        1 => key().prop_map(|k| vec![format!("{k} =")]),
         1 => (key(), "[A-Za-z0-9_./:=+-]{1,12}", "[ \t][A-Za-z0-9 #;=]{0,10}")
             .prop_map(|(k, v, c)| vec![format!("{k} = {v}"), c]),
-        1 => (key(), proptest::collection::vec((key(), value()), 1..3)).prop_map(|(k, subs)| {
+        1 => (key(), proptest::collection::vec((prop_oneof![Just("  "), Just("\t")], key(), value()), 1..3)).prop_map(|(k, subs)| {
             std::iter::once(format!("{k} ="))
-                .chain(subs.into_iter().map(|(s, v)| format!("  {s} = {v}")))
+                .chain(subs.into_iter().map(|(indent, s, v)| format!("{indent}{s} = {v}")))
                 .collect()
         }),
+        1 => Just(vec!["in valid = 1".to_owned()]),
         1 => Just(vec![String::new()]),
         1 => Just(vec![" \t".to_owned()]),
         1 => Just(vec!["# a comment".to_owned()]),
         1 => Just(vec!["; another".to_owned()]),
+        1 => Just(vec!["#[profile a]".to_owned()]),
     ];
     (header, proptest::collection::vec(item, 0..5)).prop_map(|(header, items)| {
         std::iter::once(header)
@@ -124,7 +137,8 @@ fn valid_file() -> impl Strategy<Value = String> {
         prop_oneof![
             Just(String::new()),
             Just("# top".to_owned()),
-            Just("\t ".to_owned())
+            Just("\t ".to_owned()),
+            Just("#".to_owned()),
         ],
         0..3,
     );
@@ -152,6 +166,41 @@ fn valid_file() -> impl Strategy<Value = String> {
             }
             text
         })
+}
+
+/// A file that the parser accepts with one bad line put in (text that is
+/// no kind of line, a broken header, a byte order mark), and the 1-based
+/// number of that line.
+fn file_with_a_bad_line() -> impl Strategy<Value = (String, usize)> {
+    let garbage = prop_oneof![
+        Just("nothing"),
+        Just("= v"),
+        Just("[profile a"),
+        Just("[profile a] x"),
+        Just("[profile a#b]"),
+        Just("\u{feff}"),
+        Just("\u{feff}[default]"),
+    ];
+    let ending = prop_oneof![Just("\n"), Just("\r\n"), Just("")];
+    (valid_file(), garbage, ending, any::<prop::sample::Index>()).prop_map(
+        |(text, garbage, ending, at)| {
+            let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+            if let Some(last) = lines.last_mut()
+                && !last.ends_with('\n')
+            {
+                last.push('\n');
+            }
+            let at = at.index(lines.len() + 1);
+            // Only the last line may go without a line break.
+            let ending = if at == lines.len() || !ending.is_empty() {
+                ending
+            } else {
+                "\n"
+            };
+            lines.insert(at, format!("{garbage}{ending}"));
+            (lines.concat(), at + 1)
+        },
+    )
 }
 
 /// Keys and values that `upsert_profile` takes.
@@ -286,6 +335,19 @@ proptest! {
         }
     }
 
+    /// A bad line is reported, with its number: the lines above it parse.
+    #[test]
+    fn a_bad_line_is_reported_at_its_line((text, line) in file_with_a_bad_line()) {
+        match ConfigFile::parse(&text) {
+            Err(ParseError::ByteOrderMark) => {
+                prop_assert_eq!(line, 1);
+                prop_assert!(text.starts_with(BYTE_ORDER_MARK));
+            }
+            Err(ParseError::Malformed { line: reported, .. }) => prop_assert_eq!(reported, line, "{:?}", text),
+            Ok(_) => prop_assert!(false, "{:?} parsed", text),
+        }
+    }
+
     /// A file of the kinds people write parses, and renders back byte for byte.
     #[test]
     fn parse_then_render_is_lossless(text in valid_file()) {
@@ -309,6 +371,8 @@ proptest! {
         prop_assert!(reparsed.is_ok(), "{:?} does not parse: {:?}", rendered, reparsed);
         let reparsed = reparsed.unwrap();
         prop_assert_eq!(&reparsed.to_string(), &rendered);
+        // The lines an edit makes are the lines a parse of them makes.
+        prop_assert_eq!(&reparsed, &after);
         let profile = reparsed.profile(&name);
         prop_assert!(profile.is_some());
         let profile = profile.unwrap();
@@ -316,11 +380,22 @@ proptest! {
             prop_assert_eq!(profile.get(key), Some(*value), "key {}", key);
         }
         prop_assert_eq!(other_profiles(&before, &name), other_profiles(&reparsed, &name));
+        prop_assert_eq!(before.sso_sessions(), reparsed.sso_sessions());
         let (old, new) = (untouched(&before, &name), untouched(&reparsed, &name));
         prop_assert!(same_but_for_the_end(&old, &new), "{:?}\n{:?}", text, rendered);
         // Doing it again changes nothing.
         prop_assert!(!after.upsert_profile(&name, &keys));
-        prop_assert_eq!(after.to_string(), rendered);
+        prop_assert_eq!(&after.to_string(), &rendered);
+        // Removing the profile afterwards gives what removing it from the
+        // original gives, up to the final line break (which an open file
+        // keeps when its last line became empty).
+        let without = |mut file: ConfigFile| {
+            file.remove_profile(&name);
+            let text = file.to_string();
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            text.strip_suffix('\r').unwrap_or(text).to_owned()
+        };
+        prop_assert_eq!(without(after), without(before), "{:?}\n{:?}", text, rendered);
     }
 
     /// Remove takes out one profile: the result parses, lacks it, keeps every
@@ -370,6 +445,9 @@ proptest! {
     }
 }
 
+/// A shape of file, and how to tell that a text has it.
+type Shape = (&'static str, fn(&str) -> bool);
+
 #[test]
 fn the_generator_of_files_covers_the_interesting_shapes() {
     // A property over generated files proves little if the generator never
@@ -377,22 +455,65 @@ fn the_generator_of_files_covers_the_interesting_shapes() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let (mut crlf, mut open, mut subs, mut continued, mut default) = (0, 0, 0, 0, 0);
-    for _ in 0..500 {
-        let text = valid_file().new_tree(&mut runner).unwrap().current();
-        crlf += usize::from(text.contains("\r\n"));
-        open += usize::from(!text.is_empty() && !text.ends_with('\n'));
-        subs += usize::from(text.contains(" =\n  ") || text.contains(" =\r\n  "));
-        continued += usize::from(text.contains("\n\t") || text.contains("\n "));
-        default += usize::from(text.contains("[default]"));
-    }
-    for (what, count) in [
-        ("CRLF", crlf),
-        ("open end", open),
-        ("sub-properties", subs),
-        ("continuations", continued),
-        ("[default]", default),
-    ] {
+    let shapes: &[Shape] = &[
+        ("CRLF", |t| t.contains("\r\n")),
+        ("mixed line endings", |t| {
+            t.contains("\r\n") && t.replace("\r\n", "").contains('\n')
+        }),
+        ("open end", |t| !t.is_empty() && !t.ends_with('\n')),
+        ("sub-properties", |t| {
+            t.contains(" =\n  ") || t.contains(" =\r\n  ")
+        }),
+        ("continuations", |t| t.contains("\n\t") || t.contains("\n ")),
+        ("[default]", |t| t.contains("[default]")),
+        ("[profile default]", |t| t.contains("[profile default]")),
+        ("[ profile  NAME ]", |t| t.contains("[ profile  ")),
+        ("[profile\tNAME]", |t| t.contains("[profile\t")),
+        ("a header comment", |t| {
+            t.contains("] ;") || t.contains("]  #")
+        }),
+        ("[sso-session NAME]", |t| t.contains("[sso-session ")),
+        ("[services NAME]", |t| t.contains("[services ")),
+        ("[foo]", |t| t.contains("[foo]")),
+        ("[profile in valid]", |t| t.contains("[profile in valid]")),
+        ("a comment that looks like a header", |t| {
+            t.contains("#[profile a]")
+        }),
+        ("an empty value", |t| {
+            t.contains(" =\n") || t.contains(" =\r\n")
+        }),
+        ("tab-separated keys", |t| t.contains("\t=\t")),
+        ("an invalid key", |t| t.contains("in valid = 1")),
+        ("a tab-indented sub-property", |t| {
+            t.contains(" =\n\t") || t.contains(" =\r\n\t")
+        }),
+        ("non-ASCII values", |t| !t.is_ascii()),
+        ("a \\r inside a value", |t| {
+            t.replace("\r\n", "").contains('\r')
+        }),
+        ("a profile the edits name", |t| {
+            ["default", "a", "b", "dev-Admin"]
+                .iter()
+                .any(|n| ConfigFile::parse(t).is_ok_and(|f| f.profile(n).is_some()))
+        }),
+    ];
+    let files: Vec<String> = (0..500)
+        .map(|_| valid_file().new_tree(&mut runner).unwrap().current())
+        .collect();
+    for (what, has) in shapes {
+        let count = files.iter().filter(|t| has(t)).count();
         assert!(count >= 25, "only {count} of 500 files have {what}");
     }
+    let mut bom = 0;
+    for _ in 0..500 {
+        let (text, _) = file_with_a_bad_line()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        bom += usize::from(text.starts_with(BYTE_ORDER_MARK));
+    }
+    assert!(
+        bom >= 10,
+        "only {bom} of 500 bad files start with a byte order mark"
+    );
 }
