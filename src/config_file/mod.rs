@@ -203,8 +203,6 @@ pub struct SsoSession {
 ///
 /// Its `Debug` shows only the keys: a config file may hold secrets.
 #[derive(Clone, PartialEq, Eq)]
-// Profiles are read by the credential commands (`--profile`), which build on this module.
-#[allow(dead_code)]
 pub struct Profile {
     name: String,
     properties: Vec<Property>,

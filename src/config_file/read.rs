@@ -10,7 +10,6 @@ use super::lex::{
 };
 use super::{ConfigError, ConfigFile, ParseError, Profile, Property, Section, SsoSession};
 
-#[allow(dead_code)]
 impl Profile {
     pub fn name(&self) -> &str {
         &self.name
@@ -171,7 +170,6 @@ impl ConfigFile {
     /// The profile `name`, merged over its duplicate sections. The profile
     /// `default` comes from `[profile default]` when the file has one, and
     /// from `[default]` otherwise.
-    #[allow(dead_code)]
     pub fn profile(&self, name: &str) -> Option<Profile> {
         let prefixed_default = self.has_prefixed_default();
         let properties = self.merged(|kind| reads_profile(kind, name, prefixed_default))?;
@@ -182,7 +180,6 @@ impl ConfigFile {
     }
 
     /// The names of the profiles, in the order of first appearance.
-    #[allow(dead_code)]
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for section in &self.sections {
@@ -198,7 +195,6 @@ impl ConfigFile {
         names
     }
 
-    #[allow(dead_code)]
     pub(super) fn has_prefixed_default(&self) -> bool {
         self.sections
             .iter()
