@@ -14,6 +14,9 @@ use std::time::Duration;
 pub struct FastTier {
     #[cfg(target_os = "linux")]
     keyring: linux_keyutils::KeyRing,
+    /// Elsewhere there is none (`open` gives `None`), and the type says so.
+    #[cfg(not(target_os = "linux"))]
+    none: std::convert::Infallible,
     /// Keeps apart the caches of different ssokey configurations of one user.
     namespace: String,
 }
@@ -49,7 +52,7 @@ impl FastTier {
 
     #[cfg(not(target_os = "linux"))]
     pub fn get(&self, _key: &str) -> Option<String> {
-        None
+        match self.none {}
     }
 
     /// Stores `value` under `key` for `lifetime`; best effort, as a cache is.
@@ -82,7 +85,9 @@ impl FastTier {
     }
 
     #[cfg(not(target_os = "linux"))]
-    pub fn set(&self, _key: &str, _value: &str, _lifetime: Duration) {}
+    pub fn set(&self, _key: &str, _value: &str, _lifetime: Duration) {
+        match self.none {}
+    }
 
     #[cfg(target_os = "linux")]
     pub fn delete(&self, key: &str) {
@@ -92,7 +97,9 @@ impl FastTier {
     }
 
     #[cfg(not(target_os = "linux"))]
-    pub fn delete(&self, _key: &str) {}
+    pub fn delete(&self, _key: &str) {
+        match self.none {}
+    }
 }
 
 /// This process's user id: the owner of /proc/self.

@@ -89,14 +89,17 @@ fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -
     result
 }
 
+#[cfg(unix)]
 fn private_options() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
+    options.mode(0o600);
     options
+}
+
+#[cfg(not(unix))]
+fn private_options() -> OpenOptions {
+    OpenOptions::new()
 }
 
 /// An exclusive advisory lock on a file, released when dropped (or when the
