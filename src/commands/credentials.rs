@@ -113,17 +113,13 @@ fn run(mut command: Command, program: &OsString) -> anyhow::Result<ExitCode> {
 /// ssokey leaves it to the command (terraform stops cleanly) and goes on
 /// waiting, so that the prompt comes back only when the command is done. It
 /// registers a handler rather than setting the ignore flag, which the command
-/// would inherit; cargo run does the same.
+/// would inherit; cargo run does the same. ctrlc owns the FFI: its handler
+/// reports every console event handled and wakes a thread that runs ours,
+/// which does nothing. Best effort, as a failure only leaves Ctrl-C to end
+/// ssokey too.
 #[cfg(windows)]
 fn leave_ctrl_c_to_the_command() {
-    unsafe extern "system" fn handled(_ctrl_type: u32) -> windows_sys::core::BOOL {
-        1
-    }
-    // SAFETY: registers, for this process only, a handler that does nothing
-    // but report the event handled.
-    unsafe {
-        windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(handled), 1);
-    }
+    let _ = ctrlc::set_handler(|| {});
 }
 
 #[cfg(not(any(unix, windows)))]

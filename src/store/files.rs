@@ -89,14 +89,17 @@ fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -
     result
 }
 
+#[cfg(unix)]
 pub(super) fn private_options() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut options = OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
+    options.mode(0o600);
     options
+}
+
+#[cfg(not(unix))]
+pub(super) fn private_options() -> OpenOptions {
+    OpenOptions::new()
 }
 
 /// Asserts that the generated file `dir/file` of the repository holds
