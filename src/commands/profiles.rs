@@ -71,18 +71,7 @@ pub fn run(
         }
         .into());
     }
-    let mut removed = 0;
-    for name in &stale {
-        if args.prune {
-            if config.remove_profile(name) {
-                removed += 1;
-            }
-        } else {
-            crate::ui::note(format_args!(
-                "the profile '{name}' names a role that is no longer assigned; --prune removes it"
-            ));
-        }
-    }
+    let removed = prune_or_note(&mut config, &stale, args.prune);
 
     let text = config.to_string();
     let summary = format!(
@@ -124,6 +113,29 @@ pub fn run(
     write(path, &original, &text)?;
     crate::ui::say(format_args!("{summary}: written to {}.", path.display()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the stale profiles with `prune`, else says what each is and how
+/// to remove it. Returns how many were removed.
+fn prune_or_note(config: &mut ConfigFile, stale: &[&str], prune: bool) -> usize {
+    let mut removed = 0;
+    for name in stale {
+        if prune {
+            if config.remove_profile(name) {
+                removed += 1;
+            }
+        } else if profiles::is_reserved(name) {
+            crate::ui::note(format_args!(
+                "the profile '{name}', which an older ssokey wrote, is the one the AWS CLI uses \
+                 for every command without --profile; --prune removes it"
+            ));
+        } else {
+            crate::ui::note(format_args!(
+                "the profile '{name}' names a role that is no longer assigned; --prune removes it"
+            ));
+        }
+    }
+    removed
 }
 
 /// The config file's text; a missing file is an empty one.
