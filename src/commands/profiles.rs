@@ -161,9 +161,10 @@ fn write(path: &Path, original: &str, text: &str) -> anyhow::Result<()> {
         if metadata.permissions().readonly() {
             return Err(ProfilesError::ReadOnly(path.to_owned()).into());
         }
+        // Replaced, never written through: a symlink planted at the backup's
+        // name must not lead ssokey to overwrite the file it points to.
         let backup = backup_path(path);
-        std::fs::write(&backup, original)
-            .and_then(|()| std::fs::set_permissions(&backup, metadata.permissions()))
+        files::replace_with_permissions(&backup, original.as_bytes(), metadata.permissions())
             .with_context(|| format!("could not write the backup {}", backup.display()))?;
     }
     files::replace_keeping_mode(path, text.as_bytes())

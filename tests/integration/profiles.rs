@@ -436,3 +436,40 @@ fn a_symlinked_config_stays_a_link_to_the_file_it_names() {
         .success()
         .stderr_has("up to date");
 }
+
+/// A symlink that another user planted at the backup's name (in a directory
+/// they can write to) is replaced by the backup: the file it points to is
+/// neither written nor chmod'ed, and the backup has the config's mode.
+#[cfg(unix)]
+#[test]
+fn a_planted_backup_symlink_is_replaced_not_followed() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let env = signed_in();
+    let original = "[profile mine]\nregion = eu-west-1\n";
+    env.write_config(original);
+    let mode = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let chmod = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    chmod(&env.config_file(), 0o640);
+    let victim = env.root().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    chmod(&victim, 0o600);
+    let backup = env.home.join(".aws/config.ssokey-backup");
+    symlink(&victim, &backup).unwrap();
+
+    env.run(&["profiles", "--write"]).success();
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(mode(&victim), 0o600);
+    assert!(std::fs::symlink_metadata(&backup).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+    assert_eq!(mode(&backup), 0o640);
+    assert!(read(&env).contains("[profile prod-Admin]"));
+}
