@@ -5,6 +5,7 @@ mod harness;
 
 mod awscli;
 mod bad_input;
+mod core_dumps;
 mod credentials;
 mod doctor;
 mod exit_codes;
