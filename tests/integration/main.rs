@@ -10,6 +10,7 @@ mod credentials;
 mod doctor;
 mod exit_codes;
 mod faults;
+mod flood;
 mod hygiene;
 mod keychain;
 mod leaks;
