@@ -9,7 +9,8 @@
 //! - [`aws`] is the network edge, [`store`] the persistence (keychain, fast
 //!   tier, files, locks), [`config_file`] the AWS config file;
 //! - [`output`] renders what goes on stdout, [`ui`] writes everything on stderr,
-//!   and [`error`] turns a failure into a message, a hint and an exit code.
+//!   and [`error`] turns a failure into a message, a hint and an exit code;
+//! - [`core_dumps`] keeps the process's memory out of core files.
 
 pub mod auth;
 pub mod aws;
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod commands;
 pub mod config_file;
 pub mod context;
+pub mod core_dumps;
 pub mod doctor;
 pub mod error;
 pub mod listing;
@@ -39,6 +41,10 @@ use std::process::ExitCode;
 pub fn run(cli: cli::Cli) -> ExitCode {
     let color = ui::init(cli.color);
     logging::init(cli.verbose, context::rust_log().as_deref(), color);
+    // Before any secret is read: a core file would hold every token in memory.
+    if let Err(err) = core_dumps::forbid() {
+        tracing::warn!("could not forbid core dumps of this process: {err}");
+    }
     match context::Context::from_process(cli.color).and_then(|ctx| commands::run(cli, &ctx)) {
         Ok(code) => code,
         Err(err) => error::report(&err),

@@ -34,6 +34,77 @@ const MAX_ATTEMPTS: u32 = 12;
 /// Tries of one page when the portal could not be reached at all.
 const MAX_UNREACHABLE_ATTEMPTS: u32 = 3;
 
+/// What a listing may take, in proportion to the accounts it has found: a
+/// real organization's listing ends well inside it; a portal that pages
+/// without end, or drips pages to stall, runs into it and gets an error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Pages for the listing whatever its size: the first pages of accounts
+    /// and a few empty pages that a paginated API may serve.
+    pub base_pages: usize,
+    /// Pages per account found, on average over the listing: one page of
+    /// roles (up to 100 permission sets) is what an account needs, so a few
+    /// leave room for accounts with hundreds and for the pages of accounts.
+    pub pages_per_account: usize,
+    /// Seconds for the listing whatever its size.
+    pub base_seconds: f64,
+    /// Seconds per account found: a tenth of a second is 10 role listings a
+    /// second, half the pace the portal serves (about 20 a second), so 5,000
+    /// accounts (about 4 minutes at that pace) may take 13 minutes.
+    pub seconds_per_account: f64,
+    /// The longest a listing may take, however many accounts a portal names.
+    pub max_seconds: f64,
+}
+
+impl Limits {
+    pub const LISTING: Self = Self {
+        base_pages: 100,
+        pages_per_account: 5,
+        base_seconds: 300.0,
+        seconds_per_account: 0.1,
+        max_seconds: 1800.0,
+    };
+
+    /// The most pages a listing that found `accounts` accounts may take.
+    pub fn pages(&self, accounts: usize) -> usize {
+        self.base_pages
+            .saturating_add(accounts.saturating_mul(self.pages_per_account))
+    }
+
+    /// The most seconds a listing that found `accounts` accounts may take.
+    pub fn seconds(&self, accounts: usize) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let accounts = accounts as f64;
+        (self.base_seconds + accounts * self.seconds_per_account).min(self.max_seconds)
+    }
+
+    /// Pure: whether a listing that took `pages` pages in `elapsed` seconds
+    /// and found `accounts` accounts may go on; the reason when it may not.
+    pub fn check(&self, pages: usize, accounts: usize, elapsed: f64) -> Result<(), String> {
+        let most = self.pages(accounts);
+        if pages > most {
+            return Err(format!(
+                "it served {pages} pages for {accounts} accounts, more than the {most} \
+                 that so many accounts need; ssokey stopped it"
+            ));
+        }
+        let seconds = self.seconds(accounts);
+        if elapsed > seconds {
+            return Err(format!(
+                "it took more than {} for {accounts} accounts, longer than so many accounts \
+                 need; ssokey stopped it",
+                crate::output::render::duration(seconds_u64(seconds))
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn seconds_u64(seconds: f64) -> u64 {
+    seconds.max(0.0) as u64
+}
+
 /// One role in one account, as `ssokey list --output json` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -199,7 +270,12 @@ fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Re
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let portal = PortalClient::without_retries(&net.config);
     let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {
-        net.block_on(fetch(&portal, &token.access_token, concurrency))
+        net.block_on(fetch(
+            &portal,
+            &token.access_token,
+            concurrency,
+            Limits::LISTING,
+        ))
     })?;
     let (accounts, roles) = result
         .map_err(|err| auth::signed_out_if_unauthorized(session, err))
@@ -256,11 +332,13 @@ impl Queued {
 /// Every account (all pages) and every role of each (all pages), the role
 /// listings `max_in_flight` at a time at most, paced by [`Pacer`] once the
 /// portal throttles. Throttling, 5xx answers and lost connections are tried
-/// again with exponential backoff and jitter.
+/// again with exponential backoff and jitter. A listing that outgrows its
+/// [`Limits`] (pages or time) ends in [`CallError::Endless`].
 pub async fn fetch(
     portal: &PortalClient,
     access_token: &Secret,
     max_in_flight: usize,
+    limits: Limits,
 ) -> Result<(Vec<Account>, Vec<(String, Vec<String>)>), CallError> {
     let mut fetch = Fetch::new(portal, access_token, max_in_flight);
     loop {
@@ -268,17 +346,22 @@ pub async fn fetch(
         if fetch.queue.is_empty() && fetch.tasks.is_empty() {
             return Ok((fetch.accounts, fetch.roles));
         }
-        let wait = Duration::from_secs_f64((wake - fetch.now()).clamp(0.0, 60.0));
+        let accounts = fetch.accounts.len();
+        if let Err(cause) = limits.check(fetch.pages, accounts, fetch.now()) {
+            fetch.tasks.abort_all();
+            return Err(CallError::Endless(cause));
+        }
+        // Wake for the deadline too, however long a request takes.
+        let until = wake.min(limits.seconds(accounts) + 0.001);
+        let wait = Duration::from_secs_f64((until - fetch.now()).clamp(0.0, 60.0));
         let finished = if fetch.tasks.is_empty() {
             tokio::time::sleep(wait).await;
             continue;
-        } else if wake.is_finite() {
+        } else {
             match tokio::time::timeout(wait, fetch.tasks.join_next()).await {
                 Ok(finished) => finished,
                 Err(_) => continue,
             }
-        } else {
-            fetch.tasks.join_next().await
         };
         if let Some(finished) = finished {
             let (queued, result) = finished.expect("listing tasks do not panic");
@@ -300,6 +383,8 @@ struct Fetch<'a> {
     queue: VecDeque<Queued>,
     tasks: JoinSet<(Queued, Result<Page, CallError>)>,
     roles_in_flight: usize,
+    /// The pages taken in so far, of accounts and of roles.
+    pages: usize,
     accounts: Vec<Account>,
     roles: Vec<(String, Vec<String>)>,
     /// The page tokens seen, per listing: `None` for the accounts, else the
@@ -318,6 +403,7 @@ impl<'a> Fetch<'a> {
             queue: VecDeque::from([Queued::new(Job::Accounts { next: None })]),
             tasks: JoinSet::new(),
             roles_in_flight: 0,
+            pages: 0,
             accounts: Vec::new(),
             roles: Vec::new(),
             tokens: std::collections::HashMap::new(),
@@ -405,6 +491,9 @@ impl<'a> Fetch<'a> {
         let is_roles = matches!(queued.job, Job::Roles { .. });
         if is_roles {
             self.roles_in_flight -= 1;
+        }
+        if result.is_ok() {
+            self.pages += 1;
         }
         match result {
             Ok(Page::Accounts(page, next)) => {
@@ -580,6 +669,28 @@ pub(crate) mod tests {
         assert!(!listing().is_fresh(100 + 24 * 3600));
         std::fs::write(&path, "{damaged").unwrap();
         assert_eq!(Listing::load(&path), None);
+    }
+
+    #[test]
+    fn limits_grow_with_the_accounts_and_stop_an_endless_listing() {
+        let limits = Limits::LISTING;
+        // A real organization: 5,000 accounts, a page of roles each, 50
+        // pages of accounts, in the 4 minutes that 20 requests a second take.
+        assert_eq!(limits.check(5_050, 5_000, 250.0), Ok(()));
+        assert_eq!(limits.check(100, 0, 299.0), Ok(()));
+        // 5,000 accounts may take 13 minutes, and no listing half an hour.
+        assert!((limits.seconds(5_000) - 800.0).abs() < 1e-6);
+        assert!((limits.seconds(usize::MAX) - 1800.0).abs() < 1e-6);
+        assert_eq!(limits.pages(usize::MAX), usize::MAX);
+        // Endless pages for two accounts, and a listing that drips.
+        let pages = limits.check(111, 2, 1.0).unwrap_err();
+        assert!(
+            pages.contains("111 pages for 2 accounts, more than the 110"),
+            "{pages}"
+        );
+        let slow = limits.check(10, 2, 300.3).unwrap_err();
+        assert!(slow.contains("more than 5m for 2 accounts"), "{slow}");
+        assert!(limits.check(5_000, 5_000, 801.0).is_err());
     }
 
     #[test]

@@ -124,6 +124,17 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
+/// Whether ssokey never names a profile `name`: `default` (in any case), the
+/// profile that the AWS CLI and the SDKs use for every command run without
+/// `--profile` or `AWS_PROFILE`. Written as `[profile default]`, a portal's
+/// account or role name would decide what all of those commands run as.
+/// ssokey writes every other name as `[profile NAME]` with NAME made of
+/// letters, digits, `.`, `_` and `-` (see [`sanitize`]), which botocore and
+/// the SDKs read as the profile NAME and nothing else.
+pub fn is_reserved(name: &str) -> bool {
+    name.eq_ignore_ascii_case("default")
+}
+
 /// The profiles already in the config file, as [`plan`] sees them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Existing {
@@ -170,9 +181,10 @@ impl Existing {
 /// name (when several do: the one the template names, else the first). The
 /// others, in the listing's order, get the template's name unless a profile
 /// has it (one of ours, even one whose role is gone, or one that ssokey does
-/// not manage) or an earlier assignment took it: then the account id is
-/// appended, then a number. Returns the plan and one line per name that had
-/// to change.
+/// not manage), an earlier assignment took it, or it is [reserved](is_reserved):
+/// then the account id is appended, then a number. A profile of ours with a
+/// reserved name (written by an older ssokey) names nothing any more: see
+/// [`stale`]. Returns the plan and one line per name that had to change.
 pub fn plan<'a>(
     assignments: &'a [Assignment],
     template: &str,
@@ -195,6 +207,7 @@ pub fn plan<'a>(
                     *account == assignment.account_id
                         && *role == assignment.role_name
                         && !claimed.contains(name.as_str())
+                        && !is_reserved(name)
                 })
                 .map(|(name, _)| name.as_str())
                 .collect();
@@ -219,7 +232,9 @@ pub fn plan<'a>(
             });
             continue;
         }
-        let free = |name: &str| !used.contains(name) && !existing.taken.contains(name);
+        let free = |name: &str| {
+            !used.contains(name) && !existing.taken.contains(name) && !is_reserved(name)
+        };
         let mut name = base.clone();
         if !free(&name) {
             name = sanitize(&format!("{base}-{}", assignment.account_id));
@@ -228,7 +243,9 @@ pub fn plan<'a>(
                 name = sanitize(&format!("{base}-{}-{n}", assignment.account_id));
                 n += 1;
             }
-            let why = if existing.taken.contains(&base) {
+            let why = if is_reserved(&base) {
+                "the AWS CLI uses a profile of that name for every command without --profile"
+            } else if existing.taken.contains(&base) {
                 "a profile that ssokey does not manage has that name"
             } else {
                 "another role has that name"
@@ -246,9 +263,9 @@ pub fn plan<'a>(
     Ok((planned, notes))
 }
 
-/// The profiles of ours whose account and role are no longer listed, in name
-/// order. A profile of ours for a role that is listed is never stale, whatever
-/// its name.
+/// The profiles of ours whose account and role are no longer listed, and
+/// those with a [reserved](is_reserved) name, in name order. Any other
+/// profile of ours for a role that is listed is never stale, whatever its name.
 pub fn stale<'e>(existing: &'e Existing, assignments: &[Assignment]) -> Vec<&'e str> {
     let listed: BTreeSet<(&str, &str)> = assignments
         .iter()
@@ -257,7 +274,9 @@ pub fn stale<'e>(existing: &'e Existing, assignments: &[Assignment]) -> Vec<&'e 
     existing
         .ours
         .iter()
-        .filter(|(_, (account, role))| !listed.contains(&(account.as_str(), role.as_str())))
+        .filter(|(name, (account, role))| {
+            is_reserved(name) || !listed.contains(&(account.as_str(), role.as_str()))
+        })
         .map(|(name, _)| name.as_str())
         .collect()
 }
@@ -348,6 +367,52 @@ mod tests {
         assert!(notes[1].contains("does not manage"), "{notes:?}");
         let (again, _) = plan(&assignments, DEFAULT_TEMPLATE, "w", &existing).unwrap();
         assert_eq!(planned, again);
+    }
+
+    #[test]
+    fn no_template_names_the_default_profile() {
+        // An account name that sanitizes away leaves the role's name alone.
+        let assignments = [
+            assignment("111111111111", "***", "default"),
+            assignment("222222222222", "default", "Admin"),
+            assignment("333333333333", "DEFAULT", "Admin"),
+        ];
+        let (planned, notes) = plan(
+            &assignments[..1],
+            DEFAULT_TEMPLATE,
+            "w",
+            &Existing::default(),
+        )
+        .unwrap();
+        assert_eq!(names(&planned), ["default-111111111111"]);
+        assert_eq!(
+            notes,
+            [
+                "'default' for 111111111111 *** (default) is named 'default-111111111111': the AWS CLI uses a profile of that name for every command without --profile"
+            ]
+        );
+        let (planned, notes) = plan(
+            &assignments[1..],
+            "{account_name}",
+            "w",
+            &Existing::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&planned),
+            ["default-222222222222", "DEFAULT-333333333333"]
+        );
+        assert_eq!(notes.len(), 2);
+        assert!(is_reserved("default") && is_reserved("Default") && !is_reserved("default-1"));
+    }
+
+    #[test]
+    fn a_default_profile_that_ssokey_wrote_is_renamed_and_stale() {
+        let assignments = [assignment("111111111111", "default", "Admin")];
+        let existing = ours(&[("default", "111111111111", "Admin")]);
+        let (planned, _) = plan(&assignments, "{account_name}", "w", &existing).unwrap();
+        assert_eq!(names(&planned), ["default-111111111111"]);
+        assert_eq!(stale(&existing, &assignments), ["default"]);
     }
 
     fn ours(profiles: &[(&str, &str, &str)]) -> Existing {
@@ -489,12 +554,22 @@ mod tests {
                 any::<String>(),
                 "[ a-zA-Z'\"$()`;|&<>\\\n\r\t#=\\[\\]%!^.é名🐱-]{0,20}",
                 Just("prod".to_owned()),
+                Just("default".to_owned()),
+                Just("***".to_owned()),
             ]
         }
 
         fn assignments() -> impl Strategy<Value = Vec<Assignment>> {
             proptest::collection::vec(
-                ("[0-9]{12}", account_name(), "[A-Za-z0-9+=,.@_-]{1,20}"),
+                (
+                    "[0-9]{12}",
+                    account_name(),
+                    prop_oneof![
+                        "[A-Za-z0-9+=,.@_-]{1,20}",
+                        Just("default".to_owned()),
+                        Just("Default".to_owned()),
+                    ],
+                ),
                 1..8,
             )
             .prop_map(|items| {
@@ -545,6 +620,7 @@ mod tests {
                     let name = &profile.name;
                     prop_assert!(seen.insert(name.clone()), "{} twice", name);
                     prop_assert!(!taken.contains(name));
+                    prop_assert!(!is_reserved(name), "{}", name);
                     prop_assert!(!name.is_empty());
                     prop_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)), "{}", name);
                     prop_assert!(!name.starts_with(['-', '.']) && !name.ends_with(['-', '.']), "{}", name);

@@ -102,23 +102,54 @@ pub fn is_role_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
+/// The longest account name that AWS Organizations allows, in characters.
+pub const MAX_ACCOUNT_NAME: usize = 50;
+/// The longest e-mail address of an account that AWS Organizations allows.
+pub const MAX_EMAIL_ADDRESS: usize = 64;
+
+/// `text` cut to its first `max` characters, and whether anything was cut.
+pub fn clip(text: &str, max: usize) -> (&str, bool) {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => (&text[..at], true),
+        None => (text, false),
+    }
+}
+
 impl Account {
     /// An account in a ListAccounts answer, checked: its id must be an
     /// account id; the name and e-mail address are free text (a missing one
-    /// is empty). Pure, for the property tests.
+    /// is empty), cut to the lengths that AWS allows ([`MAX_ACCOUNT_NAME`],
+    /// [`MAX_EMAIL_ADDRESS`]), so that a portal cannot fill memory, caches
+    /// and tables with them. Returns the account and whether anything was
+    /// cut. Pure, for the property tests.
     pub fn from_response(
         account_id: Option<&str>,
         account_name: Option<&str>,
         email_address: Option<&str>,
-    ) -> Result<Self, &'static str> {
+    ) -> Result<(Self, bool), &'static str> {
         let account_id = account_id
             .filter(|id| is_account_id(id))
             .ok_or("an account has no 12-digit account id")?;
-        Ok(Self {
+        let (account_name, name_cut) = clip(account_name.unwrap_or_default(), MAX_ACCOUNT_NAME);
+        let (email_address, email_cut) = clip(email_address.unwrap_or_default(), MAX_EMAIL_ADDRESS);
+        let account = Self {
             account_id: account_id.to_owned(),
-            account_name: account_name.unwrap_or_default().to_owned(),
-            email_address: email_address.unwrap_or_default().to_owned(),
-        })
+            account_name: account_name.to_owned(),
+            email_address: email_address.to_owned(),
+        };
+        Ok((account, name_cut || email_cut))
+    }
+}
+
+/// Says once per run that the portal sent names longer than AWS allows.
+fn warn_of_cut_names() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        crate::ui::warning(format_args!(
+            "the portal sent account names or e-mail addresses longer than AWS allows \
+             ({MAX_ACCOUNT_NAME} and {MAX_EMAIL_ADDRESS} characters); ssokey keeps only \
+             their beginning"
+        ));
     }
 }
 
@@ -226,15 +257,19 @@ impl PortalClient {
             .send()
             .await
             .map_err(|err| CallError::from_sdk("ListAccounts", &err))?;
-        let accounts = out
-            .account_list()
-            .iter()
-            .map(|a| Account::from_response(a.account_id(), a.account_name(), a.email_address()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|cause| CallError::Malformed {
-                op: "ListAccounts",
-                cause: cause.to_owned(),
-            })?;
+        let mut accounts = Vec::with_capacity(out.account_list().len());
+        for a in out.account_list() {
+            let (account, cut) =
+                Account::from_response(a.account_id(), a.account_name(), a.email_address())
+                    .map_err(|cause| CallError::Malformed {
+                        op: "ListAccounts",
+                        cause: cause.to_owned(),
+                    })?;
+            if cut {
+                warn_of_cut_names();
+            }
+            accounts.push(account);
+        }
         Ok((accounts, out.next_token().map(str::to_owned)))
     }
 
@@ -560,19 +595,25 @@ mod tests {
             }
 
             /// A ListAccounts item is an account only with a 12-digit id;
-            /// its name and e-mail address are kept as they came.
+            /// its name and e-mail address are kept as they came, up to the
+            /// lengths AWS allows, and cut there.
             #[test]
             fn accounts_need_an_account_id(
                 id in proptest::option::of(prop_oneof![hostile(), "[0-9]{10,14}"]),
-                name in proptest::option::of(hostile()),
-                email in proptest::option::of(hostile()),
+                name in proptest::option::of(prop_oneof![hostile(), "[a-zé ]{45,55}"]),
+                email in proptest::option::of(prop_oneof![hostile(), "[a-z@.]{60,70}"]),
             ) {
                 let result = Account::from_response(id.as_deref(), name.as_deref(), email.as_deref());
                 let valid = id.as_deref().is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()));
                 prop_assert_eq!(result.is_ok(), valid);
-                if let Ok(account) = result {
-                    prop_assert_eq!(account.account_name, name.unwrap_or_default());
-                    prop_assert_eq!(account.email_address, email.unwrap_or_default());
+                if let Ok((account, cut)) = result {
+                    let name = name.unwrap_or_default();
+                    let email = email.unwrap_or_default();
+                    let expected_name: String = name.chars().take(MAX_ACCOUNT_NAME).collect();
+                    let expected_email: String = email.chars().take(MAX_EMAIL_ADDRESS).collect();
+                    prop_assert_eq!(&account.account_name, &expected_name);
+                    prop_assert_eq!(&account.email_address, &expected_email);
+                    prop_assert_eq!(cut, expected_name != name || expected_email != email);
                 }
             }
 

@@ -58,6 +58,10 @@ pub enum CallError {
     /// An answer that is not what the service sends.
     #[error("{op} failed: the service sent an answer ssokey cannot read: {cause}")]
     Malformed { op: &'static str, cause: String },
+    /// A listing that went on past what any organization needs: more pages,
+    /// or more time, than its accounts can take.
+    #[error("the portal's listing did not end: {0}")]
+    Endless(String),
 }
 
 impl CallError {
@@ -117,7 +121,7 @@ impl CallError {
                 *status == 429 || *status >= 500 || is_throttling_code(code)
             }
             Self::Unreachable { .. } => true,
-            Self::Malformed { .. } => false,
+            Self::Malformed { .. } | Self::Endless(_) => false,
         }
     }
 

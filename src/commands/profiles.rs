@@ -71,18 +71,7 @@ pub fn run(
         }
         .into());
     }
-    let mut removed = 0;
-    for name in &stale {
-        if args.prune {
-            if config.remove_profile(name) {
-                removed += 1;
-            }
-        } else {
-            crate::ui::note(format_args!(
-                "the profile '{name}' names a role that is no longer assigned; --prune removes it"
-            ));
-        }
-    }
+    let removed = prune_or_note(&mut config, &stale, args.prune);
 
     let text = config.to_string();
     let summary = format!(
@@ -126,6 +115,29 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Removes the stale profiles with `prune`, else says what each is and how
+/// to remove it. Returns how many were removed.
+fn prune_or_note(config: &mut ConfigFile, stale: &[&str], prune: bool) -> usize {
+    let mut removed = 0;
+    for name in stale {
+        if prune {
+            if config.remove_profile(name) {
+                removed += 1;
+            }
+        } else if profiles::is_reserved(name) {
+            crate::ui::note(format_args!(
+                "the profile '{name}', which an older ssokey wrote, is the one the AWS CLI uses \
+                 for every command without --profile; --prune removes it"
+            ));
+        } else {
+            crate::ui::note(format_args!(
+                "the profile '{name}' names a role that is no longer assigned; --prune removes it"
+            ));
+        }
+    }
+    removed
+}
+
 /// The config file's text; a missing file is an empty one.
 fn read(path: &Path) -> anyhow::Result<String> {
     match config_file::load(path)? {
@@ -149,9 +161,10 @@ fn write(path: &Path, original: &str, text: &str) -> anyhow::Result<()> {
         if metadata.permissions().readonly() {
             return Err(ProfilesError::ReadOnly(path.to_owned()).into());
         }
+        // Replaced, never written through: a symlink planted at the backup's
+        // name must not lead ssokey to overwrite the file it points to.
         let backup = backup_path(path);
-        std::fs::write(&backup, original)
-            .and_then(|()| std::fs::set_permissions(&backup, metadata.permissions()))
+        files::replace_with_permissions(&backup, original.as_bytes(), metadata.permissions())
             .with_context(|| format!("could not write the backup {}", backup.display()))?;
     }
     files::replace_keeping_mode(path, text.as_bytes())

@@ -29,14 +29,29 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The widest a table's cell is shown, in characters: wider than any name
+/// that AWS allows, narrow enough that one row stays one line.
+pub const MAX_CELL_WIDTH: usize = 100;
+
+/// `cell` cut to `max` characters, its last one an ellipsis, when it is longer.
+pub fn fit(cell: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match cell.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if cell.chars().count() > max => format!("{}…", &cell[..at]).into(),
+        _ => cell.into(),
+    }
+}
+
 /// Aligns rows under their headers, two spaces between columns, no trailing
-/// blanks; each cell is shown [`printable`], so that one row is one line.
+/// blanks; each cell is shown [`printable`], so that one row is one line,
+/// and at most [`MAX_CELL_WIDTH`] wide, so that one long cell cannot widen
+/// every row.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             row.iter()
                 .map(|cell| printable(cell).into_owned())
+                .map(|cell| fit(&cell, MAX_CELL_WIDTH).into_owned())
                 .collect()
         })
         .collect();
@@ -427,6 +442,25 @@ mod tests {
             printable("plain é"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn long_cells_are_cut_with_an_ellipsis() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abcd", 4), "abcd");
+        assert_eq!(fit("ééééé", 3), "éé…");
+        let long = "x".repeat(1 << 20);
+        let table = table(&["A", "B"], &[vec![long, "b".to_owned()]]);
+        assert_eq!(
+            table,
+            format!(
+                "A{}  B
+{}…  b
+",
+                " ".repeat(99),
+                "x".repeat(99)
+            )
+        );
     }
 
     #[test]

@@ -63,19 +63,35 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
     )))
 }
 
+/// Replaces `path` itself with a new file holding `contents`, with
+/// `permissions` (the file it replaces keeps none of its own), from a temp
+/// file beside it. A symlink at `path` is replaced, never followed: for a
+/// copy such as a backup, in a directory that others may write to.
+pub fn replace_with_permissions(
+    path: &Path,
+    contents: &[u8],
+    permissions: fs::Permissions,
+) -> io::Result<()> {
+    replace(path, contents, Some(permissions))
+}
+
+/// Temp names tried before giving up, when something is in the way.
+const TEMP_ATTEMPTS: usize = 8;
+
+/// Writes `contents` to a new temp file beside `path` and renames it over
+/// `path`: a rename replaces whatever is at `path` (a symlink included)
+/// rather than writing through it. The temp file is created exclusively
+/// (`O_EXCL`), so a file or symlink planted at its predictable name is never
+/// opened, written or removed; another name is tried instead. It is private
+/// from its creation and gets `permissions` before it takes `path`.
 fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let (temp, mut file) = create_temp(dir, &file_name)?;
     let result = (|| {
-        let mut file = private_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)?;
         file.write_all(contents)?;
         if let Some(permissions) = permissions {
             file.set_permissions(permissions)?;
@@ -87,6 +103,32 @@ fn replace(path: &Path, contents: &[u8], permissions: Option<fs::Permissions>) -
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// A new, private temp file in `dir`, named `.NAME.PID.tmp` unless
+/// something is already there, then with a random part added.
+fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, fs::File)> {
+    use std::hash::{BuildHasher, Hasher};
+    let pid = std::process::id();
+    let mut last = None;
+    for attempt in 0..TEMP_ATTEMPTS {
+        let name = if attempt == 0 {
+            format!(".{file_name}.{pid}.tmp")
+        } else {
+            // RandomState is seeded from the OS's random source.
+            let random = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            format!(".{file_name}.{pid}.{random:016x}.tmp")
+        };
+        let temp = dir.join(name);
+        match private_options().write(true).create_new(true).open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => last = Some(err),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no temp file could be created")))
 }
 
 #[cfg(unix)]
@@ -141,6 +183,63 @@ mod tests {
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(path.parent().unwrap()), 0o700);
         }
+    }
+
+    /// A symlink planted at the temp file's predictable name, pointing at
+    /// another file of the user's: that file is neither written nor moved,
+    /// the link stays where it was, and the write still happens.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temp_symlink_is_never_followed() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.path().join("state.json");
+        let planted = dir
+            .path()
+            .join(format!(".state.json.{}.tmp", std::process::id()));
+        symlink(&victim, &planted).unwrap();
+
+        write_private(&path, b"ours").unwrap();
+        replace_keeping_mode(&path, b"ours again").unwrap();
+        replace_with_permissions(
+            &dir.path().join("copy"),
+            b"copy",
+            fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        let mode = |p: &Path| fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&victim), 0o644);
+        assert_eq!(fs::read_link(&planted).unwrap(), victim);
+        assert!(!fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(fs::read(&path).unwrap(), b"ours again");
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("copy")), 0o640);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 4, "victim, link, state.json, copy: {names:?}");
+    }
+
+    /// A symlink at the path itself is replaced by the file, not followed.
+    #[cfg(unix)]
+    #[test]
+    fn a_copy_replaces_a_symlink_at_its_path() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let backup = dir.path().join("config.ssokey-backup");
+        symlink(&victim, &backup).unwrap();
+        replace_with_permissions(&backup, b"old config", fs::Permissions::from_mode(0o640))
+            .unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        let metadata = fs::symlink_metadata(&backup).unwrap();
+        assert!(metadata.is_file());
+        assert_eq!(metadata.permissions().mode() & 0o777, 0o640);
+        assert_eq!(fs::read(&backup).unwrap(), b"old config");
     }
 
     #[cfg(unix)]

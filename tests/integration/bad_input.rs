@@ -245,8 +245,34 @@ fn a_config_file_that_cannot_be_read_says_so() {
     }
 }
 
-/// Account names as an organization may give them: free text.
+/// A path for the hostile names to create files beside (`/tmp/pXXX-1`...),
+/// short so that each name, markers included, fits in the 50 characters that
+/// AWS allows an account name (ssokey cuts longer ones). The directory at the
+/// path reserves it, and goes with the guard.
+fn marker() -> (tempfile::TempDir, std::path::PathBuf) {
+    let root = tempfile::Builder::new()
+        .prefix("p")
+        .rand_bytes(3)
+        .tempdir_in("/tmp")
+        .unwrap();
+    let marker = root.path().to_owned();
+    (root, marker)
+}
+
+/// Account names as an organization may give them: free text, up to the 50
+/// characters that AWS allows.
 fn hostile_names(marker: &std::path::Path) -> Vec<String> {
+    let names = hostile_names_unchecked(marker);
+    for name in &names {
+        assert!(
+            name.chars().count() <= 50,
+            "{name:?} is longer than AWS allows"
+        );
+    }
+    names
+}
+
+fn hostile_names_unchecked(marker: &std::path::Path) -> Vec<String> {
     let m = marker.display();
     vec![
         format!("it's $(touch {m}-1) and `touch {m}-2`"),
@@ -268,8 +294,7 @@ fn hostile_accounts(marker: &std::path::Path) -> Vec<Account> {
 
 #[test]
 fn hostile_account_names_are_quoted_by_every_shell_and_never_run() {
-    let root = tempfile::tempdir().unwrap();
-    let marker = root.path().join("pwned");
+    let (_root, marker) = marker();
     let mut env = signed_in(sso_emulator::Config {
         accounts: hostile_accounts(&marker),
         ..config()
@@ -334,8 +359,7 @@ fn hostile_account_names_are_quoted_by_every_shell_and_never_run() {
 
 #[test]
 fn profiles_of_hostile_account_names_are_sanitized_and_read_back() {
-    let root = tempfile::tempdir().unwrap();
-    let marker = root.path().join("pwned");
+    let (_root, marker) = marker();
     let env = signed_in(sso_emulator::Config {
         accounts: hostile_accounts(&marker),
         ..config()

@@ -10,10 +10,12 @@ mod harness;
 
 mod awscli;
 mod bad_input;
+mod core_dumps;
 mod credentials;
 mod doctor;
 mod exit_codes;
 mod faults;
+mod flood;
 mod hygiene;
 mod keychain;
 mod leaks;

@@ -244,6 +244,18 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
     let mut env = signed_in();
     env.run(&["profiles", "--write", "--region", REGION])
         .success();
+    let run = aws_get_caller_identity(&mut env, "--profile dev-team-Admin");
+    run.success();
+    assert_eq!(run.json()["Account"], "100000000002");
+    assert_eq!(
+        env.emulator.last_caller(),
+        Some(("100000000002".to_owned(), "Admin".to_owned()))
+    );
+}
+
+/// `aws FLAGS sts get-caller-identity` against the emulator, with the ssokey
+/// under test on PATH for the profiles' `credential_process` lines.
+fn aws_get_caller_identity(env: &mut TestEnv, flags: &str) -> Run {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
         .parent()
         .unwrap()
@@ -255,17 +267,58 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
     );
     env.set_env("PATH", &path);
     let script = format!(
-        "{} --profile dev-team-Admin sts get-caller-identity --output json --endpoint-url {}",
+        "{} {flags} sts get-caller-identity --output json --endpoint-url {}",
         crate::awscli::aws().display(),
         env.emulator.url()
     );
-    let run = env.shell("bash", &script);
+    env.shell("bash", &script)
+}
+
+/// Account and role names that spell `default` never make the profile that
+/// the AWS CLI uses without --profile: after `profiles --write`, a plain
+/// `aws sts get-caller-identity` finds no credentials, as before.
+#[test]
+fn portal_names_never_make_the_default_profile() {
+    let mut env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![
+            // The default template: '***' sanitizes away, leaving 'default'.
+            Account::new("100000000001", "***", &["default"]),
+            // --name '{account_name}'.
+            Account::new("100000000002", "default", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+    for (flags, account) in [
+        (&["--region", REGION][..], "100000000001"),
+        (
+            &["--region", REGION, "--name", "{account_name}"][..],
+            "100000000002",
+        ),
+    ] {
+        let _ = std::fs::remove_file(env.config_file());
+        let mut args = vec!["profiles", "--write"];
+        args.extend(flags);
+        env.run(&args).success().stderr_has(&format!(
+            "is named 'default-{account}': the AWS CLI uses a profile of that name for every command without --profile"
+        ));
+        let written = read(&env);
+        assert!(!written.contains("[profile default]"), "{written}");
+        assert!(!written.contains("[default]"), "{written}");
+        assert!(
+            written.contains(&format!("[profile default-{account}]")),
+            "{written}"
+        );
+
+        let run = aws_get_caller_identity(&mut env, "--region us-east-1");
+        assert_ne!(run.code, Some(0), "{run}");
+        assert!(run.stderr.contains("Unable to locate credentials"), "{run}");
+        assert_eq!(env.emulator.count(Op::GetCallerIdentity), 0);
+    }
+    // The profile is there under its own name.
+    let run = aws_get_caller_identity(&mut env, "--profile default-100000000002");
     run.success();
     assert_eq!(run.json()["Account"], "100000000002");
-    assert_eq!(
-        env.emulator.last_caller(),
-        Some(("100000000002".to_owned(), "Admin".to_owned()))
-    );
 }
 
 #[test]
@@ -382,4 +435,41 @@ fn a_symlinked_config_stays_a_link_to_the_file_it_names() {
     env.run(&["profiles", "--write"])
         .success()
         .stderr_has("up to date");
+}
+
+/// A symlink that another user planted at the backup's name (in a directory
+/// they can write to) is replaced by the backup: the file it points to is
+/// neither written nor chmod'ed, and the backup has the config's mode.
+#[cfg(unix)]
+#[test]
+fn a_planted_backup_symlink_is_replaced_not_followed() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let env = signed_in();
+    let original = "[profile mine]\nregion = eu-west-1\n";
+    env.write_config(original);
+    let mode = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let chmod = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    chmod(&env.config_file(), 0o640);
+    let victim = env.root().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    chmod(&victim, 0o600);
+    let backup = env.home.join(".aws/config.ssokey-backup");
+    symlink(&victim, &backup).unwrap();
+
+    env.run(&["profiles", "--write"]).success();
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(mode(&victim), 0o600);
+    assert!(std::fs::symlink_metadata(&backup).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+    assert_eq!(mode(&backup), 0o640);
+    assert!(read(&env).contains("[profile prod-Admin]"));
 }

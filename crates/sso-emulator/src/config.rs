@@ -19,6 +19,10 @@ pub struct Config {
     pub accounts: Vec<Account>,
     /// The largest page `ListAccounts` and `ListAccountRoles` return, whatever `max_result` asks.
     pub page_size: usize,
+    /// Every page of `ListAccounts` and `ListAccountRoles` hands out a fresh `nextToken`, the
+    /// last page too, and the pages after it are empty: a hostile or broken portal whose
+    /// listings never end.
+    pub endless_pages: bool,
     /// Lifetime of access tokens (`expiresIn` of `CreateToken`): an hour, as
     /// IAM Identity Center gives tokens with `sso:account:access`.
     pub access_token_ttl: Duration,
@@ -73,6 +77,7 @@ impl Default for Config {
         Config {
             accounts: accounts(3, &["AdministratorAccess", "ReadOnlyAccess"]),
             page_size: 20,
+            endless_pages: false,
             access_token_ttl: Duration::from_secs(HOUR),
             session_ttl: Duration::from_secs(8 * HOUR),
             client_secret_ttl: Duration::from_secs(90 * 24 * HOUR),

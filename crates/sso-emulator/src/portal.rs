@@ -68,7 +68,7 @@ impl Inner {
             .get(start..end)
             .map(<[Value]>::to_vec)
             .unwrap_or_default();
-        let next = (end < items.len()).then(|| {
+        let next = (end < items.len() || self.config.endless_pages).then(|| {
             let token = self.mint.page_token();
             self.page_tokens
                 .insert(token.clone(), (scope.to_owned(), end));
