@@ -117,7 +117,7 @@ impl<'a> Roles<'a> {
             }
         };
         let key = keys::role(session, &account_id, role);
-        let found = self.cache.lookup(&key, clock::now(), margin)?;
+        let found = self.cache.lookup(session, &key, clock::now(), margin)?;
         if found.is_some() {
             tracing::debug!(session, account_id, role, "cached credentials are fresh");
         }
@@ -150,11 +150,16 @@ impl<'a> Roles<'a> {
         })?;
         let key = keys::role(&session.name, &account_id, role);
         if !options.refresh
-            && let Some(credentials) = self.cache.lookup(&key, clock::now(), options.margin)?
+            && let Some(credentials) =
+                self.cache
+                    .lookup(&session.name, &key, clock::now(), options.margin)?
         {
             tracing::debug!(account_id, role, "another run cached credentials meanwhile");
             return Ok(credentials);
         }
+        // Before the token is read: a logout that deletes it afterwards ends
+        // this sign-in, and the credentials fetched with it are not cached.
+        let sign_in = self.cache.sign_in(&session.name);
         let portal = PortalClient::new(&net.config);
         let (result, token) =
             auth::with_access_token(self.ctx, self.keychain, session, &net, |token| {
@@ -172,10 +177,14 @@ impl<'a> Roles<'a> {
                 return Err(call.explain(&account_id, role, err));
             }
         };
-        if let Err(err) = self
-            .cache
-            .store(&key, &credentials, clock::now(), options.margin)
-        {
+        if let Err(err) = self.cache.store(
+            &session.name,
+            &key,
+            &credentials,
+            &sign_in,
+            clock::now(),
+            options.margin,
+        ) {
             crate::ui::warning(format_args!(
                 "could not cache the credentials ({err}); the next run fetches new ones"
             ));

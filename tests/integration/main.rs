@@ -18,6 +18,7 @@ mod login;
 mod logout;
 mod profiles;
 mod shells;
+mod sign_ins;
 mod status;
 mod terminal;
 mod tls;
