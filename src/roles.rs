@@ -17,7 +17,7 @@ use crate::secret::Secret;
 use crate::session::{self, Session, State};
 use crate::store::keychain::{Keychain, KeychainError};
 use crate::store::keys;
-use crate::store::lock::Lock;
+use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
 use crate::store::role_cache::RoleCache;
 use crate::target::{self, AccountRef, TargetError, Wanted};
@@ -141,13 +141,25 @@ impl<'a> Roles<'a> {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => self.account_id_by_name(session, &net, name)?,
         };
+        // The target's lock only spares the portal a second fetch of what
+        // another run is fetching: past the wait (a stopped holder, say), this
+        // run fetches without it. The keychain replaces a value in one step,
+        // and the session's lock still guards the token.
         let lock_path = paths::role_lock(&self.ctx.cache_dir, &session.name, &account_id, role);
-        let _lock = Lock::acquire(&lock_path).with_context(|| {
-            format!(
-                "could not take the credential cache's lock file {}",
-                lock_path.display()
-            )
-        })?;
+        let what = format!("the credentials of {}/{account_id}/{role}", session.name);
+        let _lock = match Lock::acquire(&lock_path, &what, self.ctx.lock_wait) {
+            Ok(lock) => Some(lock),
+            Err(err @ LockError::Held { .. }) => {
+                crate::ui::warning(format_args!("{err}; going ahead without it"));
+                None
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "could not take the credential cache's lock file {}",
+                    lock_path.display()
+                )));
+            }
+        };
         let key = keys::role(&session.name, &account_id, role);
         if !options.refresh
             && let Some(credentials) =

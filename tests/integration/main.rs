@@ -14,6 +14,8 @@ mod keychain;
 mod leaks;
 mod list;
 mod load;
+#[cfg(unix)]
+mod locks;
 mod login;
 mod logout;
 mod profiles;
