@@ -1,8 +1,6 @@
 //! A session's sign-in state: its token and client registration in the keychain,
 //! and the silent refresh that keeps a day's work to one sign-in.
 
-use anyhow::Context as _;
-
 use crate::aws::oidc::{OidcClient, OidcError, Registration, Token};
 use crate::aws::sdk::{CallError, Net};
 use crate::clock;
@@ -10,7 +8,7 @@ use crate::context::Context;
 use crate::session::Session;
 use crate::store::keychain::{Keychain, KeychainError};
 use crate::store::keys;
-use crate::store::lock::Lock;
+use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +45,18 @@ pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, K
 /// Takes the session's lock. Whoever writes or deletes the session's token
 /// holds it (a refresh across its call to the portal), so that parallel runs
 /// never interleave two values' pieces, which would leave orphan pieces or a
-/// head that names deleted ones.
+/// head that names deleted ones. It is never skipped: a holder that keeps it
+/// past the wait (a stopped run, say) is an error that names it.
 pub fn lock_session(env: &Context, session: &str) -> anyhow::Result<Lock> {
     let path = paths::session_lock(&env.cache_dir, session);
-    Lock::acquire(&path)
-        .with_context(|| format!("could not take the session's lock file {}", path.display()))
+    match Lock::acquire(&path, &format!("the session '{session}'"), env.lock_wait) {
+        Ok(lock) => Ok(lock),
+        Err(err @ LockError::Held { .. }) => Err(err.into()),
+        Err(err) => Err(anyhow::Error::new(err).context(format!(
+            "could not take the session's lock file {}",
+            path.display()
+        ))),
+    }
 }
 
 /// Stores the token; the caller holds the session's lock ([`lock_session`]).

@@ -3,11 +3,12 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::config_file;
-use crate::store::paths;
+use crate::store::{lock, paths};
 use crate::ui::{self, Color};
 
 #[derive(Debug, Clone)]
@@ -34,6 +35,9 @@ pub struct Context {
     /// Whether the fast tier may serve cached role credentials
     /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
     pub fast_tier: bool,
+    /// How long a run waits for a lock that another run holds
+    /// (`SSOKEY_LOCK_WAIT`, in seconds; 30 by default): see [`lock_wait`].
+    pub lock_wait: Duration,
     /// The target of the `ssokey exec` that this process runs inside, if any.
     pub exec_target: Option<String>,
     /// When this process started, in milliseconds since the Unix epoch: a
@@ -44,6 +48,16 @@ pub struct Context {
 /// `RUST_LOG`, which chooses what is logged when it is set.
 pub fn rust_log() -> Option<String> {
     std::env::var("RUST_LOG").ok()
+}
+
+/// Pure: how long to wait for a lock, from `SSOKEY_LOCK_WAIT` (seconds, a
+/// fraction allowed; for tests, or for a slow portal): the default, 30 s,
+/// when it is unset or not a number of seconds.
+pub fn lock_wait(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .unwrap_or(lock::DEFAULT_WAIT)
 }
 
 /// Set by `ssokey exec` in the command's environment, to notice nesting.
@@ -71,6 +85,7 @@ impl Context {
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             exec_target: non_empty(EXEC_TARGET_VAR),
+            lock_wait: lock_wait(non_empty("SSOKEY_LOCK_WAIT").as_deref()),
             started_ms: crate::clock::now_ms(),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
@@ -114,4 +129,20 @@ fn parent_process() -> Option<String> {
 #[cfg(not(unix))]
 fn parent_process() -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_wait_is_thirty_seconds_unless_set_to_a_number_of_seconds() {
+        assert_eq!(lock_wait(None), Duration::from_secs(30));
+        assert_eq!(lock_wait(Some("4")), Duration::from_secs(4));
+        assert_eq!(lock_wait(Some(" 0.5 ")), Duration::from_millis(500));
+        assert_eq!(lock_wait(Some("0")), Duration::ZERO);
+        for bad in ["-1", "soon", "inf", "NaN"] {
+            assert_eq!(lock_wait(Some(bad)), Duration::from_secs(30), "{bad}");
+        }
+    }
 }

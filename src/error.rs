@@ -11,6 +11,7 @@ use crate::profiles::ProfilesError;
 use crate::session::SessionError;
 use crate::store::keychain::KeychainError;
 use crate::store::keys;
+use crate::store::lock::LockError;
 use crate::target::TargetError;
 use crate::ui;
 
@@ -62,6 +63,7 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
     first_of!(
         AuthError,
         KeychainError,
+        LockError,
         TargetError,
         ProfilesError,
         SessionError,
@@ -100,6 +102,18 @@ impl Reported for KeychainError {
             KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
             _ => Exit::Failure,
         }
+    }
+}
+
+impl Reported for LockError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            LockError::Io { source, .. } => Some(io_hint(source)),
+            LockError::Held { .. } => LockError::hint(self),
+        }
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
     }
 }
 

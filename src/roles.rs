@@ -17,7 +17,7 @@ use crate::secret::Secret;
 use crate::session::{self, Session, State};
 use crate::store::keychain::{Keychain, KeychainError};
 use crate::store::keys;
-use crate::store::lock::Lock;
+use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
 use crate::store::role_cache::RoleCache;
 use crate::target::{self, AccountRef, TargetError, Wanted};
@@ -117,7 +117,7 @@ impl<'a> Roles<'a> {
             }
         };
         let key = keys::role(session, &account_id, role);
-        let found = self.cache.lookup(&key, clock::now(), margin)?;
+        let found = self.cache.lookup(session, &key, clock::now(), margin)?;
         if found.is_some() {
             tracing::debug!(session, account_id, role, "cached credentials are fresh");
         }
@@ -141,20 +141,37 @@ impl<'a> Roles<'a> {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => self.account_id_by_name(session, &net, name)?,
         };
+        // The target's lock only spares the portal a second fetch of what
+        // another run is fetching: past the wait (a stopped holder, say), this
+        // run fetches without it. The keychain replaces a value in one step,
+        // and the session's lock still guards the token.
         let lock_path = paths::role_lock(&self.ctx.cache_dir, &session.name, &account_id, role);
-        let _lock = Lock::acquire(&lock_path).with_context(|| {
-            format!(
-                "could not take the credential cache's lock file {}",
-                lock_path.display()
-            )
-        })?;
+        let what = format!("the credentials of {}/{account_id}/{role}", session.name);
+        let _lock = match Lock::acquire(&lock_path, &what, self.ctx.lock_wait) {
+            Ok(lock) => Some(lock),
+            Err(err @ LockError::Held { .. }) => {
+                crate::ui::warning(format_args!("{err}; going ahead without it"));
+                None
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "could not take the credential cache's lock file {}",
+                    lock_path.display()
+                )));
+            }
+        };
         let key = keys::role(&session.name, &account_id, role);
         if !options.refresh
-            && let Some(credentials) = self.cache.lookup(&key, clock::now(), options.margin)?
+            && let Some(credentials) =
+                self.cache
+                    .lookup(&session.name, &key, clock::now(), options.margin)?
         {
             tracing::debug!(account_id, role, "another run cached credentials meanwhile");
             return Ok(credentials);
         }
+        // Before the token is read: a logout that deletes it afterwards ends
+        // this sign-in, and the credentials fetched with it are not cached.
+        let sign_in = self.cache.sign_in(&session.name);
         let portal = PortalClient::new(&net.config);
         let (result, token) =
             auth::with_access_token(self.ctx, self.keychain, session, &net, |token| {
@@ -172,10 +189,14 @@ impl<'a> Roles<'a> {
                 return Err(call.explain(&account_id, role, err));
             }
         };
-        if let Err(err) = self
-            .cache
-            .store(&key, &credentials, clock::now(), options.margin)
-        {
+        if let Err(err) = self.cache.store(
+            &session.name,
+            &key,
+            &credentials,
+            &sign_in,
+            clock::now(),
+            options.margin,
+        ) {
             crate::ui::warning(format_args!(
                 "could not cache the credentials ({err}); the next run fetches new ones"
             ));

@@ -600,7 +600,7 @@ mod tests {
                     Err(other) => prop_assert!(false, "{other}"),
                 }
                 // A role-credential cache entry like it is a miss.
-                let found = crate::store::role_cache::RoleCache::new(&keychain, None).lookup("k", 0, std::time::Duration::ZERO);
+                let found = crate::store::role_cache::RoleCache::new(&keychain, None).lookup("s", "k", 0, std::time::Duration::ZERO);
                 prop_assert!(matches!(found, Ok(None)), "{:?}", found.map(|c| c.is_some()));
                 keychain.write("k", "new").unwrap();
                 prop_assert_eq!(keychain.read("k").unwrap(), Some("new".to_owned()));

@@ -1,6 +1,7 @@
 //! The names of ssokey's keychain entries, built and read back here only:
 //! `session/NAME/token`, `session/NAME/client` and
-//! `session/NAME/role/ACCOUNT/ROLE`.
+//! `session/NAME/role/ACCOUNT/ROLE`; and of the fast tier's mark of a
+//! session's sign-in, `session/NAME/signed-in`.
 
 /// The entry that holds a session's token.
 pub fn token(session: &str) -> String {
@@ -20,6 +21,12 @@ pub fn role(session: &str, account_id: &str, role: &str) -> String {
 /// What the names of a session's cached role credentials start with.
 pub fn roles_of(session: &str) -> String {
     format!("session/{session}/role/")
+}
+
+/// The fast tier's mark of the session's current sign-in (it holds no
+/// secret, and is never in the keychain).
+pub fn sign_in_mark(session: &str) -> String {
+    format!("session/{session}/signed-in")
 }
 
 /// The session whose sign-in `key` holds (its token or its client
@@ -51,5 +58,8 @@ mod tests {
         );
         assert_eq!(session_of("ssokey-doctor-probe"), None);
         assert!(role("work", "1", "R").starts_with(&roles_of("work")));
+        assert_eq!(session_of(&sign_in_mark("work")), Some("work"));
+        assert!(!sign_in_mark("work").starts_with(&roles_of("work")));
+        assert_eq!(signed_in_by(&sign_in_mark("work")), None);
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    Browser, Run, TestEnv, config, credential_process_args, wait_until, wait_within,
+    Browser, Run, TestEnv, config, credential_process_args, signal, wait_until, wait_within,
 };
 use sso_emulator::{Emulator, Fault, Op};
 
@@ -127,7 +127,7 @@ fn signed_in_with_caches(access_token_ttl: Duration) -> (TestEnv, String) {
 }
 
 /// Every file under ssokey's config and cache dirs and the AWS config dir, with
-/// its contents; lock files, which hold nothing, are left out.
+/// its contents; lock files, which hold only their holder's pid, are left out.
 fn files(env: &TestEnv) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for dir in [".config", ".cache", ".aws"] {
@@ -527,14 +527,6 @@ fn the_portal_going_down_mid_login_fails_clearly_and_stores_no_token() {
 }
 
 #[cfg(unix)]
-fn signal(child: &std::process::Child, name: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Ctrl-C while login polls: nothing half-written, and the next login works.
 #[cfg(unix)]
 #[test]

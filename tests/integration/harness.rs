@@ -101,31 +101,12 @@ impl Drop for Keyring {
 }
 
 impl Drop for TestEnv {
-    /// Takes this environment's role credentials out of the fast tier: the
-    /// kernel would keep them in the user keyring until they expire, and for
-    /// a user other than root they would fill the key quota of later tests.
+    /// Takes this environment's keys out of the fast tier: the kernel would
+    /// keep them in the user keyring until they expire, and for a user other
+    /// than root they would fill the key quota of later tests.
     fn drop(&mut self) {
-        #[cfg(target_os = "linux")]
-        {
-            use linux_keyutils::{KeyRing, KeyRingIdentifier};
-            let prefix = format!(
-                "ssokey:{}:",
-                ssokey::store::fast_tier::namespace(&self.home.join(".config/ssokey"))
-            );
-            let Ok(keyring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
-                return;
-            };
-            let Ok(links) = keyring.get_links(100_000) else {
-                return;
-            };
-            for key in links.iter().filter_map(linux_keyutils::LinkNode::as_key) {
-                if key
-                    .metadata()
-                    .is_ok_and(|m| m.get_description().starts_with(&prefix))
-                {
-                    let _ = key.invalidate();
-                }
-            }
+        if let Some(tier) = self.fast_tier() {
+            tier.delete_where(|_| true);
         }
     }
 }
@@ -201,6 +182,26 @@ impl TestEnv {
     /// Ends the private D-Bus session: no keychain can be reached any more.
     pub fn stop_keyring(&mut self) {
         self.keyring = None;
+    }
+
+    /// Starts the keyring again after [`Self::stop_keyring`], in a new D-Bus
+    /// session, with what it held before (its files are in HOME).
+    pub fn restart_keyring(&mut self) {
+        assert!(self.keyring.is_none(), "the keyring is running");
+        self.keyring = Some(Keyring::start(&self.home, &self.dir.path().join("run")));
+    }
+
+    /// This environment's fast tier (the user keyring, with the namespace of
+    /// its ssokey config dir), where the kernel offers one.
+    pub fn fast_tier(&self) -> Option<ssokey::store::fast_tier::FastTier> {
+        ssokey::store::fast_tier::FastTier::open(&self.home.join(".config/ssokey"))
+    }
+
+    /// The keys that the kernel holds in this environment's fast tier.
+    pub fn fast_tier_keys(&self) -> Vec<String> {
+        let mut keys = self.fast_tier().map(|tier| tier.keys()).unwrap_or_default();
+        keys.sort();
+        keys
     }
 
     /// The test's root directory: HOME, the XDG dirs and TMPDIR are inside.
@@ -602,6 +603,15 @@ pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
+}
+
+/// Sends the signal `name` (`TERM`, `STOP`...) to `child`.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 /// Polls `condition` until it holds, for at most `timeout`.

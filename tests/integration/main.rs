@@ -21,10 +21,13 @@ mod keychain;
 mod leaks;
 mod list;
 mod load;
+#[cfg(unix)]
+mod locks;
 mod login;
 mod logout;
 mod profiles;
 mod shells;
+mod sign_ins;
 mod status;
 mod terminal;
 mod tls;
