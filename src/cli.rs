@@ -325,16 +325,18 @@ mod tests {
     }
 
     #[test]
-    fn region_and_start_url_go_together() {
+    fn region_goes_with_a_start_url_which_may_name_it_alone() {
         assert!(Cli::try_parse_from(["ssokey", "login", "--region", "us-east-1"]).is_err());
+        // A start URL whose host names the region needs no --region; for
+        // any other, the session's resolution asks for it (exit 2).
         assert!(
             Cli::try_parse_from([
                 "ssokey",
                 "login",
                 "--start-url",
-                "https://a.awsapps.com/start"
+                "https://ssoins-1234.portal.eu-west-1.app.aws"
             ])
-            .is_err()
+            .is_ok()
         );
         assert!(Cli::try_parse_from(["ssokey", "logout", "--all", "--session", "x"]).is_err());
     }
