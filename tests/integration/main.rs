@@ -7,6 +7,7 @@ mod awscli;
 mod bad_input;
 mod credentials;
 mod doctor;
+mod escapes;
 mod exit_codes;
 mod faults;
 mod hygiene;

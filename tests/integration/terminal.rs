@@ -15,7 +15,13 @@ struct Tmux {
 
 impl Tmux {
     fn start(env: &TestEnv) -> Tmux {
-        let socket = env.root().join("tmux.sock");
+        Tmux::start_shell(env, "bash --norc --noprofile")
+    }
+
+    /// A tmux server running `shell` (a command line).
+    fn start_shell(env: &TestEnv, shell: &str) -> Tmux {
+        let program = shell.split(' ').next().unwrap_or(shell);
+        let socket = env.root().join(format!("tmux-{program}.sock"));
         let base = env.command(&[]);
         let bin_dir = std::path::Path::new(base.get_program()).parent().unwrap();
         let mut command = Command::new("tmux");
@@ -44,7 +50,7 @@ impl Tmux {
                 "120",
                 "-y",
                 "30",
-                "bash --norc --noprofile",
+                shell,
             ])
             .status()
             .unwrap_or_else(|err| panic!("tmux must be installed (.ci/run installs it): {err}"));
@@ -200,3 +206,44 @@ fn tab_in_bash_puts_an_account_name_with_spaces_on_the_line_as_one_word() {
     term.type_text(" --role Admin", true);
     term.wait_for("export AWS_ACCESS_KEY_ID=");
 }
+
+#[test]
+fn picking_an_account_with_escape_sequences_in_its_name_leaves_the_terminal_alone() {
+    use sso_emulator::Account;
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![
+            Account::new(
+                "100000000001",
+                "evil\u{1b}]2;PWNED\u{7}\u{1b}[2J\u{1b}[H\u{9b}2J",
+                &["Admin"],
+            ),
+            Account::new("100000000002", "plain", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+    let term = Tmux::start(&env);
+    term.wait_for("bash-");
+    term.tmux(&["select-pane", "-T", "before"]);
+    term.type_text("echo still-on-screen", true);
+    term.wait_for("\nstill-on-screen");
+    term.type_text("eval \"$(ssokey env)\"; echo \"status=$?\"", true);
+    let screen = term.wait_for("Pick a role");
+    // The picker shows the name escaped.
+    assert!(screen.contains("evil\\u{1b}]2;PWNED\\u{7}"), "{screen}");
+    term.type_text("evil", false);
+    term.tmux(&["send-keys", "Enter"]);
+    let screen = term.wait_for("\nstatus=");
+    assert!(screen.contains("\nstatus=0"), "{screen}");
+    assert!(
+        screen.contains("evil\\u{1b}]2;PWNED\\u{7}\\u{1b}[2J\\u{1b}[H\\u{9b}2J/Admin (next time: ssokey env --account 100000000001 --role Admin)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\nstill-on-screen"),
+        "the screen was cleared:\n{screen}"
+    );
+    let title = term.tmux(&["display-message", "-p", "#{pane_title}"]);
+    assert_eq!(title.trim(), "before", "the pane was retitled");
+}
+
