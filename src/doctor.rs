@@ -293,9 +293,12 @@ pub fn render(checks: &[Check]) -> String {
             Verdict::Warn => "warn",
             Verdict::Fail => "FAIL",
         };
-        let _ = writeln!(out, "{verdict:<5} {:<9} {}", check.check, check.detail);
+        // A detail may quote the config file or a portal's answer: shown
+        // escaped, as everything from elsewhere is.
+        let detail = crate::ui::escape(&check.detail);
+        let _ = writeln!(out, "{verdict:<5} {:<9} {detail}", check.check);
         if let Some(fix) = &check.fix {
-            let _ = writeln!(out, "{:<15} fix: {fix}", "");
+            let _ = writeln!(out, "{:<15} fix: {}", "", crate::ui::escape(fix));
         }
     }
     out

@@ -253,7 +253,7 @@ pub fn plan<'a>(
             notes.push(format!(
                 "'{base}' for {} {} ({}) is named '{name}': {why}",
                 assignment.account_id,
-                crate::output::render::printable(&assignment.account_name),
+                crate::ui::escape(&assignment.account_name),
                 assignment.role_name
             ));
         }

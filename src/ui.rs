@@ -2,6 +2,7 @@
 //! warnings, errors with their hints, and the sign-in prompt. It also owns
 //! colour: whether a stream gets it, and the few styles ssokey uses.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,28 +58,83 @@ pub fn bold_red(text: &str) -> String {
     format!("\x1b[1;31m{text}\x1b[0m")
 }
 
-/// `text` in bold when stderr gets colour.
-pub fn emphasis(text: &str) -> String {
-    if stderr_color() {
-        bold(text)
-    } else {
-        text.to_owned()
+/// Whether `c` would act on a terminal, or hide or reorder text, instead of
+/// showing as itself: the C0 and C1 controls and DEL (ESC starts the
+/// sequences that retitle the terminal, clear the screen or write the
+/// clipboard), the line and paragraph separators, the zero-width characters
+/// and the byte order mark, and the bidirectional controls.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+        )
+}
+
+/// Text from elsewhere (an account name from the portal, a service's error
+/// message, a line of a file) as it may be shown: every [`is_hidden`]
+/// character is written out, as `\n` or `\u{1b}`; everything else,
+/// non-ASCII text included, as it is. Tables on stdout show their cells so,
+/// and every line that this module writes passes through it.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    escape_but(text, |_| false)
+}
+
+/// [`escape`], but line breaks stay: for text that is made of lines, such as
+/// a message with a `hint:` line of its own, or a report.
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    escape_but(text, |c| c == '\n')
+}
+
+fn escape_but(text: &str, kept: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let escaped = |c: char| is_hidden(c) && !kept(c);
+    if !text.contains(escaped) {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A line for people: progress, a result, a prompt.
 pub fn say(message: impl Display) {
-    line(&message.to_string());
+    line("", &message.to_string());
+}
+
+/// A line with one part in bold when stderr gets colour: the code to check
+/// in the browser.
+pub fn say_emphasised(before: impl Display, emphasised: impl Display, after: impl Display) {
+    let part = escape(&emphasised.to_string()).into_owned();
+    let part = if stderr_color() { bold(&part) } else { part };
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "{}{part}{}",
+        escape_lines(&before.to_string()),
+        escape_lines(&after.to_string())
+    );
 }
 
 /// `ssokey: note: ...`: something the user may want to know.
 pub fn note(message: impl Display) {
-    line(&format!("ssokey: note: {message}"));
+    line("ssokey: note: ", &message.to_string());
 }
 
 /// `ssokey: warning: ...`: something went wrong, and the command goes on.
 pub fn warning(message: impl Display) {
-    line(&format!("ssokey: warning: {message}"));
+    line("ssokey: warning: ", &message.to_string());
 }
 
 /// `ssokey: error: ...` and a `hint:` line: the command failed.
@@ -88,16 +144,19 @@ pub fn error(message: &str, hint: Option<&str>) {
     } else {
         ("error:".to_owned(), "hint:".to_owned())
     };
-    line(&format!("ssokey: {error_label} {message}"));
+    line(&format!("ssokey: {error_label} "), message);
     if let Some(hint) = hint {
-        line(&format!("{hint_label} {hint}"));
+        line(&format!("{hint_label} "), hint);
     }
 }
 
-/// Writes one line to stderr; a stderr that is gone loses it, as it must.
-fn line(text: &str) {
+/// Writes ssokey's own `label` (its styling included), then `text` with its
+/// hidden characters escaped, on stderr; a stderr that is gone loses it, as
+/// it must. Every line of this module goes out here, so no text from
+/// elsewhere reaches the terminal unescaped.
+fn line(label: &str, text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
+    let _ = writeln!(stderr, "{label}{}", escape_lines(text));
 }
 
 #[cfg(test)]
@@ -111,5 +170,29 @@ mod tests {
         assert!(use_color(Color::Auto, true, false));
         assert!(!use_color(Color::Auto, true, true));
         assert!(!use_color(Color::Auto, false, false));
+    }
+
+    #[test]
+    fn hidden_characters_are_written_out() {
+        assert_eq!(
+            escape("\u{1b}]0;title\u{7}\u{1b}[2J\u{1b}]52;c;cHduZWQ=\u{7}"),
+            "\\u{1b}]0;title\\u{7}\\u{1b}[2J\\u{1b}]52;c;cHduZWQ=\\u{7}"
+        );
+        assert_eq!(escape("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+        assert_eq!(escape_lines("a\nb\tc"), "a\nb\\tc");
+        // C1 controls (CSI is U+009B), DEL, the separators, the zero-width
+        // characters, the byte order mark and the bidirectional controls.
+        for c in [
+            '\u{7f}', '\u{80}', '\u{9b}', '\u{9f}', '\u{2028}', '\u{2029}', '\u{200b}', '\u{200c}',
+            '\u{200d}', '\u{200e}', '\u{200f}', '\u{2060}', '\u{feff}', '\u{061c}', '\u{202a}',
+            '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+            '\u{2069}',
+        ] {
+            let text = format!("a{c}b");
+            assert_eq!(escape(&text), format!("a{}b", c.escape_default()), "{c:?}");
+        }
+        for plain in ["plain", "caf\u{e9} \u{65e5}\u{672c} \u{1f600}", "a\\u{1b}b"] {
+            assert!(matches!(escape(plain), Cow::Borrowed(_)), "{plain}");
+        }
     }
 }

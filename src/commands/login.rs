@@ -53,14 +53,11 @@ pub fn run(
         "Signing in to '{}' ({}, {}).",
         session.name, session.start_url, session.region
     ));
-    let code = if env.stderr_color {
-        crate::ui::bold(&authorization.user_code)
-    } else {
-        authorization.user_code.clone()
-    };
-    crate::ui::say(format_args!(
-        "Open this URL in a browser and check that it shows the code {code}:"
-    ));
+    crate::ui::say_emphasised(
+        "Open this URL in a browser and check that it shows the code ",
+        &authorization.user_code,
+        ":",
+    );
     crate::ui::say(format_args!(
         "  {}",
         authorization.verification_uri_complete

@@ -97,7 +97,9 @@ pub fn run(
                 &format!("{} (with ssokey's profiles)", path.display()),
             )
             .to_string();
-        crate::output::print(&diff)?;
+        // The file's lines, shown to be read: escaped as all text from
+        // elsewhere is.
+        crate::output::print(&crate::ui::escape_lines(&diff))?;
         crate::ui::say(format_args!("{summary}; run with --write to apply."));
         return Ok(ExitCode::SUCCESS);
     }

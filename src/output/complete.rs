@@ -34,9 +34,9 @@ pub fn complete_if_asked() {
 /// The registration script for `shell`: it calls `ssokey` on the PATH for
 /// every completion.
 pub fn registration(shell: clap_complete::Shell) -> String {
-    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    use clap_complete::env::{Elvish, EnvCompleter, Fish, Powershell, Zsh};
     let completer: &dyn EnvCompleter = match shell {
-        clap_complete::Shell::Bash => &Bash,
+        clap_complete::Shell::Bash => return BASH.to_owned(),
         clap_complete::Shell::Elvish => &Elvish,
         clap_complete::Shell::Fish => &Fish,
         clap_complete::Shell::PowerShell => &Powershell,
@@ -47,53 +47,132 @@ pub fn registration(shell: clap_complete::Shell) -> String {
     completer
         .write_registration(VAR, "ssokey", "ssokey", "ssokey", &mut out)
         .expect("writing to a Vec cannot fail");
-    let script = String::from_utf8(out).expect("completion scripts are UTF-8");
-    if shell == clap_complete::Shell::Bash {
-        bash_quoting(&script)
-    } else {
-        script
-    }
+    String::from_utf8(out).expect("completion scripts are UTF-8")
 }
 
-/// bash puts a candidate on the command line as it is, so an account name
-/// such as "Log Archive" became two words, and `prod$(cmd)` a command
-/// substitution. zsh and fish quote candidates themselves; for bash, the
-/// script escapes each one as the shell reads it (`printf %q`), and takes the
-/// escapes out of the word typed so far (`Log\ A`) before asking ssokey. A
-/// word typed inside quotes reaches the script (as `$2`) without them already,
-/// and its candidates go in as they are, inside the quotes.
-fn bash_quoting(script: &str) -> String {
-    const ASK: &str = "        words[COMP_CWORD]=\"$2\"\n";
-    const UNESCAPE: &str = r#"        words[COMP_CWORD]="$2"
-        # ssokey: ask for the word as the shell reads it (Log\ A is "Log A");
-        # inside quotes that the user opened, $2 comes without them already.
-        if [[ ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
-            local _ssokey_i _ssokey_word=
-            for ((_ssokey_i = 0; _ssokey_i < ${#2}; _ssokey_i++)); do
-                [[ ${2:_ssokey_i:1} == \\ ]] && ((++_ssokey_i))
-                _ssokey_word+=${2:_ssokey_i:1}
-            done
-            words[COMP_CWORD]=$_ssokey_word
-        fi
-"#;
-    const END: &str = "        compopt -o nospace\n    fi\n}\n";
-    const ESCAPE: &str = r#"        compopt -o nospace
+/// The registration for bash, ssokey's own. clap_complete's put each
+/// candidate on the command line as it came, and read them unquoted
+/// (`COMPREPLY=( $(...) )`), so that an account named `prod$(cmd)` ran `cmd`
+/// inside the quotes the user had opened, `/*` expanded to file names, and a
+/// vertical tab split a name. This one asks ssokey for the word as the shell
+/// reads it, takes the candidates one a line without expanding them, and
+/// quotes each for where it goes: escaped (`printf %q`) in a bare word, and
+/// inside the quote that the user opened, in its own rules, so that the word
+/// means the name whatever quote it is in. ssokey offers no candidate that
+/// holds a line break (see [`insertable`]).
+const BASH: &str = r#"# ssokey completion for bash: source this file (ssokey completions bash).
+_clap_complete_ssokey() {
+    local _CLAP_COMPLETE_INDEX=${COMP_CWORD}
+    local _CLAP_COMPLETE_COMP_TYPE=${COMP_TYPE}
+    if compopt +o nospace 2> /dev/null; then
+        local _CLAP_COMPLETE_SPACE=false
+    else
+        local _CLAP_COMPLETE_SPACE=true
     fi
-    # ssokey: escape each candidate as the shell reads it, unless it goes
-    # inside quotes that the user opened.
-    if [[ "${BASH_VERSINFO[0]}" -ge 4 && ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
-        local _ssokey_j
-        for _ssokey_j in "${!COMPREPLY[@]}"; do
-            printf -v "COMPREPLY[$_ssokey_j]" '%q' "${COMPREPLY[_ssokey_j]}"
-        done
+    # The word under the cursor as the shell reads it, and the quote that it
+    # leaves open, if any: readline puts a candidate after that quote.
+    local _ssokey_word=${COMP_WORDS[COMP_CWORD]} _ssokey_value= _ssokey_quote= _ssokey_kept=0
+    local _ssokey_i _ssokey_c
+    for ((_ssokey_i = 0; _ssokey_i < ${#_ssokey_word}; _ssokey_i++)); do
+        _ssokey_c=${_ssokey_word:_ssokey_i:1}
+        if [[ $_ssokey_quote == "'" ]]; then
+            if [[ $_ssokey_c == "'" ]]; then
+                _ssokey_quote=
+            else
+                _ssokey_value+=$_ssokey_c
+            fi
+        elif [[ $_ssokey_quote == '"' ]]; then
+            if [[ $_ssokey_c == '"' ]]; then
+                _ssokey_quote=
+            else
+                if [[ $_ssokey_c == '\' && ${_ssokey_word:_ssokey_i+1:1} == [\$\`\"\\] ]]; then
+                    ((++_ssokey_i))
+                    _ssokey_c=${_ssokey_word:_ssokey_i:1}
+                fi
+                _ssokey_value+=$_ssokey_c
+            fi
+        elif [[ $_ssokey_c == [\"\'] ]]; then
+            _ssokey_quote=$_ssokey_c
+            _ssokey_kept=${#_ssokey_value}
+        else
+            if [[ $_ssokey_c == '\' ]]; then
+                ((++_ssokey_i))
+                _ssokey_c=${_ssokey_word:_ssokey_i:1}
+            fi
+            _ssokey_value+=$_ssokey_c
+        fi
+    done
+    local words=("${COMP_WORDS[@]}")
+    words[COMP_CWORD]=$_ssokey_value
+    local _ssokey_out
+    if ! _ssokey_out=$(
+        _CLAP_IFS=$'\n' \
+        _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
+        _CLAP_COMPLETE_COMP_TYPE="$_CLAP_COMPLETE_COMP_TYPE" \
+        _CLAP_COMPLETE_SPACE="$_CLAP_COMPLETE_SPACE" \
+        SSOKEY_COMPLETE="bash" \
+        "ssokey" -- "${words[@]}"
+    ); then
+        unset COMPREPLY
+        return
+    fi
+    # One candidate a line, read as it is: no word splitting, no globbing.
+    COMPREPLY=()
+    local _ssokey_line _ssokey_rest _ssokey_quoted
+    while IFS= read -r _ssokey_line; do
+        [[ -n $_ssokey_line ]] || continue
+        if [[ -z $_ssokey_quote ]]; then
+            printf -v _ssokey_quoted '%q' "$_ssokey_line"
+        else
+            # After the open quote goes the rest of the candidate, quoted in
+            # that quote's rules; `!""` keeps history expansion off a `!`.
+            _ssokey_rest=${_ssokey_line:_ssokey_kept}
+            _ssokey_quoted=
+            for ((_ssokey_i = 0; _ssokey_i < ${#_ssokey_rest}; _ssokey_i++)); do
+                _ssokey_c=${_ssokey_rest:_ssokey_i:1}
+                case $_ssokey_quote$_ssokey_c in
+                    "''") _ssokey_quoted+="'\''" ;;
+                    '"\' | '""' | '"$' | '"`') _ssokey_quoted+="\\$_ssokey_c" ;;
+                    '"!') _ssokey_quoted+='!""' ;;
+                    *) _ssokey_quoted+=$_ssokey_c ;;
+                esac
+            done
+            # Readline closes the quote after a whole candidate, unless the
+            # line already ends with that quote: then it must be closed here.
+            if [[ $_ssokey_quoted == *"$_ssokey_quote" ]]; then
+                _ssokey_quoted+=$_ssokey_quote
+            fi
+        fi
+        COMPREPLY+=("$_ssokey_quoted")
+    done <<< "$_ssokey_out"
+    if [[ $_CLAP_COMPLETE_SPACE == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
+        compopt -o nospace
     fi
 }
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -o nospace -o bashdefault -o nosort -F _clap_complete_ssokey ssokey
+else
+    complete -o nospace -o bashdefault -F _clap_complete_ssokey ssokey
+fi
 "#;
-    assert!(
-        script.matches(ASK).count() == 1 && script.matches(END).count() == 1,
-        "clap_complete's bash script changed: review bash_quoting\n{script}"
-    );
-    script.replace(ASK, UNESCAPE).replace(END, ESCAPE)
+
+/// Pure: whether a value may be offered: one that every shell puts on the
+/// line as one word that means it. A line break would split it (the scripts
+/// read one candidate a line, fish and zsh included), a control or
+/// bidirectional character would act on the terminal or hide in the command
+/// line, and a leading `-` would make it an option. Such a name is still
+/// offered through its account id.
+fn insertable(value: &str) -> bool {
+    !value.is_empty() && !value.starts_with('-') && !value.contains(crate::ui::is_hidden)
+}
+
+/// A candidate with its description shown escaped, or none when the value
+/// is not [`insertable`].
+fn candidate(value: &str, help: Option<&str>) -> Option<CompletionCandidate> {
+    insertable(value).then(|| {
+        CompletionCandidate::new(value)
+            .help(help.map(|help| StyledStr::from(crate::ui::escape(help).into_owned())))
+    })
 }
 
 /// Account ids (described by their names) and account names: those with the
@@ -212,7 +291,7 @@ pub fn sessions() -> Vec<CompletionCandidate> {
     let state = State::load_quietly(&env.config_dir);
     session::known(config.as_ref(), &state)
         .into_iter()
-        .map(|s| CompletionCandidate::new(s.name).help(Some(StyledStr::from(s.start_url))))
+        .filter_map(|s| candidate(&s.name, Some(&s.start_url)))
         .collect()
 }
 
@@ -227,8 +306,8 @@ pub fn profiles() -> Vec<CompletionCandidate> {
         .map(|config| {
             config
                 .profile_names()
-                .into_iter()
-                .map(CompletionCandidate::new)
+                .iter()
+                .filter_map(|name| candidate(name, None))
                 .collect()
         })
         .unwrap_or_default()
@@ -288,12 +367,10 @@ fn account_candidates(accounts: &[(&str, &str)]) -> Vec<CompletionCandidate> {
     }
     let by_name = names
         .into_iter()
-        .filter(|(name, accounts)| accounts.len() == 1 && !name.is_empty())
-        .map(|(name, accounts)| {
-            CompletionCandidate::new(name).help(Some(StyledStr::from(accounts[0].to_owned())))
-        });
+        .filter(|(_, accounts)| accounts.len() == 1)
+        .filter_map(|(name, accounts)| candidate(name, Some(accounts[0])));
     ids.into_iter()
-        .map(|(id, name)| CompletionCandidate::new(id).help(Some(StyledStr::from(name.to_owned()))))
+        .filter_map(|(id, name)| candidate(id, Some(name)))
         .chain(by_name)
         .collect()
 }
@@ -309,12 +386,12 @@ fn role_candidates(assignments: &[Assignment]) -> Vec<CompletionCandidate> {
     }
     roles
         .into_iter()
-        .map(|(role, accounts)| {
+        .filter_map(|(role, accounts)| {
             let help = match accounts.as_slice() {
                 [one] => format!("in {one}"),
                 many => format!("in {} accounts", many.len()),
             };
-            CompletionCandidate::new(role).help(Some(StyledStr::from(help)))
+            candidate(role, Some(&help))
         })
         .collect()
 }
@@ -360,6 +437,33 @@ mod tests {
                 "444455556666:dev",
                 "777788889999:dev",
                 "prod:111122223333"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_names_that_go_on_the_line_as_one_word_are_offered() {
+        let accounts = [
+            ("111122223333", "Log Archive"),
+            ("444455556666", "two\nlines"),
+            ("444455556667", "vertical\u{b}tab"),
+            ("777788889999", "-rf"),
+            ("100000000001", "title\u{1b}]0;t\u{7}"),
+            ("100000000002", "bidi\u{202e}"),
+            ("100000000003", "cs$(touch pwned)`id`'\"*"),
+        ];
+        assert_eq!(
+            shown(&account_candidates(&accounts)),
+            [
+                "100000000001:title\\u{1b}]0;t\\u{7}",
+                "100000000002:bidi\\u{202e}",
+                "100000000003:cs$(touch pwned)`id`'\"*",
+                "111122223333:Log Archive",
+                "444455556666:two\\nlines",
+                "444455556667:vertical\\u{b}tab",
+                "777788889999:-rf",
+                "Log Archive:111122223333",
+                "cs$(touch pwned)`id`'\"*:100000000003",
             ]
         );
     }

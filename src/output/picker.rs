@@ -32,11 +32,12 @@ pub fn pick(assignments: &[Assignment], color: bool) -> anyhow::Result<Option<&A
 }
 
 /// Pure: one line per assignment, in aligned columns of account name,
-/// account id and role, so that typing any of them filters.
+/// account id and role, so that typing any of them filters. A name is shown
+/// escaped ([`crate::ui::escape`]): the picker draws on the terminal.
 pub fn labels(assignments: &[Assignment]) -> Vec<String> {
     let names: Vec<String> = assignments
         .iter()
-        .map(|a| a.account_name.chars().filter(|c| !c.is_control()).collect())
+        .map(|a| crate::ui::escape(&a.account_name).into_owned())
         .collect();
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     assignments
@@ -64,16 +65,18 @@ mod tests {
     use crate::listing::tests::assignment;
 
     #[test]
-    fn labels_align_names_and_drop_control_characters() {
+    fn labels_align_names_and_escape_control_characters() {
         let all = [
             assignment("111122223333", "prod", "Admin"),
             assignment("444455556666", "sandbox\n", "ReadOnly"),
+            assignment("777788889999", "\u{1b}]0;x\u{7}\u{202e}", "ReadOnly"),
         ];
         assert_eq!(
             labels(&all),
             [
-                "prod     111122223333  Admin",
-                "sandbox  444455556666  ReadOnly"
+                "prod                     111122223333  Admin",
+                "sandbox\\n                444455556666  ReadOnly",
+                "\\u{1b}]0;x\\u{7}\\u{202e}  777788889999  ReadOnly",
             ]
         );
         assert_eq!(

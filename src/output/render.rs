@@ -7,28 +7,6 @@ use clap::ValueEnum;
 
 use crate::aws::portal::RoleCredentials;
 
-/// Text from elsewhere (an account name from the portal) as it may be shown
-/// on a terminal: control characters (a line break, an escape sequence that
-/// would retitle or recolour the terminal) and the characters that reorder
-/// text (bidirectional overrides) are shown escaped, as `\n` or `\u{1b}`;
-/// everything else, non-ASCII text included, as it is.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.contains(hidden) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hidden(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
 /// The widest a table's cell is shown, in characters: wider than any name
 /// that AWS allows, narrow enough that one row stays one line.
 pub const MAX_CELL_WIDTH: usize = 100;
@@ -42,15 +20,15 @@ pub fn fit(cell: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// Aligns rows under their headers, two spaces between columns, no trailing
-/// blanks; each cell is shown [`printable`], so that one row is one line,
-/// and at most [`MAX_CELL_WIDTH`] wide, so that one long cell cannot widen
-/// every row.
+/// blanks; each cell is shown escaped ([`crate::ui::escape`]), so that one
+/// row is one line and no cell acts on the terminal, and at most
+/// [`MAX_CELL_WIDTH`] wide, so that one long cell cannot widen every row.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             row.iter()
-                .map(|cell| printable(cell).into_owned())
+                .map(|cell| crate::ui::escape(cell).into_owned())
                 .map(|cell| fit(&cell, MAX_CELL_WIDTH).into_owned())
                 .collect()
         })
@@ -438,10 +416,6 @@ mod tests {
                 "A", "B", "line\\nbreak  \\u{1b}]0;title\\u{7}  caf\u{e9} \\u{202e}txt"
             )
         );
-        assert!(matches!(
-            printable("plain é"),
-            std::borrow::Cow::Borrowed(_)
-        ));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod bad_input;
 mod core_dumps;
 mod credentials;
 mod doctor;
+mod escapes;
 mod exit_codes;
 mod faults;
 mod flood;

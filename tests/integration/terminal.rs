@@ -15,7 +15,13 @@ struct Tmux {
 
 impl Tmux {
     fn start(env: &TestEnv) -> Tmux {
-        let socket = env.root().join("tmux.sock");
+        Tmux::start_shell(env, "bash --norc --noprofile")
+    }
+
+    /// A tmux server running `shell` (a command line).
+    fn start_shell(env: &TestEnv, shell: &str) -> Tmux {
+        let program = shell.split(' ').next().unwrap_or(shell);
+        let socket = env.root().join(format!("tmux-{program}.sock"));
         let base = env.command(&[]);
         let bin_dir = std::path::Path::new(base.get_program()).parent().unwrap();
         let mut command = Command::new("tmux");
@@ -44,7 +50,7 @@ impl Tmux {
                 "120",
                 "-y",
                 "30",
-                "bash --norc --noprofile",
+                shell,
             ])
             .status()
             .unwrap_or_else(|err| panic!("tmux must be installed (.ci/run installs it): {err}"));
@@ -199,4 +205,233 @@ fn tab_in_bash_puts_an_account_name_with_spaces_on_the_line_as_one_word() {
     // The shell reads it back as the one name: the lookup by name works.
     term.type_text(" --role Admin", true);
     term.wait_for("export AWS_ACCESS_KEY_ID=");
+}
+
+#[test]
+fn picking_an_account_with_escape_sequences_in_its_name_leaves_the_terminal_alone() {
+    use sso_emulator::Account;
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![
+            Account::new(
+                "100000000001",
+                "evil\u{1b}]2;PWNED\u{7}\u{1b}[2J\u{1b}[H\u{9b}2J",
+                &["Admin"],
+            ),
+            Account::new("100000000002", "plain", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+    let term = Tmux::start(&env);
+    term.wait_for("bash-");
+    term.tmux(&["select-pane", "-T", "before"]);
+    term.type_text("echo still-on-screen", true);
+    term.wait_for("\nstill-on-screen");
+    term.type_text("eval \"$(ssokey env)\"; echo \"status=$?\"", true);
+    let screen = term.wait_for("Pick a role");
+    // The picker shows the name escaped.
+    assert!(screen.contains("evil\\u{1b}]2;PWNED\\u{7}"), "{screen}");
+    term.type_text("evil", false);
+    term.tmux(&["send-keys", "Enter"]);
+    let screen = term.wait_for("\nstatus=");
+    assert!(screen.contains("\nstatus=0"), "{screen}");
+    assert!(
+        screen.contains("evil\\u{1b}]2;PWNED\\u{7}\\u{1b}[2J\\u{1b}[H\\u{9b}2J/Admin (next time: ssokey env --account 100000000001 --role Admin)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\nstill-on-screen"),
+        "the screen was cleared:\n{screen}"
+    );
+    let title = term.tmux(&["display-message", "-p", "#{pane_title}"]);
+    assert_eq!(title.trim(), "before", "the pane was retitled");
+}
+
+/// Hostile account names for completion, each with the prefixes to type
+/// (bare, and inside each quote) and what the shell must then read.
+const COMPLETED: [(&str, &[&str]); 6] = [
+    ("cs$(touch pwned)", &["cs", "\"cs", "'cs"]),
+    ("bt`touch pwned`", &["bt", "\"bt", "'bt"]),
+    (
+        "qu'$(touch pwned)'\"$(touch pwned)\"!x",
+        &["qu", "\"qu", "'qu"],
+    ),
+    ("qe!", &["qe", "\"qe", "'qe"]),
+    ("st*", &["st", "\"st", "'st"]),
+    ("Log Archive", &["Log", "\"Log", "'Log", "Log\\ A"]),
+];
+
+/// Names that are offered only by their ids: typing the start of one
+/// completes nothing.
+const NOT_COMPLETED: [(&str, &str); 2] = [("vt\u{b}split*", "vt"), ("nl\nsplit*", "nl")];
+
+#[test]
+fn tab_in_bash_zsh_and_fish_puts_hostile_names_on_the_line_as_one_word_and_runs_nothing() {
+    use sso_emulator::Account;
+    let names = COMPLETED
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(NOT_COMPLETED.iter().map(|(name, _)| *name));
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: names
+            .enumerate()
+            .map(|(i, name)| Account::new(&format!("1000000000{:02}", i + 1), name, &["Admin"]))
+            .collect(),
+        ..config()
+    });
+    env.login().success();
+    env.run(&["list"]).success();
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    let wrap = argument_writer(&env);
+    let wrap = wrap.display();
+    let mut case = 0;
+    let mut wrong = Vec::new();
+    for (shell, setup) in [
+        (
+            "bash --norc --noprofile",
+            format!(
+                "PS1='ready$ '; PATH='{wrap}':$PATH; source '{}'",
+                scripts.join("ssokey.bash").display()
+            ),
+        ),
+        (
+            "zsh -f",
+            format!(
+                "PS1='ready%# '; PATH='{wrap}':$PATH; autoload -U compinit && compinit -u && source '{}'",
+                scripts.join("_ssokey").display()
+            ),
+        ),
+        (
+            "fish --no-config",
+            format!(
+                "function fish_prompt; echo -n 'ready> '; end; set -g fish_autosuggestion_enabled 0; set -gx PATH '{wrap}' $PATH; source '{}'",
+                scripts.join("ssokey.fish").display()
+            ),
+        ),
+    ] {
+        let term = Tmux::start_shell(&env, shell);
+        term.type_text(&setup, true);
+        term.type_text("clear", true);
+        term.wait_for("ready");
+        let cases = COMPLETED
+            .iter()
+            .flat_map(|(name, typed)| typed.iter().map(move |typed| (*name, *typed, true)))
+            .chain(
+                NOT_COMPLETED
+                    .iter()
+                    .map(|(_, typed)| (*typed, *typed, false)),
+            );
+        let (mut completed, mut tried) = (0, 0);
+        for (name, typed, completes) in cases {
+            case += 1;
+            tried += 1;
+            let dir = env.root().join(format!("case-{case}"));
+            match tab(&term, &dir, typed, name, completes) {
+                Ok(true) => completed += 1,
+                Ok(false) if shell.starts_with("bash") && completes => {
+                    wrong.push(format!("bash: typed {typed:?} + Tab: nothing completed"));
+                }
+                Ok(false) => {}
+                Err(err) => wrong.push(format!("{shell}: {err}")),
+            }
+        }
+        eprintln!("{shell}: {completed} of {tried} cases completed");
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cases wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// A directory with an `ssokey` that answers completions as ssokey, and
+/// otherwise writes its arguments, one a line, to ./args.
+fn argument_writer(env: &TestEnv) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wrap = env.root().join("wrap");
+    std::fs::create_dir(&wrap).unwrap();
+    std::fs::write(
+        wrap.join("ssokey"),
+        format!(
+            "#!/bin/sh\n[ -n \"$SSOKEY_COMPLETE\" ] && exec '{}' \"$@\"\nprintf '%s\\n' \"$@\" > args\n",
+            env!("CARGO_BIN_EXE_ssokey")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(wrap.join("ssokey"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    wrap
+}
+
+/// Types `ssokey env --account TYPED`, presses Tab and then Enter, in `dir`
+/// (made here, with files that a glob would find). Whether something was
+/// completed, or what went wrong: the shell read another word than `name`
+/// (or than what was typed, when nothing was completed), or ran a command.
+fn tab(
+    term: &Tmux,
+    dir: &std::path::Path,
+    typed: &str,
+    name: &str,
+    completes: bool,
+) -> Result<bool, String> {
+    std::fs::create_dir(dir).unwrap();
+    for file in ["st1", "st2", "nl1", "vt1"] {
+        std::fs::write(dir.join(file), "").unwrap();
+    }
+    term.type_text(&format!("cd '{}'; clear", dir.display()), true);
+    term.type_text(&format!("ssokey env --account {typed}"), false);
+    term.wait_for(typed);
+    term.tmux(&["send-keys", "Tab"]);
+    let before = format!("--account {typed}");
+    let unchanged = || {
+        term.screen()
+            .lines()
+            .any(|line| line.trim_end().ends_with(&before))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while completes && std::time::Instant::now() < deadline && unchanged() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let filled = !unchanged();
+    // zsh and fish complete nothing inside a quote (which is safe): the
+    // quote is then closed by hand.
+    let close = match typed.chars().next() {
+        Some(quote @ ('"' | '\'')) if !filled => quote.to_string(),
+        _ => String::new(),
+    };
+    term.type_text(&format!("{close}; echo done"), true);
+    let read = wait_for_file(term, &dir.join("args"));
+    let expected = if filled {
+        name.to_owned()
+    } else {
+        typed.replace(['\\', '"', '\''], "")
+    };
+    let want = format!("env\n--account\n{expected}\n");
+    let pwned = dir.join("pwned").exists();
+    if read == want && !pwned {
+        return Ok(filled);
+    }
+    let screen = term.screen();
+    // An open quote or a continuation line: start afresh.
+    term.tmux(&["send-keys", "C-c"]);
+    Err(format!(
+        "typed {typed:?} + Tab: the shell read {read:?}, not {want:?}; a command ran: {pwned}\n{screen}"
+    ))
+}
+
+/// Waits for the shell to write `path` (and say done); what it holds, or
+/// what the screen shows if it never does.
+fn wait_for_file(term: &Tmux, path: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let screen = term.screen();
+        if (screen.contains("\ndone") || screen.starts_with("done"))
+            && let Ok(text) = std::fs::read_to_string(path)
+        {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("<nothing written; the screen:\n{}>", term.screen())
 }

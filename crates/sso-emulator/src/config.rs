@@ -282,6 +282,10 @@ impl FromStr for Op {
 pub enum Fault {
     /// This HTTP status, with the service's error shape (see [`Emulator::fail_next`](crate::Emulator::fail_next)).
     Status(u16),
+    /// This HTTP status, with the service's error shape, and this text as its message (the
+    /// portal's `message`, the OIDC service's `error_description`, STS's `Message`): a message
+    /// from a hostile or broken service.
+    StatusWithMessage(u16, String),
     /// 200 with a JSON content type and a body cut off in the middle of a JSON object.
     MalformedJson,
     /// 200 with a JSON content type and an empty body.

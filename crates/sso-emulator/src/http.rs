@@ -73,7 +73,8 @@ pub(crate) async fn handle(
             tokio::time::sleep(delay).await;
             None
         }
-        Some(Fault::Status(status)) => Some(status),
+        Some(Fault::Status(status)) => Some((status, None)),
+        Some(Fault::StatusWithMessage(status, message)) => Some((status, Some(message))),
         Some(broken) => {
             if shared.lock().config.verbose {
                 eprintln!("sso-emulator: {op:?} -> 200 {broken:?}");
@@ -84,7 +85,13 @@ pub(crate) async fn handle(
     };
     let mut state = shared.lock();
     let answer = match status {
-        Some(status) => Err(ApiError::injected(op, status)),
+        Some((status, message)) => {
+            let mut error = ApiError::injected(op, status);
+            if let Some(message) = message {
+                error.message = message;
+            }
+            Err(error)
+        }
         None if admitted => state.answer(op, &shared.base, &method, &uri, &headers, &body),
         None => Err(ApiError::injected(op, 429)),
     };
@@ -141,7 +148,9 @@ fn broken_response(fault: &Fault) -> Response {
             body.push_str("\"}");
             body
         }
-        Fault::EmptyBody | Fault::Status(_) | Fault::Stall(_) => String::new(),
+        Fault::EmptyBody | Fault::Status(_) | Fault::StatusWithMessage(..) | Fault::Stall(_) => {
+            String::new()
+        }
     };
     (
         StatusCode::OK,

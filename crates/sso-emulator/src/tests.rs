@@ -1,4 +1,4 @@
-use super::{Config, DEVICE_CODE_GRANT, Emulator, Op, RateLimit, START_URL, accounts};
+use super::{Config, DEVICE_CODE_GRANT, Emulator, Fault, Op, RateLimit, START_URL, accounts};
 use aws_sdk_sso::error::ProvideErrorMetadata;
 use std::time::{Duration, Instant};
 
@@ -350,6 +350,23 @@ async fn auto_approve_expire_and_revoke() {
         .await
         .unwrap_err();
     assert!(revoked.into_service_error().is_unauthorized_exception());
+
+    // A fault can carry the service's message: hostile text, as a client
+    // must be ready for.
+    emulator.fault_next(
+        Op::ListAccounts,
+        &Fault::StatusWithMessage(400, "no \u{1b}]0;x\u{7}".to_owned()),
+        1,
+    );
+    let refused = portal
+        .list_accounts()
+        .access_token(&access)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(refused.is_invalid_request_exception(), "{refused:?}");
+    assert_eq!(refused.message(), Some("no \u{1b}]0;x\u{7}"));
 
     emulator.fail_next(Op::RegisterClient, 500, 3);
     let failed = oidc
