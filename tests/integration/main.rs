@@ -5,6 +5,7 @@ mod harness;
 
 mod awscli;
 mod bad_input;
+mod config_botocore;
 mod credentials;
 mod doctor;
 mod exit_codes;
