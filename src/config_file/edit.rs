@@ -1,8 +1,8 @@
 //! The editor: adding, changing and removing profiles in place, keeping
 //! the bytes of every line it does not touch.
 
-use super::lex::{Line, LineKind, SectionKind, is_identifier, parse_property};
-use super::read::reads_profile;
+use super::lex::{Line, LineKind, SectionKind, indentation, is_identifier, parse_property};
+use super::read::profile_name;
 use super::{ConfigFile, Section};
 
 /// Editing. Every edit keeps the bytes of the lines it does not touch, and the
@@ -53,20 +53,23 @@ impl ConfigFile {
         }
         let ending = self.line_ending();
         let open = self.ends_open();
-        let prefixed_default = self.has_prefixed_default();
-        let targets: Vec<usize> = (0..self.sections.len())
-            .filter(|&i| reads_profile(&self.sections[i].kind, name, prefixed_default))
-            .collect();
+        let targets = self.profile_sections(name);
         let changed = if targets.is_empty() {
             if !self.is_empty() {
-                self.last_lines_mut().push(Line::new("", ending));
+                // After a lone CR, an empty line ending in LF would read as
+                // one CRLF line break.
+                let after_cr = self.lines().last().is_some_and(|l| l.ending == "\r");
+                let separator = if after_cr { "\r" } else { ending };
+                self.last_lines_mut().push(Line::new("", separator));
             }
+            let section = format!("profile {name}");
             self.sections.push(Section {
-                header: Line::new(&format!("[profile {name}]"), ending),
+                header: Line::new(&format!("[{section}]"), ending),
+                name: section,
                 kind: SectionKind::Profile(name.to_owned()),
                 body: keys
                     .iter()
-                    .map(|(key, value)| property_line(key, value, ending))
+                    .map(|(key, value)| property_line("", key, value, ending))
                     .collect(),
             });
             true
@@ -92,7 +95,7 @@ impl ConfigFile {
     /// [`Self::upsert_profile`] appended gives back the file as it was.
     /// Returns whether anything was removed.
     pub fn remove_profile(&mut self, name: &str) -> bool {
-        let removed = |kind: &SectionKind| reads_profile(kind, name, false);
+        let removed = |kind: &SectionKind| profile_name(kind) == Some(name);
         if !self.sections.iter().any(|s| removed(&s.kind)) {
             return false;
         }
@@ -111,6 +114,7 @@ impl ConfigFile {
                 self.sections.push(section);
             }
         }
+        self.keep_headers_apart();
         let lines = self.last_lines_mut();
         if tail_removed && lines.last().is_some_and(|l| l.kind == LineKind::Blank) {
             lines.pop();
@@ -146,7 +150,9 @@ impl ConfigFile {
             if same && !continued {
                 return false;
             }
-            body[index] = property_line(key, value, ending);
+            // The same indentation keeps the lines around it what they were.
+            let indent = indentation(&body[index].text).to_owned();
+            body[index] = property_line(&indent, key, value, ending);
             // The indented lines that continued the old value would continue
             // the new one.
             let mut next = index + 1;
@@ -176,9 +182,41 @@ impl ConfigFile {
                     )
                 })
                 .map_or(0, |index| index + 1);
-            body.insert(at, property_line(key, value, ending));
+            // After it come blank and comment lines, then the next header,
+            // which must not become part of its value: indent it as deep as
+            // that header (no deeper than the key line above, which the
+            // header did not continue).
+            let indent = self
+                .sections
+                .get(section + 1)
+                .map(|next| indentation(&next.header.text).to_owned())
+                .unwrap_or_default();
+            let body = &mut self.sections[section].body;
+            body.insert(at, property_line(&indent, key, value, ending));
         }
         true
+    }
+
+    /// After sections were removed: a header indented deeper than the key
+    /// line above it would continue that key's value, so its indentation
+    /// goes (the header means the same without it).
+    fn keep_headers_apart(&mut self) {
+        for index in 1..self.sections.len() {
+            let above = self.sections[index - 1]
+                .body
+                .iter()
+                .rev()
+                .find(|line| matches!(line.kind, LineKind::Property { .. }))
+                .map(|line| indentation(&line.text).chars().count());
+            let header = &self.sections[index].header;
+            if above.is_some_and(|level| indentation(&header.text).chars().count() > level) {
+                let text = header
+                    .text
+                    .trim_start_matches(super::lex::is_space)
+                    .to_owned();
+                self.sections[index].header = Line::new(&text, header.ending);
+            }
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -228,12 +266,12 @@ impl ConfigFile {
     }
 }
 
-/// The line `key = value` (`key =` for an empty value).
-fn property_line(key: &str, value: &str, ending: &'static str) -> Line {
+/// The line `key = value` (`key =` for an empty value), after `indent`.
+fn property_line(indent: &str, key: &str, value: &str, ending: &'static str) -> Line {
     let text = if value.is_empty() {
-        format!("{key} =")
+        format!("{indent}{key} =")
     } else {
-        format!("{key} = {value}")
+        format!("{indent}{key} = {value}")
     };
     Line::new(&text, ending)
 }
@@ -243,12 +281,22 @@ fn is_profile_name(name: &str) -> bool {
     !name.is_empty() && is_identifier(name)
 }
 
-/// Whether the line `key = value` reads back as that key and value.
+/// Whether the line `key = value` reads back as that key and value, in
+/// botocore and in the SDKs that cut an inline comment (a `#` or `;` after
+/// whitespace) off a value.
 pub(super) fn is_writable(key: &str, value: &str) -> bool {
+    let inline_comment = value.char_indices().any(|(i, c)| {
+        matches!(c, '#' | ';')
+            && value[..i]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace)
+    });
     !key.is_empty()
         && is_identifier(key)
         && !value.contains(['\n', '\r'])
-        && parse_property(&property_line(key, value, "").text) == Ok((key, value))
+        && !inline_comment
+        && parse_property(&property_line("", key, value, "").text) == Ok((key, value))
 }
 
 #[cfg(test)]
@@ -262,7 +310,8 @@ mod tests {
 
     /// A config file as people write them: comments of both kinds, odd
     /// spacing and tabs, continued values, sub-properties, sections the
-    /// SDKs ignore, and a profile split over two sections.
+    /// SDKs ignore, and a profile split over two sections with a key set
+    /// twice (which botocore refuses, and ssokey merges).
     const MESSY: &str = "# ~/.aws/config, edited by hand over the years\n\
         ; a semicolon comment\n\
         \t\n\
@@ -285,7 +334,7 @@ mod tests {
         [services z]\n\
         s3 =\n  endpoint_url = http://localhost:9000\n\taddressing_style = path\n\
         \n\
-        [ profile  x ]\n\
+        [profile x]\n\
         region = eu-central-1\n\
         Region = eu-west-3\n\
         \n\
@@ -419,7 +468,7 @@ mod tests {
             [services z]\n\
             s3 =\n  endpoint_url = http://localhost:9000\n\taddressing_style = path\n\
             \n\
-            [ profile  x ]\n\
+            [profile x]\n\
             region = eu-central-1\n\
             region = us-west-2\n\
             ssokey_session = work\n\
@@ -450,7 +499,6 @@ mod tests {
         for text in variants(MESSY) {
             for (name, key, value) in [
                 ("x", "sso_account_id", "111122223333"),
-                ("x", "sso_role_name", "Admin"),
                 ("x", "REGION", "eu-west-3"),
                 ("default", "output", "json"),
                 ("default", "cli_pager", ""),
@@ -630,7 +678,12 @@ mod tests {
         assert_eq!(file.profiles_where("region", "eu-west-3"), ["x"]);
         assert!(file.profiles_where("region", "eu-central-1").is_empty());
         assert_eq!(file.profiles_where("OUTPUT", "text"), ["y"]);
-        assert_eq!(file.profiles_where("region", "us-east-1"), ["default"]);
+        // botocore keeps comment characters in a value.
+        assert!(file.profiles_where("region", "us-east-1").is_empty());
+        assert_eq!(
+            file.profiles_where("region", "us-east-1   # inline comment"),
+            ["default"]
+        );
         assert!(file.profiles_where("ignored", "yes").is_empty());
         let file = parse("[profile b]\ns = w\n[profile a]\ns = w\n[profile b]\nt = 1\n");
         assert_eq!(file.profiles_where("s", "w"), ["b", "a"]);

@@ -1,15 +1,39 @@
 //! The lexer: what kind each physical line of the config file is (blank,
 //! comment, header, property, continuation, invalid), and what a header
 //! declares. This is the one place that decides a line's kind: the reader
-//! and the editor take it from here.
+//! and the editor take it from here. It follows Python's
+//! `configparser.RawConfigParser`, on which botocore reads the file.
 
-/// Characters the SDKs count as whitespace when they trim.
-pub(super) const WHITESPACE: &[char] = &[' ', '\t'];
-/// Characters that start a comment.
+/// Characters that start a comment line.
 const COMMENT: &[char] = &['#', ';'];
+/// Characters that separate a key from its value (the first one wins).
+const DELIMITERS: &[char] = &['=', ':'];
+/// The characters Python's `str.splitlines` breaks at (besides `\n` and `\r`,
+/// which end physical lines).
+const PYTHON_LINE_BREAKS: &[char] = &[
+    '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
+];
 pub(super) const BYTE_ORDER_MARK: char = '\u{feff}';
 
-/// What a section header declares.
+/// Whether Python counts `c` as whitespace (`str.isspace`, `str.strip`,
+/// and `\s` in `re`): Unicode's White_Space, and the separators
+/// U+001C..U+001F.
+pub(super) fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `text` without leading and trailing whitespace, as Python's `str.strip()`.
+pub(super) fn strip(text: &str) -> &str {
+    text.trim_matches(is_space)
+}
+
+/// The leading whitespace of a line, which sets how deep it is indented.
+pub(super) fn indentation(text: &str) -> &str {
+    &text[..text.len() - text.trim_start_matches(is_space).len()]
+}
+
+/// What a section header declares, as botocore's `build_profile_map` reads
+/// its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum SectionKind {
     /// `[default]`.
@@ -20,8 +44,11 @@ pub(super) enum SectionKind {
     SsoSession(String),
     /// `[services NAME]`.
     Services(String),
-    /// Any other header, or one with an invalid name, which the SDKs ignore;
-    /// it holds the text between the brackets, trimmed.
+    /// `[DEFAULT]`: configparser's defaults, which every other section
+    /// inherits.
+    Defaults,
+    /// Any other header, which botocore keeps but no profile lookup reads;
+    /// it holds the section's name.
     Other(String),
 }
 
@@ -30,42 +57,46 @@ pub(super) enum SectionKind {
 pub(super) struct Line {
     /// The text without its line ending.
     pub(super) text: String,
-    /// `"\n"`, `"\r\n"`, or `""` for a last line without one.
+    /// `"\n"`, `"\r\n"`, `"\r"`, or `""` for a last line without one.
     pub(super) ending: &'static str,
     pub(super) kind: LineKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum LineKind {
+    /// Only whitespace.
     Blank,
+    /// `#` or `;` after any indentation.
     Comment,
     Header,
-    /// A `key = value` line: the key lowercased, the value trimmed and
-    /// without its inline comment.
+    /// A `key = value` (or `key: value`) line: the key lowercased, the value
+    /// stripped. Comment characters in it are text.
     Property {
         key: String,
         value: String,
     },
-    /// An indented line that continues the previous property.
+    /// A line indented deeper than the property above it, which continues
+    /// that property's value.
     Continuation,
     /// A line that is none of the above; `parse` rejects it.
     Invalid(PropertyError),
 }
 
 impl Line {
+    /// The line as it reads where no property is open: right after a header,
+    /// or indented no deeper than the property above it.
     pub(super) fn new(text: &str, ending: &'static str) -> Self {
-        let kind = if text.trim_matches(WHITESPACE).is_empty() {
+        let value = strip(text);
+        let kind = if value.is_empty() {
             LineKind::Blank
-        } else if text.starts_with(COMMENT) {
+        } else if value.starts_with(COMMENT) {
             LineKind::Comment
-        } else if text.starts_with('[') {
+        } else if header_name(value).is_some() {
             LineKind::Header
-        } else if text.starts_with(WHITESPACE) {
-            LineKind::Continuation
         } else {
-            match parse_property(text) {
+            match parse_property(value) {
                 Ok((key, value)) => LineKind::Property {
-                    key: key.to_ascii_lowercase(),
+                    key: key.to_lowercase(),
                     value: value.to_owned(),
                 },
                 Err(err) => LineKind::Invalid(err),
@@ -79,18 +110,58 @@ impl Line {
     }
 }
 
-/// Splits text into lines at `\n` and `\r\n`, as `str::lines` does, keeping
-/// each ending.
-pub(super) fn split_lines(text: &str) -> Vec<Line> {
-    text.split_inclusive('\n')
-        .map(|raw| {
-            if let Some(text) = raw.strip_suffix("\r\n") {
-                Line::new(text, "\r\n")
-            } else if let Some(text) = raw.strip_suffix('\n') {
-                Line::new(text, "\n")
-            } else {
-                Line::new(raw, "")
+/// Splits text into lines at `\n`, `\r\n` and a lone `\r`, as Python reads
+/// a text file, keeping each ending.
+pub(super) fn split_lines(text: &str) -> Vec<(&str, &'static str)> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['\n', '\r']) {
+        let (line, ending) = if rest[at..].starts_with("\r\n") {
+            (&rest[..at], "\r\n")
+        } else if rest[at..].starts_with('\r') {
+            (&rest[..at], "\r")
+        } else {
+            (&rest[..at], "\n")
+        };
+        lines.push((line, ending));
+        rest = &rest[at + ending.len()..];
+    }
+    if !rest.is_empty() {
+        lines.push((rest, ""));
+    }
+    lines
+}
+
+/// The lines of `text` and their kinds. A line is a continuation when a
+/// property is open (no header since it) and the line is indented deeper
+/// (in characters) than the last header or property line; blank and
+/// comment lines change nothing.
+pub(super) fn lex(text: &str) -> Vec<Line> {
+    let mut in_section = false;
+    let mut open = false;
+    let mut level = 0;
+    split_lines(text)
+        .into_iter()
+        .map(|(text, ending)| {
+            let mut line = Line::new(text, ending);
+            if matches!(line.kind, LineKind::Blank | LineKind::Comment) {
+                return line;
             }
+            let indent = indentation(text).chars().count();
+            if in_section && open && indent > level {
+                line.kind = LineKind::Continuation;
+                return line;
+            }
+            level = indent;
+            match line.kind {
+                LineKind::Header => {
+                    in_section = true;
+                    open = false;
+                }
+                LineKind::Property { .. } => open = in_section,
+                _ => {}
+            }
+            line
         })
         .collect()
 }
@@ -101,74 +172,111 @@ pub(super) enum PropertyError {
     NoName,
 }
 
-/// Splits `key = value` into its trimmed key and value, without any inline
-/// comment.
+/// Splits `key = value` (or `key: value`) at its first `=` or `:` into its
+/// key and its value, both stripped.
 pub(super) fn parse_property(text: &str) -> Result<(&str, &str), PropertyError> {
-    let text = strip_comment(text, true);
-    let (key, value) = text.split_once('=').ok_or(PropertyError::NoEquals)?;
-    let key = key.trim_matches(WHITESPACE);
+    let text = strip(text);
+    let at = text.find(DELIMITERS).ok_or(PropertyError::NoEquals)?;
+    let key = text[..at].trim_end_matches(is_space);
     if key.is_empty() {
         return Err(PropertyError::NoName);
     }
-    Ok((key, value.trim_matches(WHITESPACE)))
+    Ok((key, strip(&text[at + 1..])))
 }
 
-/// Trims the line and cuts it at the first comment character, which must
-/// follow whitespace when `needs_whitespace` is set.
-fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
-    let line = line.trim_matches(WHITESPACE);
-    let mut after_whitespace = false;
-    for (index, c) in line.char_indices() {
-        if COMMENT.contains(&c) && (after_whitespace || !needs_whitespace) {
-            return line[..index].trim_matches(WHITESPACE);
+/// The name of the section a header line opens: what stands between its
+/// first `[` and its last `]`, unstripped; `None` when it is no header.
+pub(super) fn header_name(text: &str) -> Option<&str> {
+    let inner = strip(text).strip_prefix('[')?;
+    let end = inner.rfind(']')?;
+    (end > 0).then(|| &inner[..end])
+}
+
+/// What a section of that name declares, as botocore's `build_profile_map`
+/// sees it: a name that starts with `profile`, `sso-session` or `services`
+/// and splits (as a shell would) into two words names its second word.
+pub(super) fn section_kind(name: &str) -> SectionKind {
+    let second_word = || match shell_words(name).as_deref() {
+        Some([_, second]) => Some(second.clone()),
+        _ => None,
+    };
+    let kind = if name.starts_with("profile") {
+        second_word().map(SectionKind::Profile)
+    } else if name.starts_with("sso-session") {
+        second_word().map(SectionKind::SsoSession)
+    } else if name.starts_with("services") {
+        second_word().map(SectionKind::Services)
+    } else if name == "default" {
+        Some(SectionKind::Default)
+    } else if name == "DEFAULT" {
+        Some(SectionKind::Defaults)
+    } else {
+        None
+    };
+    kind.unwrap_or_else(|| SectionKind::Other(name.to_owned()))
+}
+
+/// Python's `shlex.split`: words split at spaces, tabs and line breaks, with
+/// quotes and backslash escapes; `None` for an unclosed quote or a trailing
+/// backslash.
+fn shell_words(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
+            '\\' => word.get_or_insert_default().push(chars.next()?),
+            '\'' => {
+                let word = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let word = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => {
+                            let escaped = chars.next()?;
+                            if escaped != '"' && escaped != '\\' {
+                                word.push('\\');
+                            }
+                            word.push(escaped);
+                        }
+                        c => word.push(c),
+                    }
+                }
+            }
+            c => word.get_or_insert_default().push(c),
         }
-        after_whitespace = c.is_whitespace();
     }
-    line
+    words.extend(word);
+    Some(words)
 }
 
-/// Reads a header line into the kind of section it declares, or says why it
-/// is not one.
-pub(super) fn parse_header(text: &str) -> Result<SectionKind, String> {
-    let line = strip_comment(text, false);
-    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
-        return Err(if text.trim_matches(WHITESPACE).ends_with(']') {
-            "\"#\" or \";\" inside a section header starts a comment".to_owned()
-        } else {
-            "expected \"]\" at the end of the section header".to_owned()
-        });
-    };
-    let inner = inner.trim_matches(WHITESPACE);
-    let Some((prefix, name)) = inner.split_once(WHITESPACE) else {
-        return Ok(if inner == "default" {
-            SectionKind::Default
-        } else {
-            SectionKind::Other(inner.to_owned())
-        });
-    };
-    let name = name.trim();
-    if !is_identifier(name) {
-        return Ok(SectionKind::Other(inner.to_owned()));
+/// The `name = value` pairs of a nested block (a value that starts with a
+/// line break), as botocore's `_parse_nested` reads them: each non-blank
+/// line split at its first `=`, both sides stripped, a later name replacing
+/// an earlier one. `Err` holds the first line without `=`.
+pub(super) fn parse_nested(value: &str) -> Result<Vec<(String, String)>, &str> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for line in value.split(PYTHON_LINE_BREAKS).map(strip) {
+        if line.is_empty() {
+            continue;
+        }
+        let (name, value) = line.split_once('=').ok_or(line)?;
+        let (name, value) = (strip(name).to_owned(), strip(value).to_owned());
+        match pairs.iter_mut().find(|(n, _)| *n == name) {
+            Some(pair) => pair.1 = value,
+            None => pairs.push((name, value)),
+        }
     }
-    Ok(match prefix.trim() {
-        "profile" => SectionKind::Profile(name.to_owned()),
-        "sso-session" => SectionKind::SsoSession(name.to_owned()),
-        "services" => SectionKind::Services(name.to_owned()),
-        _ => SectionKind::Other(inner.to_owned()),
-    })
-}
-
-/// Checks an indented line under `key =`: blank, or `name = value`.
-pub(super) fn validate_sub_property(text: &str, key: &str) -> Result<(), String> {
-    match parse_property(text) {
-        Ok(_) => Ok(()),
-        Err(PropertyError::NoEquals) => Err(format!(
-            "expected \"name = value\" in the indented lines under \"{key} =\""
-        )),
-        Err(PropertyError::NoName) => Err(format!(
-            "expected a name before \"=\" in the indented lines under \"{key} =\""
-        )),
-    }
+    Ok(pairs)
 }
 
 /// Whether the SDKs accept `name` as a profile, section or key name.
@@ -206,7 +314,9 @@ mod tests {
         "[profile foo]\nname = value\n -continued # not a comment\n  # also continued\n",
         "[sso-session s]\nsso_registration_scopes = a, b ,,c\n[services x]\ns3 =\n endpoint_url = http://localhost\n",
         "[foo]\nx = 1\n[profile in valid]\ny = 2\n[Profile bar]\n",
-        "[default]\nname = caf\u{e9} \u{1f431}\nodd = a\rb\nlast = \r",
+        "[default]\nname = caf\u{e9} \u{1f431}\nodd = a\r  b\nlast = \r",
+        "[services local]\nsts =\n  endpoint_url = http://localhost:4566\n  # off\ns3 =\n  addressing_style = path\n",
+        "  [default]\n  region = x\n    more\n  output: json\n\x0c\n[DEFAULT]\nk = v\r",
         "[default]\n\n\n",
     ];
 
@@ -233,13 +343,15 @@ mod tests {
         let file = parse(
             "[default]\n[ profile  foo ]\n[profile\tbar]\n[sso-session my-sso]\n\
              [services local]\n[foo]\n[profilefoo]\n[profile in valid]\n[Profile x]\n\
-             [profile default]\n[profile a]# comment\n[profile b] ; comment\n[]\n",
+             [profile default]\n[profile a]# comment\n[profile b] ; comment\n[ ]\n\
+             [profile \"c d\"]\n[profilex e]\n[DEFAULT]\n[profile a#b]\n[a]b]\n[profile 'x]\n\
+             [profile  f ]\n  [sso-session g]\n",
         );
         assert_eq!(
             kinds(&file),
             [
                 SectionKind::Default,
-                SectionKind::Profile("foo".into()),
+                SectionKind::Other(" profile  foo ".into()),
                 SectionKind::Profile("bar".into()),
                 SectionKind::SsoSession("my-sso".into()),
                 SectionKind::Services("local".into()),
@@ -250,21 +362,88 @@ mod tests {
                 SectionKind::Profile("default".into()),
                 SectionKind::Profile("a".into()),
                 SectionKind::Profile("b".into()),
-                SectionKind::Other(String::new()),
+                SectionKind::Other(" ".into()),
+                SectionKind::Profile("c d".into()),
+                SectionKind::Profile("e".into()),
+                SectionKind::Defaults,
+                SectionKind::Profile("a#b".into()),
+                SectionKind::Other("a]b".into()),
+                SectionKind::Other("profile 'x".into()),
+                SectionKind::Profile("f".into()),
+                SectionKind::SsoSession("g".into()),
             ]
         );
     }
 
     #[test]
-    fn inline_comments_need_whitespace_before_them() {
+    fn shell_words_split_as_python_shlex_does() {
+        let cases: &[(&str, Option<&[&str]>)] = &[
+            ("profile a", Some(&["profile", "a"])),
+            (" profile\t a \n", Some(&["profile", "a"])),
+            ("profile \"a b\"", Some(&["profile", "a b"])),
+            ("profile 'a \\b'", Some(&["profile", "a \\b"])),
+            ("profile \"a\\\"b\\c\"", Some(&["profile", "a\"b\\c"])),
+            ("profile a\\ b", Some(&["profile", "a b"])),
+            ("profile ''", Some(&["profile", ""])),
+            ("profile x\"y z\"", Some(&["profile", "xy z"])),
+            ("profile 'a", None),
+            ("profile a\\", None),
+        ];
+        for (text, words) in cases {
+            let expected = words.map(|w| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+            assert_eq!(shell_words(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn indentation_decides_what_continues() {
+        let kinds =
+            |text: &str| -> Vec<LineKind> { lex(text).into_iter().map(|l| l.kind).collect() };
+        let property = |key: &str, value: &str| LineKind::Property {
+            key: key.into(),
+            value: value.into(),
+        };
+        assert_eq!(
+            kinds("  [a]\n  k = 1\n   more\n  # c\n\n  K: 2\n [b]\n\tx\n"),
+            [
+                LineKind::Header,
+                property("k", "1"),
+                LineKind::Continuation,
+                LineKind::Comment,
+                LineKind::Blank,
+                property("k", "2"),
+                LineKind::Header,
+                LineKind::Invalid(PropertyError::NoEquals),
+            ]
+        );
+        assert_eq!(
+            kinds("[a]\n  [b]\n  x = 1\n[c]\n\u{c}\n\t; c\n"),
+            [
+                LineKind::Header,
+                LineKind::Header,
+                property("x", "1"),
+                LineKind::Header,
+                LineKind::Blank,
+                LineKind::Comment,
+            ]
+        );
+    }
+
+    #[test]
+    fn comment_characters_in_values_are_text() {
         let file = parse(
-            "[profile p]\na = v # c\nb = v ; c\nc = v#c\nd = v;c\ne = v\t#c\nf = # only\ng = h=i\n",
+            "[profile p]\na = v # c\nb = v ; c\nc = v#c\nd = v;c\ne = v\t#c\nf = # only\ng = h=i\nh: i = j\nI:J\n",
         );
         let p = file.profile("p").unwrap();
-        let values: Vec<_> = ["a", "b", "c", "d", "e", "f", "g"]
+        let values: Vec<_> = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
             .iter()
             .map(|k| p.get(k).unwrap())
             .collect();
-        assert_eq!(values, ["v", "v", "v#c", "v;c", "v", "", "h=i"]);
+        assert_eq!(
+            values,
+            [
+                "v # c", "v ; c", "v#c", "v;c", "v\t#c", "# only", "h=i", "i = j", "J"
+            ]
+        );
     }
 }

@@ -5,34 +5,63 @@
 //! `to_string()` of an unedited parse gives back the input exactly and edits
 //! can touch single lines.
 //!
-//! The meaning given to the text follows the profile parser of the AWS SDK for
-//! Rust (`aws-runtime`'s `env_config`), which implements the profile-file test
-//! suite shared by the AWS SDKs:
+//! The meaning given to the text follows botocore, on which the AWS CLI and
+//! the Python SDKs read the file (`botocore.configloader.raw_config_parse`,
+//! built on Python's `configparser.RawConfigParser`, then
+//! `build_profile_map`): a file that the AWS CLI reads, ssokey reads the
+//! same way, and tests/botocore.rs checks it against botocore itself.
 //!
-//! - A line is, by its first character: blank (only spaces and tabs), a comment
-//!   (`#` or `;` in the first column), a section header (`[`), a continuation
-//!   (a space or a tab), or else a property (`key = value`). An indented `# ...`
-//!   is therefore a continuation, not a comment.
-//! - Headers: `[default]`, `[profile NAME]`, `[sso-session NAME]`,
-//!   `[services NAME]`; spaces and tabs around and between the words are
-//!   tolerated (`[ profile  foo ]`). Names must be made of `A-Za-z0-9` and
-//!   `_-/.%@:+`. Any other header (`[foo]`, `[profile in valid]`) starts a
-//!   section that the SDKs ignore; it is kept as [`SectionKind::Other`].
-//! - Properties: key and value are trimmed of spaces and tabs; the key is
-//!   lowercased (ASCII), so keys are case-insensitive; keys that are not
-//!   valid names are ignored. Values may contain `=`.
-//! - Inline comments: on a property line, `#` or `;` starts a comment only
-//!   when the character before it is whitespace (`region = x # note` is `x`,
-//!   `value#x` stays `value#x`). On a header line, `#` or `;` starts a comment
-//!   anywhere, even inside the brackets. Continuation lines keep comment
-//!   characters as text.
-//! - A continuation line continues the last property's value (joined with
-//!   `\n`). After `key =` with an empty value, continuation lines are
-//!   sub-properties (`s3 =` then `  max_concurrent_requests = 10`) and each
-//!   must be `name = value`.
-//! - A section that appears several times is merged, in file order, and a
-//!   later key overrides an earlier one. `[profile default]` takes priority
-//!   over `[default]`: when both exist, every `[default]` section is ignored.
+//! - Lines end at `\n`, `\r\n` or a lone `\r`. "Whitespace" is Python's
+//!   (`str.isspace`: Unicode White_Space and U+001C..U+001F).
+//! - A line is, in this order: blank (only whitespace); a comment (`#` or
+//!   `;` after any indentation, even inside an indented block); a
+//!   continuation, when a property is open (no header since it) and the line
+//!   is indented deeper, in characters, than the last header or property
+//!   line; a section header (`[`, then at least one character, then the
+//!   last `]` of the line; what follows it is ignored); or else a property.
+//!   So keys and headers may be indented, and an indented key line no
+//!   deeper than the one above starts a new key.
+//! - Properties: the key is what comes before the first `=` or `:`, and the
+//!   value what comes after it, both stripped; the key is lowercased
+//!   (Unicode). `#` and `;` inside a value are text: `region = x # note` is
+//!   `x # note`.
+//! - A continuation line, stripped, continues the open property's value
+//!   (joined with `\n`); so does a blank line after the key line (as an empty
+//!   line; trailing ones are dropped). Comment lines are skipped. A value
+//!   whose own line was empty and that goes on (`s3 =` then indented lines)
+//!   is a nested block: each non-blank line is `name = value`, split at its
+//!   first `=`, both sides stripped and the name kept as written; a line
+//!   without `=` is an error.
+//! - Section names are the text between the brackets, unstripped. `[default]`
+//!   is the profile `default`; a name that starts with `profile`,
+//!   `sso-session` or `services` and splits, as a shell splits words
+//!   (Python's `shlex.split`), into exactly two words names its second word
+//!   (`[profile  a ]`, `[profile "a b"]`); any other section
+//!   (`[ profile a ]`, `[profile a b]`, `[foo]`) is kept as
+//!   `SectionKind::Other` and no lookup reads it. Several headers may name
+//!   one profile (`[default]` and `[profile default]`, `[profile a]` and
+//!   `[profile  a]`): the one whose first appearance comes last wins whole.
+//! - `[DEFAULT]` holds keys that every other section inherits unless it
+//!   sets them; it is no profile itself.
+//!
+//! Where the file is one that botocore refuses, ssokey refuses it too with
+//! an error that names the line, except for these, which it reads as
+//! configparser reads them when it is not strict: a section that appears
+//! twice under the same name is merged in file order, and a key set twice
+//! in a section keeps its later value. A file that starts with a byte order
+//! mark is refused, as botocore refuses it.
+//!
+//! Where botocore and the profile parser of the AWS SDK for Rust (which
+//! implements the profile-file test suite shared by the other SDKs) differ,
+//! ssokey follows botocore: an indented `#` or `;` line is a comment, not a
+//! continuation; `#` and `;` after a value are text, not an inline comment;
+//! `:` separates a key from its value; keys and headers may be indented; a
+//! blank line inside a continued value is kept; a lone `\r` ends a line;
+//! `[DEFAULT]` is inherited; `[ profile a ]` is not a profile and
+//! `[profile "a b"]` is; `[default]` and `[profile default]` do not merge (the
+//! later wins); a nested line may have an empty name; names and keys are
+//! not restricted to the SDKs' identifier characters. The editor only
+//! writes values that read back the same under both.
 //!
 //! This file holds the errors, where the file is and how it is loaded, and
 //! the types. `lex` decides what kind each line is (the one place that
@@ -228,6 +257,15 @@ struct Property {
     sub_properties: Vec<(String, String)>,
 }
 
+/// A value as botocore's `raw_config_parse` gives it: text, or the
+/// `name = value` pairs of a nested block (a value whose first line is
+/// empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawValue {
+    Text(String),
+    Nested(std::collections::BTreeMap<String, String>),
+}
+
 /// The AWS config file, parsed without losing a byte.
 ///
 /// Its `Debug` shows only the section headers: a config file may hold secrets.
@@ -242,6 +280,8 @@ pub struct ConfigFile {
 #[derive(Clone, PartialEq, Eq)]
 struct Section {
     header: Line,
+    /// The text between the brackets, unstripped: botocore's key for it.
+    name: String,
     kind: SectionKind,
     body: Vec<Line>,
 }

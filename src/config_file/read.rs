@@ -1,21 +1,25 @@
 //! The read model: [`ConfigFile::parse`] groups the lexed lines into
 //! sections (and rejects the malformed ones), and the lookups merge
-//! sections the way the SDKs do (`sso_session`, `profile`, `profile_names`).
+//! sections the way botocore does (`sso_session`, `profile`,
+//! `profile_names`, `raw_sections`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::lex::{
-    BYTE_ORDER_MARK, LineKind, PropertyError, SectionKind, WHITESPACE, is_identifier, parse_header,
-    split_lines, validate_sub_property,
+    BYTE_ORDER_MARK, LineKind, PropertyError, SectionKind, header_name, is_space, lex,
+    parse_nested, section_kind, strip,
 };
-use super::{ConfigError, ConfigFile, ParseError, Profile, Property, Section, SsoSession};
+use super::{
+    ConfigError, ConfigFile, ParseError, Profile, Property, RawValue, Section, SsoSession,
+};
 
 impl Profile {
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The value of `key` (case-insensitive), as the SDKs see it: a value
+    /// The value of `key` (case-insensitive), as botocore reads it: a value
     /// continued on indented lines has them joined with `\n`, and a key with
     /// sub-properties has the value `"\nname = value..."`.
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -35,7 +39,7 @@ impl Profile {
     }
 
     fn property(&self, key: &str) -> Option<&Property> {
-        let key = key.to_ascii_lowercase();
+        let key = key.to_lowercase();
         self.properties.iter().find(|p| p.key == key)
     }
 }
@@ -47,11 +51,13 @@ impl ConfigFile {
             return Err(ParseError::ByteOrderMark);
         }
         let mut file = Self::default();
-        // Whether the current section has a property, and whether that
-        // property's value was empty (so that indented lines are
-        // sub-properties).
-        let mut property: Option<(String, bool)> = None;
-        for (index, line) in split_lines(text).into_iter().enumerate() {
+        // The key of the open property when its own line had an empty value,
+        // so that its continuation lines are a nested block.
+        let mut block: Option<String> = None;
+        // Broken nested blocks of [DEFAULT] sections (key and line): botocore
+        // only sees them through the sections that inherit them.
+        let mut default_blocks: Vec<(String, usize)> = Vec::new();
+        for (index, line) in lex(text).into_iter().enumerate() {
             let malformed = |reason: String| ParseError::Malformed {
                 line: index + 1,
                 reason,
@@ -60,6 +66,9 @@ impl ConfigFile {
                 LineKind::Blank | LineKind::Comment => {}
                 LineKind::Invalid(err) => {
                     return Err(malformed(match err {
+                        PropertyError::NoEquals if strip(&line.text).starts_with('[') => {
+                            "expected \"]\" at the end of the section header".to_owned()
+                        }
                         PropertyError::NoEquals => {
                             "expected \"key = value\" or a [section] header".to_owned()
                         }
@@ -67,13 +76,16 @@ impl ConfigFile {
                     }));
                 }
                 LineKind::Header => {
-                    let kind = parse_header(&line.text).map_err(malformed)?;
+                    let name = header_name(&line.text)
+                        .expect("a header line has a name")
+                        .to_owned();
                     file.sections.push(Section {
                         header: line,
-                        kind,
+                        kind: section_kind(&name),
+                        name,
                         body: Vec::new(),
                     });
-                    property = None;
+                    block = None;
                     continue;
                 }
                 LineKind::Property { key, value } => {
@@ -83,31 +95,40 @@ impl ConfigFile {
                                 .to_owned(),
                         ));
                     }
-                    property = Some((key.clone(), value.is_empty()));
+                    block = value.is_empty().then(|| key.clone());
                 }
                 LineKind::Continuation => {
-                    if file.sections.is_empty() {
-                        return Err(malformed(
-                            "indented line before the first [section] header".to_owned(),
-                        ));
-                    }
-                    match &property {
-                        None => {
-                            return Err(malformed(
-                                "indented line with no \"key = value\" line above it to continue"
-                                    .to_owned(),
-                            ));
+                    if let Some(key) = &block
+                        && parse_nested(strip(&line.text)).is_err()
+                    {
+                        let in_defaults = file
+                            .sections
+                            .last()
+                            .is_some_and(|s| s.kind == SectionKind::Defaults);
+                        if !in_defaults {
+                            return Err(malformed(format!(
+                                "expected \"name = value\" in the indented lines under \"{key} =\""
+                            )));
                         }
-                        Some((key, true)) => {
-                            validate_sub_property(&line.text, key).map_err(malformed)?;
-                        }
-                        Some((_, false)) => {}
+                        default_blocks.push((key.clone(), index + 1));
                     }
                 }
             }
             match file.sections.last_mut() {
                 Some(section) => section.body.push(line),
                 None => file.preamble.push(line),
+            }
+        }
+        // A broken block in [DEFAULT] is an error when a section inherits it.
+        let raw = file.raw_sections_with(false);
+        for (key, line) in default_blocks {
+            if raw.values().any(|section| !section.contains_key(&key)) {
+                return Err(ParseError::Malformed {
+                    line,
+                    reason: format!(
+                        "expected \"name = value\" in the indented lines under \"{key} =\""
+                    ),
+                });
             }
         }
         Ok(file)
@@ -122,6 +143,50 @@ impl ConfigFile {
             source,
         })?;
         Self::parse(text).map_err(|err| err.in_file(path))
+    }
+
+    /// The file as botocore's `raw_config_parse` gives it: each section's
+    /// name (the text between its brackets) and its keys and values, with
+    /// the keys of `[DEFAULT]` in every section that does not set them, and
+    /// without `[DEFAULT]` itself. For a file that botocore refuses because
+    /// a section or a key appears twice, sections of one name are merged and
+    /// a later key replaces an earlier one.
+    pub fn raw_sections(&self) -> BTreeMap<String, BTreeMap<String, RawValue>> {
+        self.raw_sections_with(true)
+    }
+
+    /// [`Self::raw_sections`], with or without the inherited `[DEFAULT]` keys.
+    fn raw_sections_with(&self, inherit: bool) -> BTreeMap<String, BTreeMap<String, RawValue>> {
+        let raw = |properties: Vec<Property>| -> BTreeMap<String, RawValue> {
+            properties
+                .into_iter()
+                .map(|p| {
+                    let value = if p.value.starts_with('\n') {
+                        RawValue::Nested(p.sub_properties.into_iter().collect())
+                    } else {
+                        RawValue::Text(p.value)
+                    };
+                    (p.key, value)
+                })
+                .collect()
+        };
+        let defaults = raw(self.merged(&self.sections_where(|k| *k == SectionKind::Defaults)));
+        let mut sections: BTreeMap<String, BTreeMap<String, RawValue>> = BTreeMap::new();
+        for section in &self.sections {
+            if section.kind == SectionKind::Defaults {
+                continue;
+            }
+            let keys = sections.entry(section.name.clone()).or_default();
+            keys.extend(raw(section.properties()));
+        }
+        if inherit {
+            for keys in sections.values_mut() {
+                for (key, value) in &defaults {
+                    keys.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+        sections
     }
 
     /// Every `[sso-session]`, in the order of first appearance.
@@ -140,10 +205,14 @@ impl ConfigFile {
             .collect()
     }
 
-    /// The `[sso-session NAME]` section, merged over its duplicates.
+    /// The `[sso-session NAME]` section, as botocore reads it.
     pub fn sso_session(&self, name: &str) -> Option<SsoSession> {
-        let properties =
-            self.merged(|kind| matches!(kind, SectionKind::SsoSession(n) if n == name))?;
+        let sections =
+            self.winning_sections(|kind| matches!(kind, SectionKind::SsoSession(n) if n == name));
+        if sections.is_empty() {
+            return None;
+        }
+        let properties = self.with_defaults(&sections);
         let get = |key: &str| {
             properties
                 .iter()
@@ -158,7 +227,7 @@ impl ConfigFile {
                 .map(|scopes| {
                     scopes
                         .split(',')
-                        .map(|s| s.trim_matches(WHITESPACE))
+                        .map(strip)
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                         .collect()
@@ -167,15 +236,18 @@ impl ConfigFile {
         })
     }
 
-    /// The profile `name`, merged over its duplicate sections. The profile
-    /// `default` comes from `[profile default]` when the file has one, and
-    /// from `[default]` otherwise.
+    /// The profile `name`, as botocore reads it: from the sections of the
+    /// last-appearing header that names it (`[default]` and
+    /// `[profile default]` both name `default`), with the keys of
+    /// `[DEFAULT]` that it does not set.
     pub fn profile(&self, name: &str) -> Option<Profile> {
-        let prefixed_default = self.has_prefixed_default();
-        let properties = self.merged(|kind| reads_profile(kind, name, prefixed_default))?;
+        let sections = self.profile_sections(name);
+        if sections.is_empty() {
+            return None;
+        }
         Some(Profile {
             name: name.to_owned(),
-            properties,
+            properties: self.with_defaults(&sections),
         })
     }
 
@@ -183,10 +255,8 @@ impl ConfigFile {
     pub fn profile_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for section in &self.sections {
-            let name = match &section.kind {
-                SectionKind::Default => "default",
-                SectionKind::Profile(name) => name,
-                _ => continue,
+            let Some(name) = profile_name(&section.kind) else {
+                continue;
             };
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_owned());
@@ -195,85 +265,126 @@ impl ConfigFile {
         names
     }
 
-    pub(super) fn has_prefixed_default(&self) -> bool {
-        self.sections
-            .iter()
-            .any(|s| matches!(&s.kind, SectionKind::Profile(n) if n == "default"))
+    /// The sections botocore reads for the profile `name`.
+    pub(super) fn profile_sections(&self, name: &str) -> Vec<usize> {
+        self.winning_sections(|kind| profile_name(kind) == Some(name))
     }
 
-    /// The properties of the sections that `wanted` selects, merged in file
-    /// order; `None` when it selects no section.
-    fn merged(&self, wanted: impl Fn(&SectionKind) -> bool) -> Option<Vec<Property>> {
-        let mut found = false;
-        let mut merged: Vec<Property> = Vec::new();
+    /// Of the sections that `wanted` selects, those with the name (the text
+    /// between the brackets) whose first appearance comes last: botocore
+    /// keys sections by name and lets a later one replace an earlier one
+    /// whole (`[default]` then `[profile default]`).
+    fn winning_sections(&self, wanted: impl Fn(&SectionKind) -> bool) -> Vec<usize> {
+        let mut last: Option<&str> = None;
+        let mut seen: Vec<&str> = Vec::new();
         for section in self.sections.iter().filter(|s| wanted(&s.kind)) {
-            found = true;
-            for property in section.properties() {
-                if !is_identifier(&property.key) {
-                    continue;
-                }
+            if !seen.contains(&section.name.as_str()) {
+                seen.push(&section.name);
+                last = Some(&section.name);
+            }
+        }
+        let Some(last) = last else {
+            return Vec::new();
+        };
+        self.sections_where_name(last)
+    }
+
+    fn sections_where_name(&self, name: &str) -> Vec<usize> {
+        (0..self.sections.len())
+            .filter(|&i| self.sections[i].name == name)
+            .collect()
+    }
+
+    fn sections_where(&self, wanted: impl Fn(&SectionKind) -> bool) -> Vec<usize> {
+        (0..self.sections.len())
+            .filter(|&i| wanted(&self.sections[i].kind))
+            .collect()
+    }
+
+    /// The properties of `sections` merged in file order, over those of the
+    /// `[DEFAULT]` sections.
+    fn with_defaults(&self, sections: &[usize]) -> Vec<Property> {
+        let mut properties = self.merged(&self.sections_where(|k| *k == SectionKind::Defaults));
+        for property in self.merged(sections) {
+            match properties.iter_mut().find(|p| p.key == property.key) {
+                Some(existing) => *existing = property,
+                None => properties.push(property),
+            }
+        }
+        properties
+    }
+
+    /// The properties of `sections`, merged in file order: a later key
+    /// replaces an earlier one.
+    fn merged(&self, sections: &[usize]) -> Vec<Property> {
+        let mut merged: Vec<Property> = Vec::new();
+        for &index in sections {
+            for property in self.sections[index].properties() {
                 match merged.iter_mut().find(|p| p.key == property.key) {
                     Some(existing) => *existing = property,
                     None => merged.push(property),
                 }
             }
         }
-        found.then_some(merged)
+        merged
     }
 }
 
 impl Section {
-    /// The section's properties in file order, duplicates included.
+    /// The section's properties in file order, duplicates included. As in
+    /// configparser, the continuation lines and the blank lines after a key
+    /// line join its value with `\n` (trailing ones dropped); comment lines
+    /// are skipped.
     fn properties(&self) -> Vec<Property> {
         let mut properties: Vec<Property> = Vec::new();
-        // Whether the last property's own line had an empty value, making its
-        // continuation lines sub-properties.
-        let mut block = false;
         for line in &self.body {
             match &line.kind {
                 LineKind::Property { key, value } => {
-                    block = value.is_empty();
                     properties.push(Property {
                         key: key.clone(),
                         value: value.clone(),
                         sub_properties: Vec::new(),
                     });
                 }
-                LineKind::Continuation => {
-                    let Some(property) = properties.last_mut() else {
-                        continue;
-                    };
-                    let text = line.text.trim_matches(WHITESPACE);
-                    if block && let Some((name, value)) = text.split_once('=') {
-                        property.sub_properties.push((
-                            name.trim_matches(WHITESPACE).to_owned(),
-                            value.trim_matches(WHITESPACE).to_owned(),
-                        ));
+                LineKind::Continuation | LineKind::Blank => {
+                    if let Some(property) = properties.last_mut() {
+                        property.value.push('\n');
+                        property.value.push_str(strip(&line.text));
                     }
-                    property.value.push('\n');
-                    property.value.push_str(text);
                 }
-                LineKind::Blank | LineKind::Comment | LineKind::Header | LineKind::Invalid(_) => {}
+                LineKind::Comment | LineKind::Header | LineKind::Invalid(_) => {}
+            }
+        }
+        for property in &mut properties {
+            let len = property.value.trim_end_matches(is_space).len();
+            property.value.truncate(len);
+            if property.value.starts_with('\n') {
+                property.sub_properties = parse_nested(&property.value).unwrap_or_default();
             }
         }
         properties
     }
 }
 
-/// Whether the SDKs read a section `kind` for the profile `name`: `[profile
-/// NAME]`, and for `default` also `[default]` unless the file has a
-/// `[profile default]` (`prefixed_default`).
-pub(super) fn reads_profile(kind: &SectionKind, name: &str, prefixed_default: bool) -> bool {
+/// The profile a section of `kind` is part of, if any.
+pub(super) fn profile_name(kind: &SectionKind) -> Option<&str> {
     match kind {
-        SectionKind::Profile(n) => n == name,
-        SectionKind::Default => name == "default" && !prefixed_default,
-        _ => false,
+        SectionKind::Profile(name) => Some(name),
+        SectionKind::Default => Some("default"),
+        _ => None,
     }
 }
 
-/// The 1-based line that holds byte `offset`.
+/// The 1-based line that holds byte `offset`, lines ending at `\n`, `\r\n`
+/// or a lone `\r`.
 fn line_of_offset(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset].split(|&b| b == b'\n').count()
+    let before = &bytes[..offset];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks + 1
 }
 
 #[cfg(test)]
@@ -306,7 +417,8 @@ mod tests {
             file.sso_session("corp"),
             Some(SsoSession {
                 name: "corp".into(),
-                start_url: Some("https://corp.awsapps.com/start".into()),
+                // botocore keeps what follows a value, comment characters too.
+                start_url: Some("https://corp.awsapps.com/start # portal".into()),
                 region: Some("eu-west-1".into()),
                 registration_scopes: vec!["sso:account:access".into()],
             })
@@ -379,16 +491,54 @@ mod tests {
     }
 
     #[test]
-    fn prefixed_default_replaces_plain_default() {
-        for text in [
-            "[profile default]\nname = value\n[default]\nname2 = value2\n",
-            "[default]\nname2 = value2\n[profile default]\nname = value\n",
+    fn of_the_headers_that_name_a_profile_the_last_one_wins_whole() {
+        for (text, name) in [
+            (
+                "[profile default]\nname = value\n[default]\nname2 = value2\n",
+                "name2",
+            ),
+            (
+                "[default]\nname2 = value2\n[profile default]\nname = value\n",
+                "name",
+            ),
+            (
+                "[profile a]\nname2 = value2\n[profile  a]\nname = value\n[profile a]\nx = 1\n",
+                "name",
+            ),
         ] {
-            let profile = parse(text).profile("default").unwrap();
-            assert_eq!(profile.get("name"), Some("value"));
-            assert_eq!(profile.get("name2"), None);
-            assert_eq!(parse(text).profile_names(), ["default"]);
+            let file = parse(text);
+            let profile = file.profile(profile_names_first(&file)).unwrap();
+            let keys: Vec<_> = profile.properties.iter().map(|p| p.key.as_str()).collect();
+            assert_eq!(keys, [name], "{text:?}");
+            assert_eq!(file.profile_names().len(), 1);
         }
+    }
+
+    fn profile_names_first(file: &ConfigFile) -> &'static str {
+        if file.profile("default").is_some() {
+            "default"
+        } else {
+            "a"
+        }
+    }
+
+    #[test]
+    fn default_keys_are_inherited() {
+        let file = parse(
+            "[DEFAULT]\nregion = a\nsso_region = r\n[profile p]\nregion = b\n[sso-session s]\n[default]\n[DEFAULT]\noutput = json\n",
+        );
+        assert_eq!(file.profile("p").unwrap().get("region"), Some("b"));
+        assert_eq!(file.profile("p").unwrap().get("output"), Some("json"));
+        assert_eq!(file.profile("default").unwrap().get("region"), Some("a"));
+        assert_eq!(file.sso_session("s").unwrap().region.as_deref(), Some("r"));
+        assert_eq!(file.profile_names(), ["p", "default"]);
+        let raw = file.raw_sections();
+        assert_eq!(
+            raw.keys().collect::<Vec<_>>(),
+            ["default", "profile p", "sso-session s"]
+        );
+        assert_eq!(raw["profile p"]["region"], RawValue::Text("b".into()));
+        assert_eq!(raw["default"]["output"], RawValue::Text("json".into()));
     }
 
     #[test]
@@ -403,12 +553,13 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_case_insensitive_and_invalid_keys_ignored() {
-        let file = parse("[profile p]\nRegion = a\nin valid = b\n");
+    fn keys_are_case_insensitive() {
+        let file = parse("[profile p]\nRegion = a\nin valid = b\n\u{c9}t\u{c9} = c\n");
         let profile = file.profile("p").unwrap();
         assert_eq!(profile.get("region"), Some("a"));
         assert_eq!(profile.get("REGION"), Some("a"));
-        assert_eq!(profile.get("in valid"), None);
+        assert_eq!(profile.get("in valid"), Some("b"));
+        assert_eq!(profile.get("\u{e9}t\u{e9}"), Some("c"));
     }
 
     #[test]
@@ -429,7 +580,7 @@ mod tests {
         );
         assert_eq!(
             p.get("s3"),
-            Some("\nmax_concurrent_requests = 10\nmax_queue_size = 1000 # c")
+            Some("\nmax_concurrent_requests = 10\n\nmax_queue_size = 1000 # c")
         );
         assert_eq!(p.get("region"), Some("us-east-1"));
         assert_eq!(p.get("note"), Some("first\nsecond ; kept"));
@@ -471,53 +622,77 @@ mod tests {
             (
                 "# c\n  indented\n",
                 2,
-                "indented line before the first [section] header",
+                "expected \"key = value\" or a [section] header",
             ),
             (
                 "[default]\r\n\r\n  indented\r\n",
                 3,
-                "indented line with no \"key = value\" line above it to continue",
+                "expected \"key = value\" or a [section] header",
             ),
             (
                 "[a]\nk = v\n[profile a]\n -continued",
                 4,
-                "indented line with no \"key = value\" line above it to continue",
+                "expected \"key = value\" or a [section] header",
             ),
             ("[default]\n= value\n", 2, "expected a key before \"=\""),
+            ("[default]\n : value\n", 2, "expected a key before \"=\""),
             (
                 "[profile foo\n",
                 1,
                 "expected \"]\" at the end of the section header",
             ),
+            ("[]\n", 1, "expected \"]\" at the end of the section header"),
             (
-                "[profile foo] extra\n",
-                1,
-                "expected \"]\" at the end of the section header",
+                "[default]\nk = v\rnot a key",
+                3,
+                "expected \"key = value\" or a [section] header",
             ),
             (
-                "[profile a#b]\n",
-                1,
-                "\"#\" or \";\" inside a section header starts a comment",
+                "[default]\ns3 =\n  # c\n\n  invalid\n",
+                5,
+                "expected \"name = value\" in the indented lines under \"s3 =\"",
             ),
             (
-                "[default]\ns3 =\n  invalid\n",
+                "[default]\nS3 =\n  a: 10\n",
                 3,
                 "expected \"name = value\" in the indented lines under \"s3 =\"",
             ),
             (
-                "[default]\nS3 =\n  = 10\n",
+                "[DEFAULT]\ns3 =\n  invalid\n[a]\n",
                 3,
-                "expected a name before \"=\" in the indented lines under \"s3 =\"",
-            ),
-            (
-                "[default]\nkey : value",
-                2,
-                "expected \"key = value\" or a [section] header",
+                "expected \"name = value\" in the indented lines under \"s3 =\"",
             ),
         ];
         for (text, line, reason) in cases {
             assert_eq!(malformed(text), (*line, (*reason).to_owned()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn what_botocore_reads_parses() {
+        for text in [
+            "[profile foo] extra\n",
+            "[profile a#b]\n",
+            "[default]\nkey : value",
+            "[default]\nS3 =\n  = 10\n",
+            "[DEFAULT]\ns3 =\n  invalid\n",
+            "[DEFAULT]\ns3 =\n  invalid\n[a]\ns3 = x\n",
+            "[a]\n[]=x\n",
+            "[a]b]\n[c]\n",
+        ] {
+            let parsed = ConfigFile::parse(text);
+            assert!(parsed.is_ok(), "{text:?}: {parsed:?}");
+        }
+        let raw = parse("[default]\nS3 =\n  = 10\n  A = 1 = 2\n  a = 3\n  A = 4\n").raw_sections();
+        assert_eq!(
+            raw["default"]["s3"],
+            RawValue::Nested(
+                [("", "10"), ("A", "4"), ("a", "3")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            )
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod harness;
 
 mod awscli;
 mod bad_input;
+mod config_botocore;
 mod core_dumps;
 mod credentials;
 mod doctor;
