@@ -164,6 +164,7 @@ impl ConfigFile {
                         .collect()
                 })
                 .unwrap_or_default(),
+            keychain: get("ssokey_keychain"),
         })
     }
 
@@ -309,6 +310,7 @@ mod tests {
                 start_url: Some("https://corp.awsapps.com/start".into()),
                 region: Some("eu-west-1".into()),
                 registration_scopes: vec!["sso:account:access".into()],
+                keychain: None,
             })
         );
         assert_eq!(
@@ -318,6 +320,7 @@ mod tests {
                 start_url: None,
                 region: None,
                 registration_scopes: Vec::new(),
+                keychain: None,
             })
         );
         assert_eq!(file.sso_session("dev"), None);
