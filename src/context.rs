@@ -34,6 +34,9 @@ pub struct Context {
     /// Whether the fast tier may serve cached role credentials
     /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
     pub fast_tier: bool,
+    /// `SSOKEY_KEYCHAIN`: `auto`, `secret-service` or `kernel` (checked when
+    /// a keychain is opened; see [`crate::store::choice`]).
+    pub keychain: Option<String>,
     /// The target of the `ssokey exec` that this process runs inside, if any.
     pub exec_target: Option<String>,
     /// When this process started, in milliseconds since the Unix epoch: a
@@ -70,6 +73,7 @@ impl Context {
             aws_profile: non_empty("AWS_PROFILE"),
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
+            keychain: non_empty("SSOKEY_KEYCHAIN"),
             exec_target: non_empty(EXEC_TARGET_VAR),
             started_ms: crate::clock::now_ms(),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {

@@ -76,7 +76,7 @@ impl<'k> RoleCache<'k> {
         margin: Duration,
     ) -> Result<(), KeychainError> {
         self.fill_fast(key, credentials, now, margin);
-        self.keychain.write_json(key, credentials)
+        self.keychain.write_cache_json(key, credentials)
     }
 
     /// The fast tier keeps credentials until they are due for refresh.
