@@ -1,5 +1,6 @@
 //! Integration tests: the real ssokey binary against the local Identity Center
-//! emulator, with a real Secret Service in a private D-Bus session.
+//! emulator, with a real Secret Service in a private D-Bus session, or with
+//! none and the kernel keyring.
 
 mod harness;
 
@@ -10,6 +11,7 @@ mod doctor;
 mod exit_codes;
 mod faults;
 mod hygiene;
+mod kernel;
 mod keychain;
 mod leaks;
 mod list;
