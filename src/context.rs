@@ -38,6 +38,9 @@ pub struct Context {
     /// How long a run waits for a lock that another run holds
     /// (`SSOKEY_LOCK_WAIT`, in seconds; 30 by default): see [`lock_wait`].
     pub lock_wait: Duration,
+    /// `SSOKEY_KEYCHAIN`: `auto`, `secret-service` or `kernel` (checked when
+    /// a keychain is opened; see [`crate::store::choice`]).
+    pub keychain: Option<String>,
     /// The target of the `ssokey exec` that this process runs inside, if any.
     pub exec_target: Option<String>,
     /// When this process started, in milliseconds since the Unix epoch: a
@@ -84,6 +87,7 @@ impl Context {
             aws_profile: non_empty("AWS_PROFILE"),
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
+            keychain: non_empty("SSOKEY_KEYCHAIN"),
             exec_target: non_empty(EXEC_TARGET_VAR),
             lock_wait: lock_wait(non_empty("SSOKEY_LOCK_WAIT").as_deref()),
             started_ms: crate::clock::now_ms(),

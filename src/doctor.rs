@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::store::choice::Kind;
+use crate::store::kernel::{self, Usage};
+
 /// How much clock skew is tolerated: the portal's tokens and the credentials'
 /// expiry are judged by the local clock, and SigV4 refuses requests whose
 /// time is more than five minutes off.
@@ -85,9 +88,13 @@ pub fn config(path: &Path, fact: &ConfigFact) -> Check {
 }
 
 /// The D-Bus session bus on Linux: its address, or the socket where systemd
-/// puts it.
-pub fn dbus(address: Option<&str>, runtime_socket: Option<&Path>) -> Check {
+/// puts it. None is needed when the kernel keyring keeps the tokens.
+pub fn dbus(address: Option<&str>, runtime_socket: Option<&Path>, kernel_serves: bool) -> Check {
     match (address, runtime_socket) {
+        (None, None) if kernel_serves => Check::ok(
+            "d-bus",
+            "no D-Bus session bus, and none is needed: the kernel keyring keeps the tokens",
+        ),
         (Some(address), _) => Check::ok("d-bus", format!("session bus at {address}")),
         (None, Some(socket)) => Check::ok(
             "d-bus",
@@ -105,14 +112,61 @@ pub fn dbus(address: Option<&str>, runtime_socket: Option<&Path>) -> Check {
     }
 }
 
+/// The store that a probe entry went to.
+pub struct KeychainFact {
+    pub kind: Kind,
+    /// Why `auto` did not take the Secret Service, when it did not.
+    pub fell_back: Option<String>,
+    /// The kernel key quota, for the kernel keyring.
+    pub usage: Option<Usage>,
+    /// `kernel.keys.persistent_keyring_expiry`, for the kernel keyring.
+    pub expiry_secs: Option<u64>,
+}
+
 /// A write, read and delete of a probe entry: `Err` holds the error and its hint.
-pub fn keychain(result: Result<(), (String, String)>) -> Check {
-    match result {
-        Ok(()) => Check::ok(
+pub fn keychain(result: Result<KeychainFact, (String, String)>) -> Check {
+    const PROBED: &str = "a probe entry was written, read back and deleted";
+    let fact = match result {
+        Ok(fact) => fact,
+        Err((error, hint)) => return Check::fail("keychain", error, hint),
+    };
+    if fact.kind == Kind::Native {
+        return Check::ok(
             "keychain",
-            "reachable and unlocked (a probe entry was written, read back and deleted)",
-        ),
-        Err((error, hint)) => Check::fail("keychain", error, hint),
+            format!(
+                "{} is reachable and unlocked ({PROBED})",
+                fact.kind.describe()
+            ),
+        );
+    }
+    let mut detail = fact.kind.describe().to_owned();
+    if let Some(cause) = &fact.fell_back {
+        let _ = write!(detail, ", since no Secret Service answers ({cause})");
+    }
+    let _ = write!(
+        detail,
+        " ({PROBED}); {}",
+        kernel::lifetime_note(fact.expiry_secs)
+    );
+    match fact.usage {
+        Some(usage) => {
+            let _ = write!(detail, "; key quota: {}", usage.describe());
+            // A sign-in takes some 5,000 bytes: past three quarters of the
+            // default 20,000, the next one may not fit.
+            if usage.fits_within(0, 0, 3, 4) {
+                Check::ok("keychain", detail)
+            } else {
+                Check::warn(
+                    "keychain",
+                    detail,
+                    format!(
+                        "raise the kernel's key quota (as root): {}, or free keys (keyctl show @u)",
+                        usage.raise_command()
+                    ),
+                )
+            }
+        }
+        None => Check::ok("keychain", detail),
     }
 }
 
@@ -401,6 +455,39 @@ mod tests {
         );
         assert_eq!(ssokey_program("aws-vault export --format=json x"), None);
         assert_eq!(ssokey_program(""), None);
+    }
+
+    #[test]
+    fn the_kernel_keyring_is_explained_and_a_full_quota_warned_of() {
+        let usage = |bytes| Usage {
+            uid: 1000,
+            keys: 10,
+            max_keys: 200,
+            bytes,
+            max_bytes: 20_000,
+        };
+        let fact = |bytes| KeychainFact {
+            kind: Kind::Kernel,
+            fell_back: Some("no bus".to_owned()),
+            usage: Some(usage(bytes)),
+            expiry_secs: Some(259_200),
+        };
+        let fine = keychain(Ok(fact(4_000)));
+        assert_eq!(fine.verdict, Verdict::Ok);
+        assert_eq!(
+            fine.detail,
+            "the kernel keyring (the user's persistent keyring), since no Secret Service answers \
+             (no bus) (a probe entry was written, read back and deleted); the kernel keyring keeps \
+             tokens in memory only, until the machine restarts, or until ssokey has gone unused \
+             for 3days (kernel.keys.persistent_keyring_expiry = 259200 s); key quota: 10 of 200 \
+             keys and 4,000 of 20,000 bytes in use"
+        );
+        let full = keychain(Ok(fact(16_000)));
+        assert_eq!(full.verdict, Verdict::Warn);
+        assert!(full.fix.unwrap().contains("kernel.keys.maxbytes=100000"));
+        // Without a bus, D-Bus is fine when the kernel keyring serves.
+        assert_eq!(dbus(None, None, true).verdict, Verdict::Ok);
+        assert_eq!(dbus(None, None, false).verdict, Verdict::Fail);
     }
 
     #[test]

@@ -77,6 +77,18 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
 
 impl Reported for AuthError {
     fn hint(&self) -> Option<String> {
+        // No Secret Service answered, so this run looked in the kernel
+        // keyring: a sign-in kept by the Secret Service of another (desktop)
+        // session is not seen from here.
+        if let AuthError::NotSignedIn { session } = self
+            && let Some(cause) = crate::store::choice::fell_back()
+        {
+            return Some(format!(
+                "no Secret Service answers here ({cause}), so ssokey keeps sessions in the kernel keyring, \
+                 where '{session}' is not signed in (a sign-in kept by the Secret Service of a desktop \
+                 session is not seen from here); sign in here with: ssokey login --session {session}"
+            ));
+        }
         Some(AuthError::hint(self))
     }
     fn exit(&self) -> Exit {
@@ -99,8 +111,13 @@ impl Reported for KeychainError {
             KeychainError::Corrupt { key, .. } if keys::signed_in_by(key).is_some() => {
                 Exit::NotSignedIn
             }
-            KeychainError::Unavailable { .. } | KeychainError::Locked { .. } => Exit::Keychain,
-            _ => Exit::Failure,
+            KeychainError::Unavailable { .. }
+            | KeychainError::Locked { .. }
+            | KeychainError::KernelUnavailable { .. }
+            | KeychainError::NoneAnswers { .. }
+            | KeychainError::QuotaFull { .. } => Exit::Keychain,
+            KeychainError::UnknownChoice { .. } => Exit::Usage,
+            KeychainError::Corrupt { .. } | KeychainError::Failed { .. } => Exit::Failure,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::clock;
 use crate::context::Context;
 use crate::secret::Secret;
 use crate::session::Session;
+use crate::store::choice::Choice;
 use crate::store::files;
 use crate::store::keychain::Keychain;
 use crate::store::paths;
@@ -266,7 +267,7 @@ pub fn obtain(
 
 /// A fresh listing from the portal; nothing is printed unless all of it came.
 fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
-    let keychain = Keychain::open()?;
+    let keychain = Keychain::open(&Choice::for_session(ctx, session))?;
     let net = Net::new(&session.region).context("could not start the network runtime")?;
     let portal = PortalClient::without_retries(&net.config);
     let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {

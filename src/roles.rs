@@ -15,6 +15,7 @@ use crate::context::Context;
 use crate::listing::{self, Listing};
 use crate::secret::Secret;
 use crate::session::{self, Session, State};
+use crate::store::choice::Choice;
 use crate::store::keychain::{Keychain, KeychainError};
 use crate::store::keys;
 use crate::store::lock::{Lock, LockError};
@@ -39,10 +40,18 @@ pub fn for_target(
     options: &Options,
     config: &config_file::Lazy,
 ) -> anyhow::Result<(RoleCredentials, String)> {
-    // Connected to only if the fast tier cannot serve.
-    let keychain = Keychain::lazy();
-    let roles = Roles::new(ctx, &keychain);
     let session_name = session_flag.map(str::to_owned).or(wanted.session.clone());
+    let hot_name = session_name
+        .clone()
+        .or_else(|| State::load_quietly(&ctx.config_dir).last);
+    // Connected to only if the fast tier cannot serve; the session's choice
+    // of store is read from the config file only then.
+    let keychain = Keychain::lazy(
+        hot_name
+            .as_deref()
+            .map_or_else(|| Choice::plain(ctx), |name| Choice::for_name(ctx, name)),
+    );
+    let roles = Roles::new(ctx, &keychain);
     let label = |session: &str| format!("{session}/{}/{}", wanted.account, wanted.role);
 
     // The hot path: fresh cached credentials for a session named by the flag,
@@ -50,13 +59,11 @@ pub fn for_target(
     // config file read for --account, no network, no runtime). An account
     // name is looked up in the listing cache.
     if !options.refresh
-        && let Some(name) = session_name
-            .clone()
-            .or_else(|| State::load_quietly(&ctx.config_dir).last)
+        && let Some(name) = &hot_name
         && let Some(credentials) =
-            roles.cached(&name, &wanted.account, &wanted.role, options.margin)?
+            roles.cached(name, &wanted.account, &wanted.role, options.margin)?
     {
-        return Ok((credentials, label(&name)));
+        return Ok((credentials, label(name)));
     }
 
     let request = session::Request {
@@ -64,6 +71,13 @@ pub fn for_target(
         ..session::Request::default()
     };
     let (session, _) = session::resolve_in(ctx, &request, config)?;
+    let other;
+    let roles = if hot_name.as_deref() == Some(session.name.as_str()) {
+        roles
+    } else {
+        other = Keychain::lazy(Choice::for_session(ctx, &session));
+        Roles::new(ctx, &other)
+    };
     let credentials = roles.get(&session, &wanted.account, &wanted.role, options)?;
     Ok((credentials, label(&session.name)))
 }

@@ -23,6 +23,9 @@ pub struct Session {
     pub region: String,
     pub scopes: Vec<String>,
     pub origin: Origin,
+    /// `ssokey_keychain` of its `[sso-session]` section, as written: which
+    /// store keeps its tokens (see [`crate::store::choice`]).
+    pub keychain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,6 +319,7 @@ fn from_command_line(
         region,
         scopes: vec![DEFAULT_SCOPE.to_owned()],
         origin: Origin::CommandLine,
+        keychain: None,
     })
 }
 
@@ -385,6 +389,7 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
         region,
         scopes,
         origin: Origin::ConfigFile,
+        keychain: section.keychain.clone(),
     })
 }
 
@@ -403,6 +408,7 @@ fn from_remembered(name: &str, remembered: &Remembered) -> Session {
             remembered.scopes.clone()
         },
         origin: Origin::Remembered,
+        keychain: None,
     }
 }
 

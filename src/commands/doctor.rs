@@ -11,8 +11,10 @@ use crate::aws::sdk::Net;
 use crate::cli::{DoctorArgs, Output};
 use crate::config_file;
 use crate::context::Context;
-use crate::doctor::{self, BrowserFact, ConfigFact, PathFact, Verdict};
+use crate::doctor::{self, BrowserFact, ConfigFact, KeychainFact, PathFact, Verdict};
 use crate::session::{self, State};
+use crate::store::choice::{Choice, Kind};
+use crate::store::kernel::{self, Usage};
 use crate::store::keychain::Keychain;
 
 /// The key of the probe entry that checks the keychain.
@@ -45,6 +47,7 @@ pub fn run(
             None
         }
     };
+    let probed = probe_keychain(env);
     if cfg!(target_os = "linux") {
         let socket = Context::var("XDG_RUNTIME_DIR")
             .map(|dir| PathBuf::from(dir).join("bus"))
@@ -52,9 +55,10 @@ pub fn run(
         checks.push(doctor::dbus(
             Context::var("DBUS_SESSION_BUS_ADDRESS").as_deref(),
             socket.as_deref(),
+            probed.as_ref().is_ok_and(|fact| fact.kind == Kind::Kernel),
         ));
     }
-    checks.push(doctor::keychain(probe_keychain()));
+    checks.push(doctor::keychain(probed));
     checks.push(doctor::browser(&browser_fact()));
 
     let state = State::load_quietly(&env.config_dir);
@@ -84,10 +88,11 @@ pub fn run(
     })
 }
 
-/// Writes, reads back and deletes a probe entry.
-fn probe_keychain() -> Result<(), (String, String)> {
+/// Writes, reads back and deletes a probe entry, in the store that a command
+/// for no session in particular uses (`SSOKEY_KEYCHAIN`, or `auto`).
+fn probe_keychain(env: &Context) -> Result<KeychainFact, (String, String)> {
     let describe = |err: crate::store::keychain::KeychainError| (err.to_string(), err.hint());
-    let keychain = Keychain::open().map_err(describe)?;
+    let keychain = Keychain::open(&Choice::plain(env)).map_err(describe)?;
     let value = format!("ssokey doctor {}", std::process::id());
     keychain.write(PROBE_KEY, &value).map_err(describe)?;
     let read = keychain.read(PROBE_KEY).map_err(describe);
@@ -101,7 +106,15 @@ fn probe_keychain() -> Result<(), (String, String)> {
             ));
         }
     }
-    deleted.map(|_| ())
+    deleted?;
+    let kind = keychain.kind().unwrap_or(Kind::Native);
+    let kernel = kind == Kind::Kernel;
+    Ok(KeychainFact {
+        kind,
+        fell_back: crate::store::choice::fell_back().map(str::to_owned),
+        usage: kernel.then(Usage::current).flatten(),
+        expiry_secs: kernel.then(kernel::expiry_secs).flatten(),
+    })
 }
 
 /// `BROWSER`'s first program, or the system's opener.

@@ -14,6 +14,7 @@ use crate::clock;
 use crate::context::Context;
 use crate::output::render;
 use crate::session::{self, Session};
+use crate::store::choice::Choice;
 use crate::store::keychain::{Keychain, KeychainError};
 use crate::store::keys;
 
@@ -28,7 +29,7 @@ pub fn run(
         region: args.region.clone(),
     };
     let (session, mut state) = session::resolve_for(env, &request)?;
-    let keychain = Keychain::open()?;
+    let keychain = Keychain::open(&Choice::for_session(env, &session))?;
     let net = Net::new(&session.region).context("could not start the network runtime")?;
 
     if !args.force && already_signed_in(env, &keychain, &session, &net)? {

@@ -1,5 +1,6 @@
 //! `ssokey logout`: end the portal session and delete its tokens, the role
-//! credentials cached for it and its listing cache.
+//! credentials cached for it and its listing cache (and, in the kernel
+//! keyring, its client registration).
 
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use crate::config_file;
 use crate::context::Context;
 use crate::roles;
 use crate::session::{self, Session, State};
+use crate::store::choice::{Choice, Kind};
 use crate::store::keychain::Keychain;
 use crate::store::keys;
 
@@ -29,8 +31,8 @@ pub fn run(
         };
         vec![session::resolve_for(env, &request)?.0]
     };
-    let keychain = Keychain::open()?;
     for session in &sessions {
+        let keychain = Keychain::open(&Choice::for_session(env, session))?;
         logout(env, &keychain, session)?;
     }
     if sessions.is_empty() {
@@ -53,6 +55,13 @@ fn logout(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Resu
     {
         let _lock = auth::lock_session(env, &session.name)?;
         keychain.delete(&keys::token(&session.name))?;
+    }
+    // The kernel keyring's quota is small and shared: there, the client
+    // registration goes too (the next sign-in registers again), so that a
+    // signed-out user holds no key of ssokey's. Elsewhere it is kept for the
+    // next sign-in.
+    if keychain.kind() == Some(Kind::Kernel) {
+        keychain.delete(&keys::client(&session.name))?;
     }
     let cached = roles::forget(env, keychain, &session.name)?;
     let name = &session.name;

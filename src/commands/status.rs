@@ -1,4 +1,5 @@
-//! `ssokey status`: every known session and whether it is signed in.
+//! `ssokey status`: every known session, whether it is signed in, and which
+//! store keeps its tokens.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,8 @@ use crate::config_file;
 use crate::context::Context;
 use crate::output::render;
 use crate::session::{self, State};
+use crate::store::choice::{Choice, Kind, Wanted};
+use crate::store::kernel;
 use crate::store::keychain::{Keychain, KeychainError};
 
 #[derive(Debug, Serialize)]
@@ -25,6 +28,9 @@ struct Row {
     /// "signed-in", "renewable", "expired", "signed-out" or "damaged".
     state: &'static str,
     expires_at: Option<String>,
+    /// The store that keeps its tokens: "secret-service", "kernel", "keychain"
+    /// (macOS) or "credential-manager" (Windows).
+    keychain: &'static str,
     #[serde(skip)]
     expires_epoch: Option<u64>,
     /// A refresh token renews the access token when it runs out.
@@ -44,24 +50,26 @@ pub fn run(
     if let Some(name) = session_flag {
         sessions.retain(|s| s.name == name);
     }
-    let keychain = if sessions.is_empty() {
-        None
-    } else {
-        Some(Keychain::open()?)
-    };
     let now = clock::now();
     let mut rows = Vec::with_capacity(sessions.len());
+    // One store per choice: sessions may choose different ones.
+    let mut keychains: Vec<(Wanted, Keychain)> = Vec::new();
     for session in sessions {
-        let token = match keychain
-            .as_ref()
-            .map(|k| auth::load_token(k, &session.name))
-        {
-            None | Some(Ok(None)) => Ok(None),
-            Some(Ok(Some(token))) => Ok(Some(token)),
-            // A damaged entry is a state to show; a keychain that fails is an error.
-            Some(Err(KeychainError::Corrupt { .. })) => Err(()),
-            Some(Err(err)) => return Err(err.into()),
+        let choice = Choice::for_session(env, &session);
+        let wanted = choice.wanted()?;
+        let keychain = if let Some(i) = keychains.iter().position(|(w, _)| *w == wanted) {
+            &keychains[i].1
+        } else {
+            keychains.push((wanted, Keychain::open(&choice)?));
+            &keychains[keychains.len() - 1].1
         };
+        let token = match auth::load_token(keychain, &session.name) {
+            Ok(token) => Ok(token),
+            // A damaged entry is a state to show; a keychain that fails is an error.
+            Err(KeychainError::Corrupt { .. }) => Err(()),
+            Err(err) => return Err(err.into()),
+        };
+        let kind = keychain.kind().unwrap_or(Kind::Native);
         let renews = token
             .as_ref()
             .is_ok_and(|token| token.as_ref().is_some_and(|t| t.refresh_token.is_some()));
@@ -74,6 +82,7 @@ pub fn run(
             signed_in: matches!(state_name, "signed-in" | "renewable"),
             state: state_name,
             expires_at: expires.map(render::rfc3339),
+            keychain: kind.name(),
             expires_epoch: expires,
             renews,
         });
@@ -93,6 +102,12 @@ pub fn run(
         Output::Table => table(&rows, now),
     };
     crate::output::print(&out)?;
+    if args.output == Output::Table && rows.iter().any(|row| row.keychain == Kind::Kernel.name()) {
+        crate::ui::say(format_args!(
+            "note: {}.",
+            kernel::lifetime_note(kernel::expiry_secs())
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -128,8 +143,17 @@ fn table(rows: &[Row], now: u64) -> String {
             } else {
                 row.session.clone()
             };
-            vec![name, row.start_url.clone(), row.region.clone(), status]
+            vec![
+                name,
+                row.start_url.clone(),
+                row.region.clone(),
+                row.keychain.to_owned(),
+                status,
+            ]
         })
         .collect();
-    render::table(&["SESSION", "START URL", "REGION", "STATUS"], &cells)
+    render::table(
+        &["SESSION", "START URL", "REGION", "KEYCHAIN", "STATUS"],
+        &cells,
+    )
 }

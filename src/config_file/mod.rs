@@ -226,6 +226,9 @@ pub struct SsoSession {
     /// `sso_registration_scopes`, split at commas and trimmed, without empty
     /// items.
     pub registration_scopes: Vec<String>,
+    /// `ssokey_keychain`: the store that keeps this session's tokens
+    /// (`auto`, `secret-service` or `kernel`); `None` when missing or empty.
+    pub keychain: Option<String>,
 }
 
 /// A profile, merged over its duplicate sections.

@@ -233,6 +233,7 @@ impl ConfigFile {
                         .collect()
                 })
                 .unwrap_or_default(),
+            keychain: get("ssokey_keychain"),
         })
     }
 
@@ -421,6 +422,7 @@ mod tests {
                 start_url: Some("https://corp.awsapps.com/start # portal".into()),
                 region: Some("eu-west-1".into()),
                 registration_scopes: vec!["sso:account:access".into()],
+                keychain: None,
             })
         );
         assert_eq!(
@@ -430,6 +432,7 @@ mod tests {
                 start_url: None,
                 region: None,
                 registration_scopes: Vec::new(),
+                keychain: None,
             })
         );
         assert_eq!(file.sso_session("dev"), None);

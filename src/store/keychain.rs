@@ -17,6 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::choice::{Choice, Kind};
+
 /// The one service name that every ssokey entry is stored under.
 pub const SERVICE: &str = "ssokey";
 
@@ -35,6 +37,25 @@ pub enum KeychainError {
     Corrupt { key: String, reason: String },
     #[error("the keychain failed on entry '{key}': {cause}")]
     Failed { key: String, cause: String },
+    /// The kernel keyring was asked for, and the kernel refuses it.
+    #[error("the kernel keyring cannot be used: {cause}")]
+    KernelUnavailable { cause: String },
+    /// `auto` found neither store.
+    #[error(
+        "no keychain can be reached: no Secret Service answers ({secret_service}), and {kernel}"
+    )]
+    NoneAnswers {
+        secret_service: String,
+        kernel: String,
+    },
+    /// The kernel keyring holds all that the user's key quota allows.
+    #[error("the kernel's key quota for your user is full{}: ssokey could not store '{key}'", .usage.map(|u| format!(" ({})", u.describe())).unwrap_or_default())]
+    QuotaFull {
+        key: String,
+        usage: Option<super::kernel::Usage>,
+    },
+    #[error("{origin} is '{value}', which is not a keychain that ssokey knows")]
+    UnknownChoice { origin: String, value: String },
 }
 
 impl KeychainError {
@@ -51,13 +72,40 @@ impl KeychainError {
                 )
             }
             Self::Failed { .. } => "run the command again; if it keeps failing, check that your keychain works (e.g. with secret-tool or the Keychain Access app)".to_owned(),
+            Self::KernelUnavailable { .. } => format!(
+                "allow keyctl, or use a Secret Service: {ALLOW_KEYCTL}; or start a Secret Service \
+                 and run ssokey with SSOKEY_KEYCHAIN=secret-service"
+            ),
+            Self::NoneAnswers { .. } => format!(
+                "start a Secret Service (GNOME Keyring, KWallet or KeePassXC in a desktop session; \
+                 without one: dbus-run-session -- bash, then inside it: \
+                 gnome-keyring-daemon --unlock --components=secrets), \
+                 or allow keyctl so that ssokey can use the kernel keyring: {ALLOW_KEYCTL}"
+            ),
+            Self::QuotaFull { usage, .. } => format!(
+                "raise the kernel's key quota (as root): {}, and make it last in /etc/sysctl.d/; \
+                 or free keys of your user (keyctl show @u); or keep tokens in a Secret Service \
+                 (SSOKEY_KEYCHAIN=secret-service)",
+                usage.map_or_else(
+                    || "sysctl -w kernel.keys.maxkeys=1000 kernel.keys.maxbytes=100000".to_owned(),
+                    |u| u.raise_command()
+                )
+            ),
+            Self::UnknownChoice { origin, .. } => {
+                format!("set {origin} to auto, secret-service or kernel")
+            }
         }
     }
 }
 
+/// How a container lets keyctl through.
+const ALLOW_KEYCTL: &str = "Docker's default seccomp profile refuses the keyctl, add_key and \
+     request_key system calls; run the container with a profile that allows them \
+     (docker run --security-opt seccomp=PROFILE.json)";
+
 #[cfg(target_os = "linux")]
 fn unavailable_hint() -> &'static str {
-    "ssokey keeps tokens only in the Secret Service over the D-Bus session bus; start one (GNOME Keyring, KWallet or KeePassXC) in your desktop session, or on a headless machine run: dbus-run-session -- bash, then inside it: gnome-keyring-daemon --unlock --components=secrets"
+    "the Secret Service over the D-Bus session bus was asked for (SSOKEY_KEYCHAIN or ssokey_keychain); start one (GNOME Keyring, KWallet or KeePassXC) in your desktop session, or on a headless machine run: dbus-run-session -- bash, then inside it: gnome-keyring-daemon --unlock --components=secrets; or let ssokey use the kernel keyring: SSOKEY_KEYCHAIN=auto"
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -73,43 +121,68 @@ pub trait RawStore {
     fn delete(&self, user: &str) -> Result<bool, KeychainError>;
     /// The `user` names of every item under [`SERVICE`].
     fn users(&self) -> Result<Vec<String>, KeychainError>;
+    /// The kernel key quota that this store's items count against, for a
+    /// store that has one.
+    fn quota(&self) -> Option<super::kernel::Usage> {
+        None
+    }
 }
 
-/// The keychain, as the rest of ssokey sees it: whole values by key.
+/// Cached role credentials go to a store with a key quota only while the
+/// user's usage stays within this share of it (3/8): they give way first,
+/// before the fast tier (which keeps within half) and long before a sign-in.
+const CACHE_SHARE: (u64, u64) = (3, 8);
+
+/// The keychain, as the rest of ssokey sees it: whole values by key, in the
+/// store that its [`Choice`] names.
 pub struct Keychain {
-    store: std::cell::OnceCell<Box<dyn RawStore>>,
+    store: std::cell::OnceCell<(Box<dyn RawStore>, Kind)>,
+    choice: Option<Choice>,
 }
 
 impl Keychain {
-    /// Connects to the OS's native store now, so that a missing keychain is
-    /// reported before any other work.
-    pub fn open() -> Result<Self, KeychainError> {
-        let keychain = Self::lazy();
+    /// Opens the chosen store now, so that a missing keychain is reported
+    /// before any other work.
+    pub fn open(choice: &Choice) -> Result<Self, KeychainError> {
+        let keychain = Self::lazy(choice.clone());
         keychain.store()?;
         Ok(keychain)
     }
 
-    /// The OS's native store, connected to when first used: a path that may
-    /// not need the keychain at all pays nothing for it.
-    pub fn lazy() -> Self {
+    /// The chosen store, opened when first used: a path that may not need
+    /// the keychain at all pays nothing for it.
+    pub fn lazy(choice: Choice) -> Self {
         Self {
             store: std::cell::OnceCell::new(),
+            choice: Some(choice),
         }
     }
 
     #[cfg(test)]
     pub fn with_store(store: Box<dyn RawStore>) -> Self {
         let cell = std::cell::OnceCell::new();
-        let _ = cell.set(store);
-        Self { store: cell }
+        let _ = cell.set((store, Kind::Native));
+        Self {
+            store: cell,
+            choice: None,
+        }
+    }
+
+    /// Which store answered, once one has.
+    pub fn kind(&self) -> Option<Kind> {
+        self.store.get().map(|(_, kind)| *kind)
     }
 
     fn store(&self) -> Result<&dyn RawStore, KeychainError> {
-        if let Some(store) = self.store.get() {
+        if let Some((store, _)) = self.store.get() {
             return Ok(store.as_ref());
         }
-        let store: Box<dyn RawStore> = Box::new(super::native::NativeStore::open()?);
-        Ok(self.store.get_or_init(|| store).as_ref())
+        let choice = self
+            .choice
+            .as_ref()
+            .expect("a keychain without a store has a choice");
+        let opened = super::choice::open(choice)?;
+        Ok(self.store.get_or_init(|| opened).0.as_ref())
     }
 
     pub fn read(&self, key: &str) -> Result<Option<String>, KeychainError> {
@@ -234,6 +307,43 @@ impl Keychain {
             cause: err.to_string(),
         })?;
         self.write(key, &text)
+    }
+
+    /// Writes a cached value, which the next run can fetch again: a store
+    /// with a key quota takes it only while [`CACHE_SHARE`] of the quota
+    /// holds it, and otherwise drops the old value too.
+    pub fn write_cache_json<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), KeychainError> {
+        if let Some(usage) = self.store()?.quota() {
+            let text = serde_json::to_string(value).map_err(|err| KeychainError::Failed {
+                key: key.to_owned(),
+                cause: err.to_string(),
+            })?;
+            let pieces = text
+                .encode_utf16()
+                .count()
+                .div_ceil(MAX_PIECE_UNITS - 32)
+                .max(1);
+            // Each key also holds its description, at most some 100 bytes.
+            let bytes = text.len() + pieces * 100;
+            let (pieces, bytes) = (
+                u64::try_from(pieces).unwrap_or(u64::MAX),
+                u64::try_from(bytes).unwrap_or(u64::MAX),
+            );
+            if !usage.fits_within(pieces, bytes, CACHE_SHARE.0, CACHE_SHARE.1) {
+                tracing::debug!(
+                    key,
+                    usage = usage.describe(),
+                    "the kernel key quota is short; this cache entry gives way"
+                );
+                self.delete(key)?;
+                return Ok(());
+            }
+        }
+        self.write_json(key, value)
     }
 
     fn delete_pieces(&self, names: &[String]) {

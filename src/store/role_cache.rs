@@ -98,7 +98,7 @@ impl<'k> RoleCache<'k> {
         now: u64,
         margin: Duration,
     ) -> Result<(), KeychainError> {
-        self.keychain.write_json(key, credentials)?;
+        self.keychain.write_cache_json(key, credentials)?;
         if let (Some(fast), Some(mark)) = (&self.fast, sign_in.0)
             && !fast.is_current(session, mark)
         {

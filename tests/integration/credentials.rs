@@ -451,6 +451,7 @@ fn no_secret_reaches_a_file_or_stderr() {
 #[test]
 fn the_fast_tier_serves_a_hit_without_the_keychain() {
     let mut env = signed_in(config());
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     let first = credential_process(&env, &[]);
     first.success();
     // With the Secret Service gone, only the kernel keyring can answer.
@@ -484,6 +485,7 @@ fn without_keyctl(env: &TestEnv, args: &[&str]) -> Run {
 #[test]
 fn without_keyutils_the_secret_service_serves_alone_and_silently() {
     let mut env = signed_in(config());
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     let args = credential_process_args(ACCOUNT, "Admin", &[]);
     let miss = without_keyctl(&env, &args);
     miss.success();

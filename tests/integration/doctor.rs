@@ -85,6 +85,7 @@ fn each_broken_part_is_named_with_its_fix() {
     env.login().success();
     env.write_config("[profile broken\nregion = x\n");
     env.set_env("BROWSER", "no-such-browser-program");
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     env.stop_keyring();
     let run = env.run(&["doctor", "--output", "json"]);
     assert_eq!(run.code, Some(1), "{run}");

@@ -35,7 +35,8 @@ fn the_exit_code_contract() {
     let mut refresh = with("credential-process");
     refresh.push("--refresh");
     env.run(&refresh).failure(1);
-    // 4: no keychain.
+    // 4: no keychain (the Secret Service asked for by name is gone).
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     env.stop_keyring();
     env.run(&refresh).failure(4);
     env.run(&["status"]).failure(4);

@@ -1,6 +1,7 @@
 //! The test environment: a throwaway HOME, a private D-Bus session with an
-//! unlocked gnome-keyring, the local Identity Center emulator, and the real
-//! ssokey binary pointed at them through the standard AWS endpoint variables.
+//! unlocked gnome-keyring (or, headless, no D-Bus at all, and optionally a
+//! throwaway user), the local Identity Center emulator, and the real ssokey
+//! binary pointed at them through the standard AWS endpoint variables.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -101,10 +102,17 @@ impl Drop for Keyring {
 }
 
 impl Drop for TestEnv {
-    /// Takes this environment's keys out of the fast tier: the kernel would
-    /// keep them in the user keyring until they expire, and for a user other
-    /// than root they would fill the key quota of later tests.
+    /// Takes this environment's keys out of the fast tier, and its entries
+    /// out of the kernel keychain: the kernel would keep them until they
+    /// expire, and for a user other than root they would fill the key quota
+    /// of later tests. A throwaway user's keyrings are emptied.
     fn drop(&mut self) {
+        if let Some(uid) = self.uid {
+            let _ = TestEnv::as_user(uid, "keyctl clear @u; keyctl session - sh -c 'keyctl clear $(keyctl get_persistent @s)'")
+                .output();
+            return;
+        }
+        self.clear_kernel_store();
         if let Some(tier) = self.fast_tier() {
             tier.delete_where(|_| true);
         }
@@ -129,6 +137,8 @@ pub struct TestEnv {
     keyring: Option<Keyring>,
     browser: Browser,
     env: Vec<(String, String)>,
+    /// The throwaway user that ssokey runs as, if not this process's.
+    uid: Option<u32>,
 }
 
 impl TestEnv {
@@ -137,6 +147,18 @@ impl TestEnv {
     }
 
     pub fn with_config(config: sso_emulator::Config) -> TestEnv {
+        TestEnv::build(config, true, None)
+    }
+
+    /// A machine without D-Bus: no bus address, no bus socket, no Secret
+    /// Service; ssokey runs as `uid` when one is given (a throwaway user,
+    /// whose keyrings the kernel keeps apart, with the default key quota),
+    /// and that user owns the whole test directory.
+    pub fn headless(config: sso_emulator::Config, uid: Option<u32>) -> TestEnv {
+        TestEnv::build(config, false, uid)
+    }
+
+    fn build(config: sso_emulator::Config, keyring: bool, uid: Option<u32>) -> TestEnv {
         let dir = tempfile::Builder::new()
             .prefix("ssokey-test-")
             .tempdir()
@@ -154,18 +176,115 @@ impl TestEnv {
             )
             .unwrap();
         }
-        let keyring = Keyring::start(&home, &dir.path().join("run"));
+        let keyring = keyring.then(|| Keyring::start(&home, &dir.path().join("run")));
         let emulator = Emulator::start(config);
         let env = TestEnv {
             dir,
             home,
             emulator,
-            keyring: Some(keyring),
+            keyring,
             browser: Browser::Approve,
             env: Vec::new(),
+            uid,
         };
         env.write_browser_scripts();
+        if let Some(uid) = uid {
+            let status = Command::new("chown")
+                .args(["-R", &format!("{uid}:{uid}")])
+                .arg(env.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown the test directory to {uid}");
+        }
         env
+    }
+
+    /// `sh -c script` as `uid` (setpriv, from util-linux), with PATH alone.
+    pub fn as_user(uid: u32, script: &str) -> Command {
+        let mut command = Command::new("setpriv");
+        command
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        command
+    }
+
+    /// `sh -c script` as the user that ssokey runs as, in an anonymous
+    /// session keyring of its own, with keyutils' `keyctl` at hand.
+    pub fn keyctl_shell(&self, script: &str) -> String {
+        let script = format!("keyctl session - sh -c '{}'", script.replace('\'', r"'\''"));
+        let output = match self.uid {
+            Some(uid) => TestEnv::as_user(uid, &script).output(),
+            None => Command::new("sh").args(["-c", &script]).output(),
+        }
+        .expect("keyctl must be installed (apt-get install keyutils); .ci/run installs it");
+        assert!(
+            output.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The description prefix of this environment's entries in the kernel
+    /// keychain.
+    pub fn kernel_prefix(&self) -> String {
+        format!(
+            "ssokey-store:{}:",
+            ssokey::store::fast_tier::namespace(&self.home.join(".config/ssokey"))
+        )
+    }
+
+    /// This environment's entries in the kernel keychain (the persistent
+    /// keyring of the user that ssokey runs as), by name, as keyutils lists them.
+    pub fn kernel_store_keys(&self) -> Vec<String> {
+        let listing = self.keyctl_shell(
+            "p=$(keyctl get_persistent @s) && for k in $(keyctl rlist $p); do keyctl rdescribe $k; echo; done",
+        );
+        let prefix = self.kernel_prefix();
+        let mut keys: Vec<String> = listing
+            .lines()
+            .filter_map(|line| line.splitn(5, ';').nth(4))
+            .filter_map(|description| description.strip_prefix(&prefix))
+            .map(str::to_owned)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The key quota of the user that ssokey runs as, and its use now.
+    pub fn key_usage(&self) -> Option<ssokey::store::kernel::Usage> {
+        let table = std::fs::read_to_string("/proc/key-users").unwrap();
+        ssokey::store::kernel::Usage::parse(&table, self.uid.unwrap_or(0))
+    }
+
+    /// Invalidates this environment's entries in root's persistent keyring.
+    #[cfg(target_os = "linux")]
+    fn clear_kernel_store(&self) {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        let prefix = self.kernel_prefix();
+        let Ok(keyring) = KeyRing::get_persistent(KeyRingIdentifier::Process) else {
+            return;
+        };
+        let Ok(links) = keyring.get_links(100_000) else {
+            return;
+        };
+        for key in links.iter().filter_map(linux_keyutils::LinkNode::as_key) {
+            if key
+                .metadata()
+                .is_ok_and(|m| m.get_description().starts_with(&prefix))
+            {
+                let _ = key.invalidate();
+            }
+        }
     }
 
     pub fn browser(mut self, browser: Browser) -> Self {
@@ -233,10 +352,24 @@ impl TestEnv {
         }
     }
 
-    /// The ssokey binary with this environment and nothing inherited but PATH.
+    /// The ssokey binary with this environment and nothing inherited but PATH
+    /// (run by setpriv as the throwaway user, when there is one).
     pub fn command(&self, args: &[&str]) -> Command {
         let root = self.dir.path();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssokey"));
+        let mut cmd = match self.uid {
+            Some(uid) => {
+                let mut cmd = Command::new("setpriv");
+                cmd.args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                    "--",
+                    env!("CARGO_BIN_EXE_ssokey"),
+                ]);
+                cmd
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_ssokey")),
+        };
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -12,6 +12,8 @@ use sso_emulator::Op;
 #[test]
 fn without_a_keychain_login_fails_with_the_cause_and_the_fix() {
     let mut env = TestEnv::new();
+    // Asked for by name: without it, the kernel keyring would serve.
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     env.stop_keyring();
     let run = env.login();
     run.failure(4)
@@ -78,10 +80,12 @@ fn credential_process(env: &TestEnv, extra: &[&str]) -> Run {
 }
 
 /// Signed in, with the fast tier off so that every lookup reaches the
-/// Secret Service.
+/// Secret Service, which is asked for by name: when it is gone, the kernel
+/// keyring does not take its place (tests/integration/kernel.rs has that).
 fn signed_in() -> TestEnv {
     let mut env = TestEnv::new();
     env.set_env("SSOKEY_FAST_TIER", "off");
+    env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     env.login().success();
     env
 }
@@ -123,7 +127,7 @@ fn a_dead_bus_address_is_no_keychain() {
         env.run_within(LIMIT, args)
             .failure(4)
             .stderr_has("ssokey: error: no keychain can be reached")
-            .stderr_has("hint: ssokey keeps tokens only in the Secret Service");
+            .stderr_has("hint: the Secret Service over the D-Bus session bus was asked for");
     }
 }
 

@@ -1,9 +1,11 @@
 //! Integration tests: the real ssokey binary against the local Identity Center
-//! emulator, with a real Secret Service in a private D-Bus session.
+//! emulator, with a real Secret Service in a private D-Bus session, or with
+//! none and the kernel keyring.
 //!
 //! Linux only: the harness starts gnome-keyring under dbus-run-session, and
-//! some tests use Unix files (symlink loops, modes). On Windows and macOS this
-//! test binary is empty; .ci/cross still checks the rest of `--all-targets`.
+//! some tests use Unix files (symlink loops, modes) and the kernel keyring. On
+//! Windows and macOS this test binary is empty; .ci/cross still checks the
+//! rest of `--all-targets`.
 #![cfg(target_os = "linux")]
 
 mod harness;
@@ -19,6 +21,7 @@ mod exit_codes;
 mod faults;
 mod flood;
 mod hygiene;
+mod kernel;
 mod keychain;
 mod leaks;
 mod list;

@@ -1,0 +1,266 @@
+//! Which store keeps a session's tokens: `SSOKEY_KEYCHAIN`, else the
+//! session's `ssokey_keychain`, else `auto`: the Secret Service when one
+//! answers, else (on Linux) the kernel keyring.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use super::keychain::{KeychainError, RawStore};
+use crate::context::Context;
+use crate::session::Session;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Wanted {
+    Auto,
+    SecretService,
+    Kernel,
+}
+
+impl Wanted {
+    /// `auto`, `secret-service` or `kernel`, in any case.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "secret-service" => Some(Self::SecretService),
+            "kernel" => Some(Self::Kernel),
+            _ => None,
+        }
+    }
+}
+
+/// The store that answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Kind {
+    /// The OS's own store: the Secret Service, the macOS Keychain, Windows
+    /// Credential Manager.
+    Native,
+    /// The kernel's persistent keyring (Linux).
+    Kernel,
+}
+
+impl Kind {
+    /// The name that `status` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kernel => "kernel",
+            Self::Native if cfg!(target_os = "macos") => "keychain",
+            Self::Native if cfg!(windows) => "credential-manager",
+            Self::Native => "secret-service",
+        }
+    }
+
+    /// What it is, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Kernel => "the kernel keyring (the user's persistent keyring)",
+            Self::Native if cfg!(target_os = "macos") => "the macOS Keychain",
+            Self::Native if cfg!(windows) => "Windows Credential Manager",
+            Self::Native => "the Secret Service",
+        }
+    }
+}
+
+/// The session's own `ssokey_keychain`: as read, or where to read it when
+/// the store is first needed (the hot path reads no config file).
+#[derive(Debug, Clone)]
+pub enum Setting {
+    Known(Option<String>),
+    InConfig { file: PathBuf, session: String },
+}
+
+/// Everything that chooses a store, gathered before any is opened.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// `SSOKEY_KEYCHAIN`, when set.
+    pub env: Option<String>,
+    pub setting: Setting,
+    /// ssokey's configuration directory: the kernel store's entries are kept
+    /// apart per directory, as the fast tier's are.
+    pub namespace_of: PathBuf,
+}
+
+impl Choice {
+    /// For a command that concerns no session in particular.
+    pub fn plain(ctx: &Context) -> Self {
+        Self {
+            env: ctx.keychain.clone(),
+            setting: Setting::Known(None),
+            namespace_of: ctx.config_dir.clone(),
+        }
+    }
+
+    pub fn for_session(ctx: &Context, session: &Session) -> Self {
+        Self {
+            setting: Setting::Known(session.keychain.clone()),
+            ..Self::plain(ctx)
+        }
+    }
+
+    /// For the session named `name`, whose setting is read from the config
+    /// file only if the store is opened.
+    pub fn for_name(ctx: &Context, name: &str) -> Self {
+        Self {
+            setting: Setting::InConfig {
+                file: ctx.aws_config_file.clone(),
+                session: name.to_owned(),
+            },
+            ..Self::plain(ctx)
+        }
+    }
+
+    /// What is wanted: the variable wins over the session's setting.
+    pub fn wanted(&self) -> Result<Wanted, KeychainError> {
+        if let Some(value) = self.env.as_deref().filter(|v| !v.trim().is_empty()) {
+            return Wanted::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
+                origin: "SSOKEY_KEYCHAIN".to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        let setting = match &self.setting {
+            Setting::Known(value) => value.clone(),
+            // A config file that cannot be read says so where the session is
+            // resolved; here it sets nothing.
+            Setting::InConfig { file, session } => crate::config_file::load(file)
+                .ok()
+                .flatten()
+                .and_then(|config| config.sso_session(session))
+                .and_then(|section| section.keychain),
+        };
+        match setting.as_deref().filter(|v| !v.trim().is_empty()) {
+            None => Ok(Wanted::Auto),
+            Some(value) => Wanted::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
+                origin: "ssokey_keychain in the [sso-session] section".to_owned(),
+                value: value.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Why this process keeps tokens in the kernel keyring when `auto` chose it:
+/// the Secret Service's failure. Set once, by [`open`].
+static FELL_BACK: OnceLock<String> = OnceLock::new();
+
+/// Whether `auto` found no Secret Service in this run, and why: a sign-in made
+/// under the Secret Service is not seen from here.
+pub fn fell_back() -> Option<&'static str> {
+    FELL_BACK.get().map(String::as_str)
+}
+
+/// Opens the store that `choice` names.
+pub fn open(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+    let wanted = choice.wanted()?;
+    tracing::debug!(?wanted, "opening the keychain");
+    match wanted {
+        Wanted::SecretService => native(),
+        Wanted::Kernel => kernel(choice),
+        Wanted::Auto => match native() {
+            Err(KeychainError::Unavailable { cause }) if cfg!(target_os = "linux") => {
+                tracing::debug!(%cause, "no Secret Service answers; trying the kernel keyring");
+                match kernel(choice) {
+                    Ok(opened) => {
+                        let _ = FELL_BACK.set(cause);
+                        Ok(opened)
+                    }
+                    Err(KeychainError::KernelUnavailable { cause: kernel }) => {
+                        Err(KeychainError::NoneAnswers {
+                            secret_service: cause,
+                            kernel,
+                        })
+                    }
+                    Err(other) => Err(other),
+                }
+            }
+            other => other,
+        },
+    }
+}
+
+fn native() -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+    let store = super::native::NativeStore::open()?;
+    Ok((Box::new(store), Kind::Native))
+}
+
+#[cfg(target_os = "linux")]
+fn kernel(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+    let store = super::kernel::KernelStore::open(&choice.namespace_of)?;
+    Ok((Box::new(store), Kind::Kernel))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kernel(_choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+    Err(KeychainError::KernelUnavailable {
+        cause: "the kernel keyring is a store of Linux".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(env: Option<&str>, setting: Option<&str>) -> Choice {
+        Choice {
+            env: env.map(str::to_owned),
+            setting: Setting::Known(setting.map(str::to_owned)),
+            namespace_of: PathBuf::from("/nowhere"),
+        }
+    }
+
+    #[test]
+    fn the_variable_wins_over_the_setting_and_auto_is_the_default() {
+        assert_eq!(choice(None, None).wanted().unwrap(), Wanted::Auto);
+        assert_eq!(
+            choice(None, Some("kernel")).wanted().unwrap(),
+            Wanted::Kernel
+        );
+        assert_eq!(
+            choice(Some("Secret-Service"), Some("kernel"))
+                .wanted()
+                .unwrap(),
+            Wanted::SecretService
+        );
+        assert_eq!(
+            choice(Some(""), Some("kernel")).wanted().unwrap(),
+            Wanted::Kernel
+        );
+        assert_eq!(
+            choice(Some("auto"), Some("kernel")).wanted().unwrap(),
+            Wanted::Auto
+        );
+    }
+
+    #[test]
+    fn an_unknown_value_is_an_error_that_names_where_it_came_from() {
+        let err = choice(Some("kernal"), None).wanted().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "SSOKEY_KEYCHAIN is 'kernal', which is not a keychain that ssokey knows"
+        );
+        let err = choice(None, Some("file")).wanted().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("ssokey_keychain in the [sso-session] section is 'file'")
+        );
+    }
+
+    #[test]
+    fn a_setting_in_the_config_file_is_read_when_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(
+            &file,
+            "[sso-session a]\nsso_start_url = https://a.awsapps.com/start\nssokey_keychain = kernel\n",
+        )
+        .unwrap();
+        let of = |session: &str| Choice {
+            env: None,
+            setting: Setting::InConfig {
+                file: file.clone(),
+                session: session.to_owned(),
+            },
+            namespace_of: dir.path().to_owned(),
+        };
+        assert_eq!(of("a").wanted().unwrap(), Wanted::Kernel);
+        assert_eq!(of("b").wanted().unwrap(), Wanted::Auto);
+    }
+}
