@@ -25,8 +25,8 @@
 //! `registry_enumerate_credentials` advances the buffer by each record's length
 //! without rounding), and Rust's debug assertions check the alignment of the
 //! pointer. That is Wine's bug, so the test runs a build in which that check
-//! does not fire (`tests/wine/build`'s default release profile; a dev build
-//! with `CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false` would do too).
+//! does not fire: `tests/wine/build`'s default release profile. (A dev build
+//! with `CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false` should do too; not tried.)
 //!
 //! **What Wine cannot show.**
 //! - Ctrl-C under a real Windows console: Wine's stdio here are Unix pipes,
