@@ -146,7 +146,7 @@ impl Prefix {
         let start = Instant::now();
         let out = prefix.wine(&["wineboot", "--init"]);
         assert_eq!(out.code, Some(0), "wineboot --init failed\n{out}");
-        assert!(prefix.path().join("system.reg").is_file(), "{out}");
+        assert!(prefix.path().join("drive_c/users").is_dir(), "{out}");
         say(&format!("wineboot --init: {:.1} s", secs(start)));
         prefix
     }
@@ -318,27 +318,21 @@ impl std::fmt::Display for Run {
 }
 
 /// Runs `command`, which must end within [`LIMIT`]: one that hangs is killed
-/// and fails the test.
+/// and fails the test. Its stdout and stderr go to files, not pipes: the
+/// helper processes that Wine starts with the first program of a session
+/// (services, winedevice) inherit its stdio and keep a pipe open until the
+/// wineserver exits, 3 s after the last program, which would make every run
+/// wait that long for the end of its output.
 #[track_caller]
 fn run(mut command: Command, what: &str) -> Run {
+    use std::io::{Read, Seek};
+    let mut stdout = tempfile::tempfile().unwrap();
+    let mut stderr = tempfile::tempfile().unwrap();
     let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout.try_clone().unwrap())
+        .stderr(stderr.try_clone().unwrap())
         .spawn()
         .unwrap_or_else(|err| panic!("{what}: {err}"));
-    // Read both pipes while waiting, so that a full pipe never stalls it.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-        buf
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-        buf
-    });
     let deadline = Instant::now() + LIMIT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -351,10 +345,16 @@ fn run(mut command: Command, what: &str) -> Run {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let read = |file: &mut std::fs::File| {
+        let mut buf = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf).into_owned()
+    };
     Run {
         code: status.code(),
-        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+        stdout: read(&mut stdout),
+        stderr: read(&mut stderr),
         what: what.to_owned(),
     }
 }
