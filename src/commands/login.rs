@@ -38,12 +38,12 @@ pub fn run(
     }
 
     let client = OidcClient::new(&net.config);
-    let mut registration = registration(&keychain, &session, &net, &client, false)?;
+    let mut registration = registration(env, &keychain, &session, &net, &client, false)?;
     let authorization =
         match net.block_on(client.start_device_authorization(&registration, &session.start_url)) {
             Err(OidcError::InvalidClient) => {
                 // The portal forgot the registration: register anew, once.
-                registration = self::registration(&keychain, &session, &net, &client, true)?;
+                registration = self::registration(env, &keychain, &session, &net, &client, true)?;
                 net.block_on(client.start_device_authorization(&registration, &session.start_url))
             }
             other => other,
@@ -161,6 +161,7 @@ fn lifetime(token: &oidc::Token) -> String {
 
 /// The stored client registration when it can be reused, else a new one (stored at once).
 fn registration(
+    env: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -180,6 +181,9 @@ fn registration(
     let registration = net
         .block_on(client.register(&session.scopes))
         .context("could not register ssokey with the portal")?;
+    // Under the session's lock, as logout deletes it: the two never
+    // interleave their pieces.
+    let _lock = auth::lock_session(env, &session.name)?;
     keychain
         .write_json(&keys::client(&session.name), &registration)
         .context("could not store the client registration")?;

@@ -12,7 +12,7 @@ use crate::config_file;
 use crate::context::Context;
 use crate::roles;
 use crate::session::{self, Session, State};
-use crate::store::choice::{Choice, Kind};
+use crate::store::choice::Choice;
 use crate::store::keychain::Keychain;
 use crate::store::keys;
 
@@ -55,12 +55,8 @@ fn logout(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Resu
     {
         let _lock = auth::lock_session(env, &session.name)?;
         keychain.delete(&keys::token(&session.name))?;
-    }
-    // The kernel keyring's quota is small and shared: there, the client
-    // registration goes too (the next sign-in registers again), so that a
-    // signed-out user holds no key of ssokey's. Elsewhere it is kept for the
-    // next sign-in.
-    if keychain.kind() == Some(Kind::Kernel) {
+        // The client registration goes too (the next sign-in registers
+        // again): a signed-out user holds no entry of ssokey's, in any store.
         keychain.delete(&keys::client(&session.name))?;
     }
     let cached = roles::forget(env, keychain, &session.name)?;
