@@ -46,6 +46,17 @@ pub struct Request {
     pub region: Option<String>,
 }
 
+impl Request {
+    /// The session that `--session` names, or the one to choose when it
+    /// names none.
+    pub fn named(session: Option<&str>) -> Self {
+        Self {
+            session: session.map(str::to_owned),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SessionError {
     #[error("no session is set up yet")]

@@ -169,10 +169,7 @@ fn fetch(
 
 /// The target the user picks from the session's listing.
 fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
-    let request = session::Request {
-        session: session_flag.map(str::to_owned),
-        ..session::Request::default()
-    };
+    let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
     let listing = listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)?;
     if listing.assignments.is_empty() {

@@ -9,10 +9,7 @@ use crate::output::render;
 use crate::session::{self};
 
 pub fn run(env: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let request = session::Request {
-        session: session_flag.map(str::to_owned),
-        ..session::Request::default()
-    };
+    let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
     let listing = listing::obtain(
         env,

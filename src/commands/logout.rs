@@ -25,10 +25,7 @@ pub fn run(
         let config = config_file::load(&env.aws_config_file)?;
         session::known(config.as_ref(), &State::load(&env.config_dir))
     } else {
-        let request = session::Request {
-            session: session_flag.map(str::to_owned),
-            ..session::Request::default()
-        };
+        let request = session::Request::named(session_flag);
         vec![session::resolve_for(env, &request)?.0]
     };
     for session in &sessions {

@@ -19,10 +19,7 @@ pub fn run(
     session_flag: Option<&str>,
     args: &ProfilesArgs,
 ) -> anyhow::Result<ExitCode> {
-    let request = session::Request {
-        session: session_flag.map(str::to_owned),
-        ..session::Request::default()
-    };
+    let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
     let path = &env.aws_config_file;
     let original = read(path)?;
