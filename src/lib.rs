@@ -30,6 +30,7 @@ pub mod profiles;
 pub mod roles;
 pub mod secret;
 pub mod session;
+pub mod sign_in;
 pub mod start_url;
 pub mod store;
 pub mod target;

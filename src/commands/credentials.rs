@@ -13,6 +13,7 @@ use crate::output::picker;
 use crate::output::render::{self, Shell};
 use crate::roles::{self, Options};
 use crate::session;
+use crate::sign_in::auto;
 use crate::target::{self, AccountRef, TargetError, Wanted};
 
 pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
@@ -23,7 +24,7 @@ pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow:
         crate::output::print(&render::unsets(shell))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, Some("env"))?;
+    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, "env", true)?;
     crate::output::print(&render::exports(shell, &credentials))?;
     if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
         crate::ui::warning(format_args!(
@@ -47,7 +48,14 @@ pub fn credential_process(
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
     // Never a picker: the caller is a program.
-    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, None)?;
+    let (credentials, _) = fetch(
+        env,
+        session_flag,
+        &args.target,
+        &args.cache,
+        "credential-process",
+        false,
+    )?;
     crate::output::print(&render::credential_process_json(&credentials))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -57,7 +65,7 @@ pub fn exec(
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache, Some("exec"))?;
+    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache, "exec", true)?;
     if let Some(outer) = &env.exec_target
         && outer != &label
     {
@@ -130,14 +138,16 @@ fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
 }
 
 /// The credentials for the target the flags, the profile or `AWS_PROFILE` name,
-/// with a label "session/account/role" for messages. With no target, `picker`
-/// (the command's name) allows a pick on the terminal.
+/// with a label "session/account/role" for messages, signing in by itself
+/// when the sign-in has ended ([`auto`]). With no target, `picker` allows a
+/// pick on the terminal. `command` names the command to the user.
 fn fetch(
     env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
     cache: &CacheArgs,
-    picker: Option<&str>,
+    command: &str,
+    picker: bool,
 ) -> anyhow::Result<(RoleCredentials, String)> {
     let request = target::Request {
         account: target_args.account.clone(),
@@ -153,9 +163,9 @@ fn fetch(
         &env.aws_config_file.display().to_string(),
     ) {
         Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
-            let Some(command) = picker else {
+            if !picker {
                 return Err(TargetError::Missing.into());
-            };
+            }
             pick(env, session_flag, command)?
         }
         other => other?,
@@ -164,14 +174,18 @@ fn fetch(
         refresh: cache.refresh,
         margin: cache.margin,
     };
-    roles::for_target(env, session_flag, &wanted, &options, &config)
+    auto::retry(env, command, || {
+        roles::for_target(env, session_flag, &wanted, &options, &config)
+    })
 }
 
 /// The target the user picks from the session's listing.
 fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
     let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
-    let listing = listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)?;
+    let listing = auto::retry(env, command, || {
+        listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)
+    })?;
     if listing.assignments.is_empty() {
         anyhow::bail!(
             "no roles are assigned to you in the session '{}'",

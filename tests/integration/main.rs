@@ -33,6 +33,8 @@ mod logout;
 mod profiles;
 mod shells;
 mod sign_ins;
+mod sign_ins_auto;
+mod sign_ins_pkce;
 mod status;
 mod terminal;
 mod tls;

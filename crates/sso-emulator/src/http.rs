@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::STATS_PATH;
+use crate::authorize::authorize_page;
 use crate::config::{Fault, Op};
 use crate::error::ApiError;
 use crate::pages::{INDEX_PAGE, device_page};
@@ -41,6 +42,7 @@ pub(crate) async fn handle(
     let Some(op) = Op::route(&method, &uri, &body) else {
         return match (method.as_str(), uri.path()) {
             ("GET", "/device") => device_page(&shared, &uri),
+            ("GET", "/authorize") => authorize_page(&shared, &uri),
             ("GET", STATS_PATH) => json_response(StatusCode::OK, &shared.lock().stats()),
             ("GET", "/") => Html(INDEX_PAGE).into_response(),
             ("POST", "/") => unknown_sts_action(&shared, &method, &uri, &body),
