@@ -24,6 +24,7 @@ usage: sso-emulator [OPTIONS]
   --accounts N                 assign N accounts (default: 3)
   --roles ROLE,ROLE            the roles in every account (default: AdministratorAccess,ReadOnlyAccess)
   --auto-approve               sign-ins approve themselves
+  --interval SECONDS           the device-code polling interval it asks for (default: 1; AWS: 5)
   --page-size N                the largest page ListAccounts and ListAccountRoles return (default: 20)
   --latency-ms N               delay every answer by N ms (default: 0); not the 429s of --rate-limit
   --rate-limit OP=RATE[/BURST] a token bucket on OP: RATE requests a second, BURST at once
@@ -36,6 +37,7 @@ struct Args {
     accounts: usize,
     roles: Vec<String>,
     auto_approve: bool,
+    interval: u32,
     page_size: usize,
     latency: Duration,
     rate_limits: HashMap<Op, RateLimit>,
@@ -52,6 +54,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "ReadOnlyAccess".to_owned(),
         ],
         auto_approve: false,
+        interval: Config::default().interval,
         page_size: Config::default().page_size,
         latency: Duration::ZERO,
         rate_limits: HashMap::new(),
@@ -102,6 +105,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--stats" => parsed.stats = Some(PathBuf::from(value()?)),
             "--auto-approve" => parsed.auto_approve = true,
+            "--interval" => {
+                parsed.interval = value()?
+                    .parse()
+                    .map_err(|_| "--interval needs a number of seconds")?;
+            }
             "--quiet" => parsed.quiet = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
@@ -191,6 +199,7 @@ fn main() -> ExitCode {
     let config = Config {
         accounts: sso_emulator::accounts(args.accounts, &roles),
         auto_approve: args.auto_approve,
+        interval: args.interval,
         page_size: args.page_size,
         latency: args.latency,
         rate_limits: args.rate_limits.clone(),
