@@ -48,14 +48,14 @@ fn cases() -> Vec<Case> {
             op: Op::RegisterClient,
             access_token_ttl: hours,
             prepare: |env| env.emulator.invalidate_clients(),
-            args: &["login", "--force"],
+            args: &["login", "--force", "--device-code"],
             calls: 1,
         },
         Case {
             op: Op::StartDeviceAuthorization,
             access_token_ttl: hours,
             prepare: nothing,
-            args: &["login", "--force"],
+            args: &["login", "--force", "--device-code"],
             calls: 1,
         },
         // The device-code grant: polling.
@@ -63,7 +63,7 @@ fn cases() -> Vec<Case> {
             op: Op::CreateToken,
             access_token_ttl: hours,
             prepare: nothing,
-            args: &["login", "--force"],
+            args: &["login", "--force", "--device-code"],
             calls: 1,
         },
         // The refresh-token grant: a token with under 30 s left is never used.
@@ -380,10 +380,14 @@ fn broken_answers_fail_clearly_and_store_nothing() {
     let (env, cached) = signed_in_with_caches(Duration::from_hours(8));
     for (op, args, faults) in [
         (Op::GetRoleCredentials, &uncached[..], &all[..]),
-        (Op::CreateToken, &["login", "--force"][..], &all[..]),
+        (
+            Op::CreateToken,
+            &["login", "--force", "--device-code"][..],
+            &all[..],
+        ),
         (
             Op::StartDeviceAuthorization,
-            &["login", "--force"][..],
+            &["login", "--force", "--device-code"][..],
             &all[..],
         ),
         (

@@ -57,7 +57,7 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
         &browser,
         format!(
             "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" >> '{}'\n\
-             (sleep 0.2; curl -fsS -o /dev/null \"$1\") >/dev/null 2>&1 &\n",
+             (sleep 0.2; curl -fsSL -o /dev/null \"$1\") >/dev/null 2>&1 &\n",
             argv_file.display()
         ),
     )
@@ -113,13 +113,16 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
         run(&["credential-process", "--profile", "account-001-Admin"]),
         true,
     ));
-    outputs.runs.push((run(&["login", "--force"]), false));
+    outputs
+        .runs
+        .push((run(&["login", "--force", "--device-code"]), false));
     outputs.runs.push((run(&["logout"]), false));
     outputs.runs.push((run(&["status"]), false));
 
     // The command lines were recorded and hold what they should.
     let argv = std::fs::read_to_string(&argv_file).unwrap();
     assert!(argv.contains("/device?user_code="), "{argv}");
+    assert!(argv.contains("/authorize?response_type=code"), "{argv}");
     let lines = std::fs::read_to_string(&cmdlines).unwrap();
     let processes = lines.lines().filter(|l| !l.is_empty()).count();
     assert!(lines.contains("exec-ran"), "the dump saw itself");

@@ -16,7 +16,9 @@ fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
     run.success()
         .stderr_has("Open this URL in a browser")
         .stderr_has(&format!("{}/device?user_code=", env.emulator.url()))
-        .stderr_has(&format!("Signed in to '{SESSION}'; its token lasts until "))
+        .stderr_has(&format!(
+            "Signed in to '{SESSION}' with a device code; its token lasts until "
+        ))
         .stderr_has(") and then renews by itself, until the portal ends the sign-in.");
     assert_eq!(run.stdout, "", "login prints nothing on stdout");
     let code = env.emulator.last_user_code().unwrap();
@@ -438,5 +440,8 @@ fn a_newer_portal_host_needs_no_region_and_one_portal_typed_two_ways_is_one_sess
         .failure(2)
         .stderr_has("is a portal in eu-west-1, not in us-east-1")
         .stderr_has("hint: drop --region (or sso_region), or set it to eu-west-1");
-    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 1);
+    assert_eq!(
+        env.emulator.grants(sso_emulator::AUTHORIZATION_CODE_GRANT),
+        1
+    );
 }

@@ -23,7 +23,10 @@ fn logout_ends_the_portal_session_and_deletes_the_tokens() {
     assert_eq!(status.success().json()[0]["signedIn"], false);
     // Signed out, so login asks the browser again.
     env.run(&["login"]).success().stderr_has("Signed in to");
-    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 2);
+    assert_eq!(
+        env.emulator.grants(sso_emulator::AUTHORIZATION_CODE_GRANT),
+        2
+    );
 }
 
 #[test]
