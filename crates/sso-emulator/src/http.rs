@@ -111,6 +111,7 @@ pub(crate) async fn handle(
     }
     let mut response = match answer {
         Ok(body) if op.is_sts() => caller_identity_response(&body, &request_id),
+        Ok(body) if op == Op::Login => redirect(body["Location"].as_str().unwrap_or("/")),
         Ok(Value::Null) => StatusCode::OK.into_response(),
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(error) => error.into_response(op, &request_id),
@@ -158,6 +159,15 @@ fn broken_response(fault: &Fault) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `302 Found` to `location`, as the sign-in service sends the browser on to the console.
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 fn not_found(method: &Method, uri: &Uri) -> Response {
