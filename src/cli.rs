@@ -97,6 +97,16 @@ pub enum Command {
         ssokey exec --profile prod-admin -- aws s3 ls\n  \
         ssokey exec -- aws sts get-caller-identity      # pick a role on the terminal")]
     Exec(ExecArgs),
+    /// Open the AWS console in the browser, signed in as a role
+    #[command(after_help = "Examples:\n  \
+        ssokey console --account 111122223333 --role Admin\n  \
+        ssokey console --profile prod-admin --service ec2 --region eu-west-1\n  \
+        ssokey console                         # pick a role on the terminal\n  \
+        ssokey console --profile prod-admin --print | xclip\n\n\
+        The sign-in URL is a bearer credential: whoever holds it has the console until the \
+        sign-in token expires. It is given to the browser as an argument (other processes of \
+        the same user can see it while the browser starts), and written on stdout only with --print.")]
+    Console(ConsoleArgs),
     /// Check the environment: config file, keychain, D-Bus, browser, clock, PATH
     #[command(
         after_help = "Examples:\n  ssokey doctor\n  ssokey doctor --output json\n\n\
@@ -200,6 +210,32 @@ pub struct ExecArgs {
     /// The command to run, and its arguments, after --
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The service whose console page opens, as in its URL: ec2, s3, cloudwatch...
+    /// [default: the console home]
+    #[arg(long, value_name = "NAME", conflicts_with = "destination")]
+    pub service: Option<String>,
+
+    /// The console URL to open, in full
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+
+    /// The region of the console [default: the profile's, else AWS_REGION, else us-east-1]
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening a browser
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

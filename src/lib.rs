@@ -5,6 +5,8 @@
 //! - [`cli`] is the command line, [`commands`] one thin file per subcommand;
 //! - [`session`] says which portal, [`target`] which account and role,
 //!   [`auth`] keeps the sign-in, [`roles`] hands out role credentials,
+//!   [`credentials`] finds them for what the command line names,
+//!   [`console`] turns them into a console sign-in,
 //!   [`listing`] knows what is assigned, [`profiles`] writes AWS profiles;
 //! - [`aws`] is the network edge, [`store`] the persistence (keychain, fast
 //!   tier, files, locks), [`config_file`] the AWS config file;
@@ -18,8 +20,10 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config_file;
+pub mod console;
 pub mod context;
 pub mod core_dumps;
+pub mod credentials;
 pub mod doctor;
 pub mod error;
 pub mod listing;

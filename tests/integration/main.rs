@@ -13,6 +13,7 @@ mod harness;
 mod awscli;
 mod bad_input;
 mod config_botocore;
+mod console;
 mod core_dumps;
 mod credentials;
 mod doctor;

@@ -24,6 +24,8 @@ pub struct SigninToken {
     /// The account and role of the credentials it was issued for.
     pub account_id: String,
     pub role_name: String,
+    /// The access key id of those credentials.
+    pub access_key_id: String,
     /// The `SessionDuration` asked for, if any (seconds).
     pub session_duration: Option<u64>,
     /// Whether `Action=login` has taken it.
@@ -129,6 +131,7 @@ impl Inner {
                 token: signin_token.clone(),
                 account_id,
                 role_name,
+                access_key_id: key_id,
                 session_duration,
                 used: false,
             },
