@@ -28,6 +28,7 @@ pub mod doctor;
 pub mod error;
 pub mod listing;
 pub mod logging;
+pub mod loopback;
 pub mod output;
 pub mod profiles;
 pub mod roles;

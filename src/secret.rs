@@ -18,6 +18,17 @@ impl Secret {
         Self(value)
     }
 
+    /// `bytes` bytes from the operating system's CSPRNG, as unpadded
+    /// base64url: a state, a PKCE verifier, a server's bearer token.
+    pub fn random_url_safe(bytes: usize) -> Result<Self, getrandom::Error> {
+        use base64::Engine as _;
+        let mut buffer = vec![0; bytes];
+        getrandom::fill(&mut buffer)?;
+        Ok(Self::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&buffer),
+        ))
+    }
+
     /// The secret value itself. Every call site is a place where a secret leaves
     /// the wrapper: keep them few and never pass the result to a log or an error.
     pub fn expose(&self) -> &str {
@@ -53,6 +64,19 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(format!("{:?}", Some(&secret)), "Some(<redacted>)");
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn random_values_are_url_safe_and_differ() {
+        let a = Secret::random_url_safe(32).unwrap();
+        let b = Secret::random_url_safe(32).unwrap();
+        assert_eq!(a.expose().len(), 43);
+        assert!(
+            a.expose()
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_ne!(a, b);
     }
 
     #[test]

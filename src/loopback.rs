@@ -1,0 +1,368 @@
+//! HTTP on the loopback interface, for ssokey's own listeners: the PKCE
+//! sign-in's callback and the credential server. Both are reachable by every
+//! process and every web page on the machine, so the rules are the same for
+//! both and live here:
+//!
+//! - the socket binds `127.0.0.1` and nothing else (the AWS CLI's callback
+//!   binds every interface);
+//! - it is bound synchronously, before anything that may call it (a browser)
+//!   is started;
+//! - a request whose `Host` (or absolute-form target) is not this address and
+//!   port is refused with 403 before a handler sees it, so that a web page on
+//!   a rebound DNS name cannot reach the listener;
+//! - reading a request's headers is bounded, so a connection that sends
+//!   nothing cannot hold the listener;
+//! - request bodies are never read.
+//!
+//! The handlers decide everything else: paths, methods, tokens.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+/// How long a connection may take to send a request's headers.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A socket bound to `127.0.0.1`, not yet served.
+#[derive(Debug)]
+pub struct Listener {
+    socket: std::net::TcpListener,
+    port: u16,
+}
+
+/// Binds `127.0.0.1:port`; port 0 takes an ephemeral one.
+pub fn bind(port: u16) -> std::io::Result<Listener> {
+    let socket = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    socket.set_nonblocking(true)?;
+    let port = socket.local_addr()?.port();
+    Ok(Listener { socket, port })
+}
+
+impl Listener {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}:{}{path}", Ipv4Addr::LOCALHOST, self.port)
+    }
+}
+
+/// A request, as a handler sees it: no body.
+#[derive(Debug)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    query: Option<String>,
+    pub headers: HeaderMap,
+}
+
+impl Request {
+    /// The query parameter `name`, decoded, when it is there exactly once: a
+    /// parameter given twice is as good as none.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let mut values = form_urlencoded::parse(self.query.as_deref()?.as_bytes())
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned());
+        let value = values.next()?;
+        values.next().is_none().then_some(value)
+    }
+
+    /// The header `name`, when it is there exactly once and is text.
+    pub fn header(&self, name: &header::HeaderName) -> Option<&str> {
+        let mut values = self.headers.get_all(name).iter();
+        let value = values.next()?;
+        if values.next().is_some() {
+            return None;
+        }
+        value.to_str().ok()
+    }
+}
+
+/// A handler's answer. Every answer says `Cache-Control: no-store`.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    content_type: &'static str,
+    body: String,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Response {
+    pub fn text(status: StatusCode, body: impl Into<String>) -> Self {
+        Self::new(status, "text/plain; charset=utf-8", body.into())
+    }
+
+    pub fn json(status: StatusCode, body: impl Into<String>) -> Self {
+        Self::new(status, "application/json", body.into())
+    }
+
+    /// An HTML page that may not load or run anything.
+    pub fn html(status: StatusCode, body: impl Into<String>) -> Self {
+        Self::new(status, "text/html; charset=utf-8", body.into()).with_header(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        )
+    }
+
+    #[must_use]
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    fn new(status: StatusCode, content_type: &'static str, body: String) -> Self {
+        Self {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
+        let mut response = hyper::Response::new(Full::new(Bytes::from(self.body)));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}
+
+/// Serves the listener until `until` completes; each request that passes the
+/// `Host` check goes to `handler`. Connections still open then are dropped.
+pub async fn serve<H, F>(
+    listener: Listener,
+    handler: H,
+    until: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    H: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    let port = listener.port;
+    let socket = tokio::net::TcpListener::from_std(listener.socket)?;
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            () = &mut until => return Ok(()),
+            accepted = socket.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        // Out of file descriptors, say: the next accept may work.
+                        tracing::debug!(%err, "could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let handler = handler.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let handler = handler.clone();
+                        async move { Ok::<_, Infallible>(answer(port, request, handler).await) }
+                    });
+                    let served = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(READ_TIMEOUT)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    if let Err(err) = served {
+                        tracing::debug!(%err, "a connection ended badly");
+                    }
+                });
+            }
+            // Reap finished connections as they end.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn answer<H, F, B>(
+    port: u16,
+    request: hyper::Request<B>,
+    handler: H,
+) -> hyper::Response<Full<Bytes>>
+where
+    H: Fn(Request) -> F,
+    F: Future<Output = Response>,
+{
+    let (parts, _body) = request.into_parts();
+    let authority = parts
+        .uri
+        .authority()
+        .map(hyper::http::uri::Authority::as_str);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    if !is_own_host(host, port)
+        || authority.is_some_and(|authority| !is_own_host(Some(authority), port))
+    {
+        tracing::debug!(host, "refused a request for another host");
+        return Response::text(
+            StatusCode::FORBIDDEN,
+            "this server answers only to its loopback address\n",
+        )
+        .into_hyper();
+    }
+    let request = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+    };
+    handler(request).await.into_hyper()
+}
+
+/// Pure: whether a `Host` value names this listener: `127.0.0.1:<port>` or
+/// `localhost:<port>`, with the port.
+pub fn is_own_host(host: Option<&str>, port: u16) -> bool {
+    let Some((name, host_port)) = host.and_then(|host| host.rsplit_once(':')) else {
+        return false;
+    };
+    host_port.parse::<u16>().ok() == Some(port)
+        && !host_port.starts_with('0')
+        && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_loopback_address_and_port_are_own_hosts() {
+        assert!(is_own_host(Some("127.0.0.1:4242"), 4242));
+        assert!(is_own_host(Some("localhost:4242"), 4242));
+        assert!(is_own_host(Some("LocalHost:4242"), 4242));
+        for other in [
+            None,
+            Some(""),
+            Some("127.0.0.1"),
+            Some("localhost"),
+            Some("127.0.0.1:4243"),
+            Some("127.0.0.1:04242"),
+            Some("127.0.0.2:4242"),
+            Some("[::1]:4242"),
+            Some("evil.example:4242"),
+            Some("localhost.evil.example:4242"),
+            Some("127.0.0.1.nip.io:4242"),
+            Some("127.0.0.1:4242:4242"),
+        ] {
+            assert!(!is_own_host(other, 4242), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+
+    fn request(query: &str) -> Request {
+        Request {
+            method: Method::GET,
+            path: "/".to_owned(),
+            query: Some(query.to_owned()),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_query_parameter_counts_only_when_given_once() {
+        let request = request("code=a%2Fb&state=1&state=2&empty=");
+        assert_eq!(request.query("code").as_deref(), Some("a/b"));
+        assert_eq!(request.query("state"), None);
+        assert_eq!(request.query("empty").as_deref(), Some(""));
+        assert_eq!(request.query("missing"), None);
+    }
+
+    #[test]
+    fn binds_the_loopback_address_only() {
+        let listener = bind(0).unwrap();
+        let address = listener.socket.local_addr().unwrap();
+        assert_eq!(address.ip(), Ipv4Addr::LOCALHOST);
+        assert_ne!(address.port(), 0);
+        assert_eq!(
+            listener.url("/x"),
+            format!("http://127.0.0.1:{}/x", address.port())
+        );
+    }
+
+    #[test]
+    fn serves_its_handler_and_refuses_other_hosts() {
+        use std::io::{Read as _, Write as _};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = bind(0).unwrap();
+        let port = listener.port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let client = std::thread::spawn(move || {
+            let ask = |host: &str| {
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                write!(
+                    stream,
+                    "GET /hello?name=x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer).unwrap();
+                answer
+            };
+            let own = ask(&format!("127.0.0.1:{port}"));
+            let other = ask(&format!("rebound.example:{port}"));
+            stop.send(()).unwrap();
+            (own, other)
+        });
+        runtime
+            .block_on(serve(
+                listener,
+                |request: Request| async move {
+                    Response::text(
+                        StatusCode::OK,
+                        format!("{} {:?}", request.path, request.query("name")),
+                    )
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            ))
+            .unwrap();
+        let (own, other) = client.join().unwrap();
+        assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+        assert!(own.ends_with("/hello Some(\"x\")"), "{own}");
+        assert!(own.contains("cache-control: no-store"), "{own}");
+        assert!(other.starts_with("HTTP/1.1 403"), "{other}");
+        assert!(!other.contains("/hello"), "{other}");
+    }
+}
