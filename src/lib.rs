@@ -6,7 +6,8 @@
 //! - [`session`] says which portal, [`target`] which account and role,
 //!   [`auth`] keeps the sign-in, [`roles`] hands out role credentials,
 //!   [`credentials`] finds them for what the command line names,
-//!   [`console`] turns them into a console sign-in,
+//!   [`console`] turns them into a console sign-in, [`serve`] serves them
+//!   to SDKs over loopback,
 //!   [`listing`] knows what is assigned, [`profiles`] writes AWS profiles;
 //! - [`aws`] is the network edge, [`store`] the persistence (keychain, fast
 //!   tier, files, locks), [`config_file`] the AWS config file;
@@ -33,6 +34,7 @@ pub mod output;
 pub mod profiles;
 pub mod roles;
 pub mod secret;
+pub mod serve;
 pub mod session;
 pub mod start_url;
 pub mod store;

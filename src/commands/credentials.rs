@@ -8,6 +8,7 @@ use crate::cli::{CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
 use crate::context::{Context, EXEC_TARGET_VAR};
 use crate::credentials;
 use crate::output::render::{self, Shell};
+use crate::serve;
 
 pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     let shell = args
@@ -52,10 +53,54 @@ pub fn exec(
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
+    if args.server {
+        return exec_with_server(env, session_flag, args);
+    }
     let (credentials, label) =
         credentials::fetch(env, session_flag, &args.target, &args.cache, Some("exec"))?;
+    let (mut command, program) = command(env, args, &label);
+    for (name, value) in render::credential_variables(&credentials) {
+        command.env(name, value);
+    }
+    run(command, program)
+}
+
+/// `exec --server`: the command gets the credential server's two variables
+/// and no keys; the server lives until the command ends.
+fn exec_with_server(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ExecArgs,
+) -> anyhow::Result<ExitCode> {
+    let (server, label) = serve::for_target(
+        env,
+        session_flag,
+        &args.target,
+        &args.cache,
+        0,
+        Some("exec"),
+    )?;
+    let (mut command, program) = command(env, args, &label);
+    for name in render::CREDENTIAL_VARIABLES
+        .into_iter()
+        .chain(serve::OTHER_CONTAINER_VARIABLES)
+    {
+        command.env_remove(name);
+    }
+    for (name, value) in server.variables() {
+        command.env(name, value.expose());
+    }
+    leave_ctrl_c_to_the_command();
+    let status = serve::child::run(server, command).map_err(|err| exec_error(program, &err))?;
+    serve::child::exit_like(status)
+}
+
+/// The command to run, with the environment that both kinds of `exec` give
+/// it: no profile variables, the profile's region, the target's label. Warns
+/// when this `exec` runs inside another for a different target.
+fn command<'a>(env: &Context, args: &'a ExecArgs, label: &str) -> (Command, &'a OsString) {
     if let Some(outer) = &env.exec_target
-        && outer != &label
+        && outer != label
     {
         crate::ui::warning(format_args!(
             "running inside 'ssokey exec' for {outer}; this command gets {label} instead"
@@ -63,7 +108,7 @@ pub fn exec(
     }
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
-    command.args(rest).env(EXEC_TARGET_VAR, &label);
+    command.args(rest).env(EXEC_TARGET_VAR, label);
     for name in render::PROFILE_VARIABLES {
         command.env_remove(name);
     }
@@ -71,10 +116,7 @@ pub fn exec(
     for (name, value) in render::region_variables(region.as_deref(), env.aws_region_set) {
         command.env(name, value);
     }
-    for (name, value) in render::credential_variables(&credentials) {
-        command.env(name, value);
-    }
-    run(command, program)
+    (command, program)
 }
 
 /// Replaces ssokey with the command, so that its exit status, a signal that
@@ -108,7 +150,9 @@ fn leave_ctrl_c_to_the_command() {
     let _ = ctrlc::set_handler(|| {});
 }
 
-#[cfg(not(any(unix, windows)))]
+/// On unix the terminal's Ctrl-C reaches the command by itself, and
+/// [`serve::signals::Forwarding`] keeps ssokey alive through it.
+#[cfg(not(windows))]
 fn leave_ctrl_c_to_the_command() {}
 
 fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {

@@ -32,6 +32,7 @@ mod locks;
 mod login;
 mod logout;
 mod profiles;
+mod server;
 mod shells;
 mod sign_ins;
 mod status;
