@@ -145,12 +145,14 @@ fn renew(
     let client = OidcClient::new(&net.config);
     match net.block_on(client.refresh(&registration, &refresh_token)) {
         Ok(granted) => {
-            let token = granted.into_token(
-                clock::now(),
-                &token.start_url,
-                &token.region,
-                Some(refresh_token),
-            );
+            let token = granted
+                .into_token(
+                    clock::now(),
+                    &token.start_url,
+                    &token.region,
+                    Some(refresh_token),
+                )
+                .from_flow(token.flow);
             store_token(keychain, &session.name, &token)?;
             Ok(Refreshed::Renewed(token))
         }

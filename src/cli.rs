@@ -280,9 +280,14 @@ pub struct LoginArgs {
     #[arg(long, value_name = "REGION", requires = "start_url")]
     pub region: Option<String>,
 
-    /// Print the sign-in URL and code, but do not open a browser
+    /// Sign in with a code on another device: print the URL and code, and open no browser
     #[arg(long)]
     pub no_browser: bool,
+
+    /// Sign in with the device code even where a browser can open here (the
+    /// browser, if it can open, shows the code page)
+    #[arg(long, conflicts_with = "no_browser")]
+    pub device_code: bool,
 
     /// Sign in again even when a valid token is held
     #[arg(long)]

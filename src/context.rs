@@ -51,6 +51,10 @@ pub struct Context {
     /// When this process started, in milliseconds since the Unix epoch: a
     /// token issued after it was renewed by another run meanwhile.
     pub started_ms: u64,
+    /// What the machine offers to reach the user for a sign-in.
+    pub reach: crate::sign_in::Reach,
+    /// `SSOKEY_AUTO_LOGIN`, as set: whether commands may sign in by themselves.
+    pub auto_login: Option<String>,
 }
 
 /// `RUST_LOG`, which chooses what is logged when it is set.
@@ -103,6 +107,8 @@ impl Context {
             exec_target: non_empty(EXEC_TARGET_VAR),
             lock_wait: lock_wait(non_empty("SSOKEY_LOCK_WAIT").as_deref()),
             started_ms: crate::clock::now_ms(),
+            reach: crate::sign_in::Reach::from_process(),
+            auto_login: non_empty("SSOKEY_AUTO_LOGIN"),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
                     v.to_ascii_lowercase().as_str(),

@@ -1,6 +1,7 @@
 //! Role credentials for the target that the command line names: the flags,
 //! the profile or `AWS_PROFILE`, or a pick on the terminal; then the role
-//! cache and the portal through [`crate::roles::for_target`]. Every command
+//! cache and the portal through [`crate::roles::for_target`], signing in by
+//! itself when the sign-in has ended ([`auto`]). Every command
 //! that hands out credentials (`env`, `credential-process`, `exec`,
 //! `console`, the credential server) gets them here.
 
@@ -12,46 +13,57 @@ use crate::listing;
 use crate::output::picker;
 use crate::roles::{self, Options};
 use crate::session::{self, Session};
+use crate::sign_in::auto;
 use crate::target::{self, AccountRef, TargetError, Wanted};
 
 /// The credentials for the target the flags, the profile or `AWS_PROFILE`
-/// name, with a label "session/account/role" for messages. With no target,
-/// `picker` (the command's name) allows a pick on the terminal.
+/// name, with a label "session/account/role" for messages, signing in by
+/// itself when the sign-in has ended ([`auto`]). With no target, `picker`
+/// allows a pick on the terminal. `command` names the command to the user.
 pub fn fetch(
     env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
     cache: &CacheArgs,
-    picker: Option<&str>,
+    command: &str,
+    picker: bool,
 ) -> anyhow::Result<(RoleCredentials, String)> {
     let config = config_file::Lazy::new(&env.aws_config_file);
-    let wanted = wanted_in(env, session_flag, target_args, picker, &config)?;
-    roles::for_target(env, session_flag, &wanted, &options(cache), &config)
+    let wanted = wanted_in(env, session_flag, target_args, command, picker, &config)?;
+    let options = options(cache);
+    auto::retry(env, command, || {
+        roles::for_target(env, session_flag, &wanted, &options, &config)
+    })
 }
 
 /// The target that the flags, the profile or `AWS_PROFILE` name, or that the
-/// user picks on the terminal (`picker` is the command's name, or none).
+/// user picks on the terminal (when `picker` allows it).
 pub fn wanted(
     env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
-    picker: Option<&str>,
+    command: &str,
+    picker: bool,
 ) -> anyhow::Result<Wanted> {
     let config = config_file::Lazy::new(&env.aws_config_file);
-    wanted_in(env, session_flag, target_args, picker, &config)
+    wanted_in(env, session_flag, target_args, command, picker, &config)
 }
 
 /// Credentials for a target resolved before, from the cache while they have
-/// more than the margin left, else new ones: for a caller that asks again
-/// and again (the credential server). The config file is read anew.
+/// more than the margin left, else new ones, signing in by itself when the
+/// sign-in has ended: for a caller that asks again and again (the credential
+/// server). The config file is read anew.
 pub fn for_wanted(
     env: &Context,
     session_flag: Option<&str>,
     wanted: &Wanted,
     options: &Options,
+    command: &str,
 ) -> anyhow::Result<(RoleCredentials, String)> {
     let config = config_file::Lazy::new(&env.aws_config_file);
-    roles::for_target(env, session_flag, wanted, options, &config)
+    auto::retry(env, command, || {
+        roles::for_target(env, session_flag, wanted, options, &config)
+    })
 }
 
 /// How the cache is used, from the flags.
@@ -90,7 +102,8 @@ fn wanted_in(
     env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
-    picker: Option<&str>,
+    command: &str,
+    picker: bool,
     config: &config_file::Lazy,
 ) -> anyhow::Result<Wanted> {
     let request = target::Request {
@@ -106,9 +119,9 @@ fn wanted_in(
         &env.aws_config_file.display().to_string(),
     ) {
         Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
-            let Some(command) = picker else {
+            if !picker {
                 return Err(TargetError::Missing.into());
-            };
+            }
             pick(env, session_flag, command)
         }
         other => Ok(other?),
@@ -119,7 +132,9 @@ fn wanted_in(
 fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
     let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
-    let listing = listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)?;
+    let listing = auto::retry(env, command, || {
+        listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)
+    })?;
     if listing.assignments.is_empty() {
         anyhow::bail!(
             "no roles are assigned to you in the session '{}'",

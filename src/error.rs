@@ -11,6 +11,8 @@ use crate::config_file::ConfigError;
 use crate::console::ConsoleError;
 use crate::profiles::ProfilesError;
 use crate::session::SessionError;
+use crate::sign_in::SignInError;
+use crate::sign_in::auto::AutoError;
 use crate::store::keychain::KeychainError;
 use crate::store::keys;
 use crate::store::lock::LockError;
@@ -63,6 +65,8 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         };
     }
     first_of!(
+        AutoError,
+        SignInError,
         AuthError,
         KeychainError,
         LockError,
@@ -97,6 +101,29 @@ impl Reported for AuthError {
     }
     fn exit(&self) -> Exit {
         Exit::NotSignedIn
+    }
+}
+
+impl Reported for AutoError {
+    fn hint(&self) -> Option<String> {
+        Some(AutoError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::NotSignedIn
+    }
+}
+
+impl Reported for SignInError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            SignInError::Cancelled | SignInError::Refused(_) | SignInError::NoCode => {
+                "run ssokey login again and approve the sign-in in the browser".to_owned()
+            }
+            SignInError::TimedOut(_) => "run ssokey login again and approve the sign-in in the browser; on a machine whose browser cannot reach this one, sign in with: ssokey login --device-code".to_owned(),
+        })
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
     }
 }
 
@@ -247,6 +274,7 @@ fn oidc_hint(err: &OidcError) -> String {
             "run: ssokey login --force".to_owned()
         }
         OidcError::InvalidScope(_) => "check sso_registration_scopes in the [sso-session] section of your AWS config file: ssokey needs sso:account:access, and the portal knows only its documented scopes".to_owned(),
+        OidcError::Endpoint(_) => "check AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL, and the session's region".to_owned(),
         OidcError::Call(call) => call_hint(call),
     }
 }

@@ -36,6 +36,7 @@ pub mod roles;
 pub mod secret;
 pub mod serve;
 pub mod session;
+pub mod sign_in;
 pub mod start_url;
 pub mod store;
 pub mod target;

@@ -66,6 +66,21 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request for `target` (a path and query), for handlers' unit tests.
+    #[cfg(test)]
+    pub fn for_test(method: Method, target: &str) -> Self {
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query.to_owned())),
+            None => (target, None),
+        };
+        Self {
+            method,
+            path: path.to_owned(),
+            query,
+            headers: HeaderMap::new(),
+        }
+    }
+
     /// The query parameter `name`, decoded, when it is there exactly once: a
     /// parameter given twice is as good as none.
     pub fn query(&self, name: &str) -> Option<String> {
@@ -113,6 +128,10 @@ impl Response {
         )
     }
 
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
     #[must_use]
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
@@ -148,8 +167,13 @@ impl Response {
     }
 }
 
+/// How long connections still open when serving stops get to finish: the
+/// answer to the request that ended a wait must reach the browser.
+const DRAIN: Duration = Duration::from_secs(1);
+
 /// Serves the listener until `until` completes; each request that passes the
-/// `Host` check goes to `handler`. Connections still open then are dropped.
+/// `Host` check goes to `handler`. Connections still open then get
+/// [`DRAIN`] to finish, and are dropped.
 pub async fn serve<H, F>(
     listener: Listener,
     handler: H,
@@ -165,7 +189,11 @@ where
     tokio::pin!(until);
     loop {
         tokio::select! {
-            () = &mut until => return Ok(()),
+            () = &mut until => {
+                let drained = async { while connections.join_next().await.is_some() {} };
+                let _ = tokio::time::timeout(DRAIN, drained).await;
+                return Ok(());
+            }
             accepted = socket.accept() => {
                 let stream = match accepted {
                     Ok((stream, _)) => stream,

@@ -26,6 +26,8 @@ pub struct Session {
     /// `ssokey_keychain` of its `[sso-session]` section, as written: which
     /// store keeps its tokens (see [`crate::store::choice`]).
     pub keychain: Option<String>,
+    /// `ssokey_auto_login` of its `[sso-session]` section, as written.
+    pub auto_login: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +333,7 @@ fn from_command_line(
         scopes: vec![DEFAULT_SCOPE.to_owned()],
         origin: Origin::CommandLine,
         keychain: None,
+        auto_login: None,
     })
 }
 
@@ -401,6 +404,7 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
         scopes,
         origin: Origin::ConfigFile,
         keychain: section.keychain.clone(),
+        auto_login: section.auto_login.clone(),
     })
 }
 
@@ -420,6 +424,7 @@ fn from_remembered(name: &str, remembered: &Remembered) -> Session {
         },
         origin: Origin::Remembered,
         keychain: None,
+        auto_login: None,
     }
 }
 

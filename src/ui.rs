@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
@@ -110,7 +110,10 @@ fn escape_but(text: &str, kept: impl Fn(char) -> bool) -> Cow<'_, str> {
 
 /// A line for people: progress, a result, a prompt.
 pub fn say(message: impl Display) {
-    line("", &message.to_string());
+    let text = message.to_string();
+    for_people(|out| {
+        let _ = writeln!(out, "{}", escape_lines(&text));
+    });
 }
 
 /// A line with one part in bold when stderr gets colour: the code to check
@@ -118,23 +121,30 @@ pub fn say(message: impl Display) {
 pub fn say_emphasised(before: impl Display, emphasised: impl Display, after: impl Display) {
     let part = escape(&emphasised.to_string()).into_owned();
     let part = if stderr_color() { bold(&part) } else { part };
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(
-        stderr,
-        "{}{part}{}",
-        escape_lines(&before.to_string()),
-        escape_lines(&after.to_string())
-    );
+    for_people(|out| {
+        let _ = writeln!(
+            out,
+            "{}{part}{}",
+            escape_lines(&before.to_string()),
+            escape_lines(&after.to_string())
+        );
+    });
 }
 
 /// `ssokey: note: ...`: something the user may want to know.
 pub fn note(message: impl Display) {
-    line("ssokey: note: ", &message.to_string());
+    let text = message.to_string();
+    for_people(|out| {
+        let _ = writeln!(out, "ssokey: note: {}", escape_lines(&text));
+    });
 }
 
 /// `ssokey: warning: ...`: something went wrong, and the command goes on.
 pub fn warning(message: impl Display) {
-    line("ssokey: warning: ", &message.to_string());
+    let text = message.to_string();
+    for_people(|out| {
+        let _ = writeln!(out, "ssokey: warning: {}", escape_lines(&text));
+    });
 }
 
 /// `ssokey: error: ...` and a `hint:` line: the command failed.
@@ -148,6 +158,58 @@ pub fn error(message: &str, hint: Option<&str>) {
     if let Some(hint) = hint {
         line(&format!("{hint_label} "), hint);
     }
+}
+
+/// The user's terminal (`/dev/tty`), opened once, when there is one.
+fn terminal() -> Option<&'static std::sync::Mutex<std::fs::File>> {
+    static TERMINAL: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> =
+        std::sync::OnceLock::new();
+    TERMINAL
+        .get_or_init(|| {
+            #[cfg(unix)]
+            {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/tty")
+                    .ok()
+                    .map(std::sync::Mutex::new)
+            }
+            #[cfg(not(unix))]
+            {
+                None
+            }
+        })
+        .as_ref()
+}
+
+static ON_TERMINAL: AtomicBool = AtomicBool::new(false);
+
+/// Whether the user's terminal can be written to even when stderr goes
+/// elsewhere.
+pub fn terminal_reachable() -> bool {
+    terminal().is_some()
+}
+
+/// From now on, lines for people (not errors) go to the user's terminal
+/// when there is one: an SDK that runs `credential_process` keeps its
+/// stderr, and the user must see a sign-in's code and progress.
+pub fn speak_on_terminal() {
+    ON_TERMINAL.store(true, Ordering::Relaxed);
+}
+
+/// Where a line for people goes: the terminal after [`speak_on_terminal`],
+/// else stderr.
+fn for_people(write: impl FnOnce(&mut dyn Write)) {
+    if ON_TERMINAL.load(Ordering::Relaxed)
+        && let Some(terminal) = terminal()
+    {
+        let mut terminal = terminal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        write(&mut *terminal);
+        return;
+    }
+    write(&mut std::io::stderr().lock());
 }
 
 /// Writes ssokey's own `label` (its styling included), then `text` with its

@@ -12,6 +12,38 @@ use crate::secret::Secret;
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+/// The redirect URI a PKCE registration names: the portal lets its port vary
+/// (RFC 8252, 7.3), and the path must be exactly this.
+pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+/// The path of [`REDIRECT_URI`], where the callback listener answers.
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+
+/// How a sign-in was made: stored with its token and its registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flow {
+    /// The authorization code with PKCE, through a browser on this machine.
+    Pkce,
+    /// The device code, approved on any device.
+    DeviceCode,
+}
+
+impl Flow {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Flow::Pkce => "the browser (authorization code with PKCE)",
+            Flow::DeviceCode => "a device code",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Pkce => "pkce",
+            Flow::DeviceCode => "device-code",
+        }
+    }
+}
 
 /// A client registration, kept in the keychain and reused until shortly before
 /// its secret expires.
@@ -23,6 +55,14 @@ pub struct Registration {
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
     pub scopes: Vec<String>,
+    /// The flow it was registered for; one stored before ssokey recorded it
+    /// is a device-code registration.
+    #[serde(default = "device_code")]
+    pub flow: Flow,
+}
+
+fn device_code() -> Flow {
+    Flow::DeviceCode
 }
 
 impl Registration {
@@ -30,8 +70,11 @@ impl Registration {
     /// issued through it can be refreshed for a whole day's work.
     pub const RENEW_BEFORE: u64 = 24 * 3600;
 
-    pub fn is_reusable(&self, now: u64, scopes: &[String]) -> bool {
-        self.expires_at > now + Self::RENEW_BEFORE && self.scopes == scopes
+    /// Whether it can serve a sign-in with `flow`: a PKCE registration names
+    /// the `authorization_code` grant and the redirect URI, which a
+    /// device-code registration does not, and the other way round.
+    pub fn is_reusable(&self, now: u64, scopes: &[String], flow: Flow) -> bool {
+        self.expires_at > now + Self::RENEW_BEFORE && self.scopes == scopes && self.flow == flow
     }
 }
 
@@ -50,9 +93,20 @@ pub struct Token {
     /// token stored before ssokey recorded it).
     #[serde(default)]
     pub issued_at_ms: u64,
+    /// The flow of the sign-in it descends from (none for a token stored
+    /// before ssokey recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Flow>,
 }
 
 impl Token {
+    /// The token, marked as descending from a sign-in with `flow`.
+    #[must_use]
+    pub fn from_flow(mut self, flow: Option<Flow>) -> Self {
+        self.flow = flow;
+        self
+    }
+
     /// Refresh this long before the access token expires.
     pub const REFRESH_BEFORE: u64 = 5 * 60;
     /// An access token with less than this left is not used at all.
@@ -150,6 +204,7 @@ impl Granted {
             start_url: start_url.to_owned(),
             region: region.to_owned(),
             issued_at_ms: crate::clock::now_ms(),
+            flow: None,
         }
     }
 }
@@ -166,6 +221,8 @@ pub enum OidcError {
     InvalidClient,
     #[error("the portal refused the scopes that ssokey registered with ({0})")]
     InvalidScope(CallError),
+    #[error("{0}")]
+    Endpoint(String),
     #[error(transparent)]
     Call(CallError),
 }
@@ -205,24 +262,91 @@ impl OidcClient {
 
     /// RegisterClient as a public client with the given scopes, so that the
     /// portal issues refresh tokens.
-    pub async fn register(&self, scopes: &[String]) -> Result<Registration, OidcError> {
-        tracing::debug!(op = "RegisterClient", "calling the OIDC service");
-        let out = self
+    /// A PKCE registration names the grants and the redirect URI as the AWS
+    /// CLI's does, and the start URL as its issuer; a device-code one names
+    /// no grants, which the portal takes as the device code and refresh.
+    pub async fn register(
+        &self,
+        scopes: &[String],
+        flow: Flow,
+        start_url: &str,
+    ) -> Result<Registration, OidcError> {
+        tracing::debug!(
+            op = "RegisterClient",
+            flow = flow.name(),
+            "calling the OIDC service"
+        );
+        let mut request = self
             .client
             .register_client()
             .client_name(format!("ssokey-{}", crate::clock::now()))
             .client_type("public")
-            .set_scopes(Some(scopes.to_vec()))
+            .set_scopes(Some(scopes.to_vec()));
+        if flow == Flow::Pkce {
+            request = request
+                .grant_types(AUTHORIZATION_CODE_GRANT)
+                .grant_types(REFRESH_TOKEN_GRANT)
+                .redirect_uris(REDIRECT_URI)
+                .issuer_url(start_url);
+        }
+        let out = request
             .send()
             .await
             .map_err(|err| CallError::from_sdk("RegisterClient", &err))?;
-        Registration::from_response(
+        let mut registration = Registration::from_response(
             out.client_id(),
             out.client_secret(),
             out.client_secret_expires_at(),
             scopes,
         )
-        .map_err(|what| missing("RegisterClient", what))
+        .map_err(|what| missing("RegisterClient", what))?;
+        registration.flow = flow;
+        Ok(registration)
+    }
+
+    /// Whether the portal still knows the registration: a CreateToken with a
+    /// code that cannot be one is refused as an invalid grant by a known
+    /// client, as an invalid client by a forgotten one. The PKCE flow asks
+    /// before it sends the user to a page that would fail.
+    pub async fn knows(&self, registration: &Registration) -> Result<bool, OidcError> {
+        let probe = Secret::new("ssokey-probe");
+        let verifier = Secret::new("ssokey-probe-".repeat(4));
+        match self
+            .redeem_code(registration, &probe, &verifier, REDIRECT_URI)
+            .await
+        {
+            Err(OidcError::InvalidClient) => Ok(false),
+            Ok(_) | Err(OidcError::InvalidGrant) => Ok(true),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// CreateToken with an authorization code and its PKCE verifier.
+    pub async fn redeem_code(
+        &self,
+        registration: &Registration,
+        code: &Secret,
+        verifier: &Secret,
+        redirect_uri: &str,
+    ) -> Result<Granted, OidcError> {
+        tracing::debug!(
+            op = "CreateToken",
+            grant = AUTHORIZATION_CODE_GRANT,
+            "calling the OIDC service"
+        );
+        let out = self
+            .client
+            .create_token()
+            .client_id(&registration.client_id)
+            .client_secret(registration.client_secret.expose())
+            .grant_type(AUTHORIZATION_CODE_GRANT)
+            .code(code.expose())
+            .code_verifier(verifier.expose())
+            .redirect_uri(redirect_uri)
+            .send()
+            .await
+            .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
+        granted("CreateToken", &out)
     }
 
     pub async fn start_device_authorization(
@@ -303,6 +427,39 @@ impl OidcClient {
             .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
         granted("CreateToken", &out)
     }
+}
+
+/// The base URL of the OIDC service, as the SDK resolves it for its calls:
+/// `AWS_ENDPOINT_URL_SSO_OIDC` (or `endpoint_url` in the profile's services
+/// section), else `AWS_ENDPOINT_URL`, else the region's endpoint. The
+/// browser's `/authorize` page lives there.
+pub async fn endpoint(config: &SdkConfig) -> Result<String, OidcError> {
+    use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
+    let configured = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("SSO OIDC")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()
+        .and_then(|key| config.service_config()?.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let failed = |err: &dyn std::fmt::Display| {
+        OidcError::Endpoint(format!(
+            "could not resolve the OIDC service's endpoint: {err}"
+        ))
+    };
+    let params = Params::builder()
+        .set_region(config.region().map(ToString::to_string))
+        .use_fips(config.use_fips().unwrap_or(false))
+        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
+        .set_endpoint(configured)
+        .build()
+        .map_err(|err| failed(&err))?;
+    let resolved = DefaultResolver::new()
+        .resolve_endpoint(&params)
+        .await
+        .map_err(|err| failed(&err))?;
+    Ok(resolved.url().trim_end_matches('/').to_owned())
 }
 
 /// The OIDC service throttles with `SlowDownException`, an HTTP 400 that the
@@ -404,6 +561,7 @@ impl Registration {
             client_secret: Secret::new(client_secret),
             expires_at: u64::try_from(client_secret_expires_at).unwrap_or(0),
             scopes: scopes.to_vec(),
+            flow: Flow::DeviceCode,
         })
     }
 }
@@ -503,10 +661,32 @@ mod tests {
             client_secret: Secret::new("s"),
             expires_at: 1_000_000,
             scopes: scopes.clone(),
+            flow: Flow::DeviceCode,
         };
-        assert!(reg.is_reusable(1_000_000 - 24 * 3600 - 1, &scopes));
-        assert!(!reg.is_reusable(1_000_000 - 24 * 3600, &scopes));
-        assert!(!reg.is_reusable(0, &[]));
+        let device = Flow::DeviceCode;
+        assert!(reg.is_reusable(1_000_000 - 24 * 3600 - 1, &scopes, device));
+        assert!(!reg.is_reusable(1_000_000 - 24 * 3600, &scopes, device));
+        assert!(!reg.is_reusable(0, &[], device));
+        // A device-code registration never serves PKCE, nor the other way round.
+        assert!(!reg.is_reusable(0, &scopes, Flow::Pkce));
+        let pkce = Registration {
+            flow: Flow::Pkce,
+            ..reg
+        };
+        assert!(pkce.is_reusable(0, &scopes, Flow::Pkce));
+        assert!(!pkce.is_reusable(0, &scopes, device));
+    }
+
+    #[test]
+    fn a_registration_stored_before_flows_is_a_device_code_one() {
+        let stored = r#"{"clientId":"id","clientSecret":"s","expiresAt":1,"scopes":[]}"#;
+        let reg: Registration = serde_json::from_str(stored).unwrap();
+        assert_eq!(reg.flow, Flow::DeviceCode);
+        let token: Token = serde_json::from_str(
+            r#"{"accessToken":"a","expiresAt":1,"startUrl":"u","region":"r"}"#,
+        )
+        .unwrap();
+        assert_eq!(token.flow, None);
     }
 
     #[test]
@@ -518,6 +698,7 @@ mod tests {
             start_url: String::new(),
             region: String::new(),
             issued_at_ms: 0,
+            flow: None,
         };
         assert!(!token.needs_refresh(10_000 - 301));
         assert!(token.needs_refresh(10_000 - 300));
@@ -546,6 +727,7 @@ mod tests {
             start_url: "u".into(),
             region: "r".into(),
             issued_at_ms: 0,
+            flow: None,
         };
         let debug = format!("{token:?}");
         assert!(!debug.contains("AT-secret") && !debug.contains("RT-secret"));
@@ -607,7 +789,7 @@ mod tests {
                     && secret.as_deref().is_some_and(|s| !s.is_empty());
                 prop_assert_eq!(result.is_ok(), valid);
                 if let Ok(registration) = result {
-                    let reusable = registration.is_reusable(now, &scopes);
+                    let reusable = registration.is_reusable(now, &scopes, Flow::DeviceCode);
                     prop_assert_eq!(
                         reusable,
                         i128::from(expires_at) > i128::from(now) + i128::from(Registration::RENEW_BEFORE)

@@ -17,12 +17,13 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let destination =
         Destination::from_flags(args.service.as_deref(), args.destination.as_deref())?;
-    let wanted = credentials::wanted(env, session_flag, &args.target, Some("console"))?;
+    let wanted = credentials::wanted(env, session_flag, &args.target, "console", true)?;
     let (role_credentials, label) = credentials::for_wanted(
         env,
         session_flag,
         &wanted,
         &credentials::options(&args.cache),
+        "console",
     )?;
     let session = credentials::session_of(env, session_flag, &wanted)?;
     let region = args

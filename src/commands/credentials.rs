@@ -19,7 +19,7 @@ pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow:
         return Ok(ExitCode::SUCCESS);
     }
     let (credentials, _) =
-        credentials::fetch(env, session_flag, &args.target, &args.cache, Some("env"))?;
+        credentials::fetch(env, session_flag, &args.target, &args.cache, "env", true)?;
     crate::output::print(&render::exports(shell, &credentials))?;
     if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
         crate::ui::warning(format_args!(
@@ -43,7 +43,14 @@ pub fn credential_process(
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
     // Never a picker: the caller is a program.
-    let (credentials, _) = credentials::fetch(env, session_flag, &args.target, &args.cache, None)?;
+    let (credentials, _) = credentials::fetch(
+        env,
+        session_flag,
+        &args.target,
+        &args.cache,
+        "credential-process",
+        false,
+    )?;
     crate::output::print(&render::credential_process_json(&credentials))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -57,7 +64,7 @@ pub fn exec(
         return exec_with_server(env, session_flag, args);
     }
     let (credentials, label) =
-        credentials::fetch(env, session_flag, &args.target, &args.cache, Some("exec"))?;
+        credentials::fetch(env, session_flag, &args.target, &args.cache, "exec", true)?;
     let (mut command, program) = command(env, args, &label);
     for (name, value) in render::credential_variables(&credentials) {
         command.env(name, value);
@@ -72,14 +79,8 @@ fn exec_with_server(
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (server, label) = serve::for_target(
-        env,
-        session_flag,
-        &args.target,
-        &args.cache,
-        0,
-        Some("exec"),
-    )?;
+    let (server, label) =
+        serve::for_target(env, session_flag, &args.target, &args.cache, 0, "exec")?;
     let (mut command, program) = command(env, args, &label);
     for name in render::CREDENTIAL_VARIABLES
         .into_iter()

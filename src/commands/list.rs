@@ -7,16 +7,19 @@ use crate::context::Context;
 use crate::listing::{self};
 use crate::output::render;
 use crate::session::{self};
+use crate::sign_in::auto;
 
 pub fn run(env: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let request = session::Request::named(session_flag);
     let (session, _) = session::resolve_for(env, &request)?;
-    let listing = listing::obtain(
-        env,
-        &session,
-        args.listing.refresh,
-        args.listing.concurrency,
-    )?;
+    let listing = auto::retry(env, "list", || {
+        listing::obtain(
+            env,
+            &session,
+            args.listing.refresh,
+            args.listing.concurrency,
+        )
+    })?;
     let rows = listing.filter(args.pattern.as_deref());
     let out = match args.output {
         Output::Json => {

@@ -24,7 +24,7 @@ pub fn run(
         &args.target,
         &args.cache,
         args.port,
-        Some("serve"),
+        "serve",
     )?;
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
     let stop = {

@@ -31,6 +31,9 @@ struct Row {
     /// The store that keeps its tokens: "secret-service", "kernel", "keychain"
     /// (macOS) or "credential-manager" (Windows).
     keychain: &'static str,
+    /// How the sign-in was made: "pkce" or "device-code" (none when signed
+    /// out, or signed in by an older ssokey).
+    sign_in_flow: Option<&'static str>,
     #[serde(skip)]
     expires_epoch: Option<u64>,
     /// A refresh token renews the access token when it runs out.
@@ -73,6 +76,11 @@ pub fn run(
         let renews = token
             .as_ref()
             .is_ok_and(|token| token.as_ref().is_some_and(|t| t.refresh_token.is_some()));
+        let flow = token
+            .as_ref()
+            .ok()
+            .and_then(|token| token.as_ref()?.flow)
+            .map(crate::aws::oidc::Flow::name);
         let (state_name, expires) = classify(token, now);
         rows.push(Row {
             last_used: state.last.as_deref() == Some(session.name.as_str()),
@@ -83,6 +91,7 @@ pub fn run(
             state: state_name,
             expires_at: expires.map(render::rfc3339),
             keychain: kind.name(),
+            sign_in_flow: flow,
             expires_epoch: expires,
             renews,
         });

@@ -229,6 +229,9 @@ pub struct SsoSession {
     /// `ssokey_keychain`: the store that keeps this session's tokens
     /// (`auto`, `secret-service` or `kernel`); `None` when missing or empty.
     pub keychain: Option<String>,
+    /// `ssokey_auto_login`: whether commands may start a sign-in themselves
+    /// (see [`crate::sign_in::auto`]); `None` when missing or empty.
+    pub auto_login: Option<String>,
 }
 
 /// A profile, merged over its duplicate sections.

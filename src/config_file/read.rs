@@ -234,6 +234,7 @@ impl ConfigFile {
                 })
                 .unwrap_or_default(),
             keychain: get("ssokey_keychain"),
+            auto_login: get("ssokey_auto_login"),
         })
     }
 
@@ -423,6 +424,7 @@ mod tests {
                 region: Some("eu-west-1".into()),
                 registration_scopes: vec!["sso:account:access".into()],
                 keychain: None,
+                auto_login: None,
             })
         );
         assert_eq!(
@@ -433,6 +435,7 @@ mod tests {
                 region: None,
                 registration_scopes: Vec::new(),
                 keychain: None,
+                auto_login: None,
             })
         );
         assert_eq!(file.sso_session("dev"), None);

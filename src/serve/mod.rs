@@ -125,29 +125,38 @@ impl Server {
 
 /// A server for the target that the command line names, bound to
 /// `127.0.0.1:port`, holding its first credentials (fetched now, so that a
-/// failure is reported before anything runs), and the target's label.
+/// failure is reported before anything runs), and the target's label. Its
+/// later fetches sign in by themselves too, when the sign-in has ended and
+/// the user can be reached. `command` names the command to the user.
 pub fn for_target(
     env: &Context,
     session_flag: Option<&str>,
     target_args: &TargetArgs,
     cache: &CacheArgs,
     port: u16,
-    picker: Option<&str>,
+    command: &str,
 ) -> anyhow::Result<(Server, String)> {
-    let wanted = credentials::wanted(env, session_flag, target_args, picker)?;
-    let (first, label) =
-        credentials::for_wanted(env, session_flag, &wanted, &credentials::options(cache))?;
+    let wanted = credentials::wanted(env, session_flag, target_args, command, true)?;
+    let (first, label) = credentials::for_wanted(
+        env,
+        session_flag,
+        &wanted,
+        &credentials::options(cache),
+        command,
+    )?;
     let account_id = match &wanted.account {
         AccountRef::Id(id) => Some(id.clone()),
         AccountRef::Name(_) => None,
     };
     let (env, session, margin) = (env.clone(), session_flag.map(str::to_owned), cache.margin);
+    let command = command.to_owned();
     let fetch: Box<Fetch> = Box::new(move || {
         let options = Options {
             refresh: false,
             margin,
         };
-        credentials::for_wanted(&env, session.as_deref(), &wanted, &options).map(|(c, _)| c)
+        credentials::for_wanted(&env, session.as_deref(), &wanted, &options, &command)
+            .map(|(c, _)| c)
     });
     let server = Server::bind(port, fetch, Some(first), margin, account_id)
         .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;

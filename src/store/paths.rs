@@ -41,6 +41,19 @@ pub fn session_lock(cache_dir: &Path, session: &str) -> PathBuf {
         .join(format!("session-{session}.lock"))
 }
 
+/// The lock that one sign-in to the session holds from start to end, so
+/// that parallel runs share it.
+pub fn sign_in_lock(cache_dir: &Path, session: &str) -> PathBuf {
+    cache_dir
+        .join("locks")
+        .join(format!("sign-in-{session}.lock"))
+}
+
+/// The session's auto sign-in cool-down (no secret: a time and a reason).
+pub fn cool_down(cache_dir: &Path, session: &str) -> PathBuf {
+    cache_dir.join("cool-down").join(format!("{session}.json"))
+}
+
 /// The lock for one target's credentials; only its name says which.
 pub fn role_lock(cache_dir: &Path, session: &str, account_id: &str, role: &str) -> PathBuf {
     let safe: String = role

@@ -128,6 +128,8 @@ pub enum Browser {
     Deny,
     /// No browser can be started.
     Missing,
+    /// Notes the URL and loads nothing: the test plays the browser.
+    Record,
 }
 
 pub struct TestEnv {
@@ -287,6 +289,15 @@ impl TestEnv {
         }
     }
 
+    /// The URLs the browser scripts were started with, one per run.
+    pub fn browser_runs(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("browser-runs"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub fn browser(mut self, browser: Browser) -> Self {
         self.browser = browser;
         self
@@ -337,11 +348,19 @@ impl TestEnv {
     }
 
     fn write_browser_scripts(&self) {
-        let approve = "#!/bin/sh\n# A person's browser: load the page, which approves the code.\n\
-                       (sleep 0.2; curl -fsS -o /dev/null \"$1\") >/dev/null 2>&1 &\n";
-        let deny =
-            "#!/bin/sh\n(sleep 0.2; curl -fsS -o /dev/null \"$1&action=deny\") >/dev/null 2>&1 &\n";
-        for (name, text) in [("approve-browser", approve), ("deny-browser", deny)] {
+        // Each run appends a line to browser-runs, so that tests count the tabs opened.
+        // curl -L follows the portal's redirect to ssokey's PKCE callback.
+        let approve = "#!/bin/sh\n# A person's browser: load the page, which approves the sign-in.\n\
+                       echo \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n\
+                       (sleep 0.2; curl -fsSL -o /dev/null \"$1\") >/dev/null 2>&1 &\n";
+        let deny = "#!/bin/sh\necho \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n\
+                    (sleep 0.2; curl -fsSL -o /dev/null \"$1&action=deny\") >/dev/null 2>&1 &\n";
+        let record = "#!/bin/sh\necho \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n";
+        for (name, text) in [
+            ("approve-browser", approve),
+            ("deny-browser", deny),
+            ("record-browser", record),
+        ] {
             let path = self.dir.path().join(name);
             std::fs::write(&path, text).unwrap();
             #[cfg(unix)]
@@ -386,12 +405,16 @@ impl TestEnv {
                 self.home.join(".aws/credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // Commands sign in by themselves only in the tests of that
+            // (sign_ins_auto.rs), which turn it on with set_env.
+            .env("SSOKEY_AUTO_LOGIN", "0")
             .env(
                 "BROWSER",
                 match self.browser {
                     Browser::Approve => root.join("approve-browser"),
                     Browser::Deny => root.join("deny-browser"),
                     Browser::Missing => root.join("no-such-browser"),
+                    Browser::Record => root.join("record-browser"),
                 },
             )
             .stdin(Stdio::null());
@@ -485,9 +508,22 @@ impl TestEnv {
             .unwrap()
     }
 
-    /// `ssokey login --start-url ... --region ...`, approved in the browser.
+    /// `ssokey login --start-url ... --region ...`, approved in the browser:
+    /// the PKCE flow, as BROWSER is set.
     pub fn login(&self) -> Run {
         self.run(&["login", "--start-url", START_URL, "--region", REGION])
+    }
+
+    /// The same with `--device-code`: the browser script approves the code.
+    pub fn login_with_device_code(&self) -> Run {
+        self.run(&[
+            "login",
+            "--start-url",
+            START_URL,
+            "--region",
+            REGION,
+            "--device-code",
+        ])
     }
 
     /// Every ssokey item in the Secret Service, by its `username` attribute.

@@ -1,4 +1,5 @@
-//! `ssokey login`: the device-authorization flow, end to end.
+//! `ssokey login`: the device-authorization flow, end to end, and what both
+//! flows share (the PKCE flow's own tests are in sign_ins_pkce.rs).
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use sso_emulator::Op;
 #[test]
 fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
     let env = TestEnv::new();
-    let run = env.login();
+    let run = env.login_with_device_code();
     run.success()
         .stderr_has("Open this URL in a browser")
         .stderr_has(&format!("{}/device?user_code=", env.emulator.url()))
@@ -48,8 +49,8 @@ fn first_login_through_the_browser_stores_the_token_in_the_secret_service() {
 #[test]
 fn a_second_login_reuses_the_client_registration() {
     let env = TestEnv::new();
-    env.login().success();
-    env.run(&["login", "--force"]).success();
+    env.login_with_device_code().success();
+    env.run(&["login", "--force", "--device-code"]).success();
     assert_eq!(env.emulator.count(Op::RegisterClient), 1);
     assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 2);
 }
@@ -88,7 +89,7 @@ fn a_new_sign_in_never_serves_what_the_last_one_cached() {
 #[test]
 fn login_while_signed_in_says_so_and_does_nothing() {
     let env = TestEnv::new();
-    env.login().success();
+    env.login_with_device_code().success();
     let run = env.run(&["login"]);
     run.success()
         .stderr_has("Already signed in to 'ssokey-test'");
@@ -122,7 +123,7 @@ fn slow_down_adds_five_seconds_to_the_interval() {
     let env = TestEnv::new().browser(Browser::Approve);
     env.emulator.slow_down_next(1);
     let started = Instant::now();
-    env.login().success();
+    env.login_with_device_code().success();
     let elapsed = started.elapsed();
     // Poll 1 at 1 s gets slow_down; poll 2 comes 1 + 5 s later and gets the token.
     assert_eq!(env.emulator.count(Op::CreateToken), 2);
@@ -200,7 +201,14 @@ fn the_code_lifetime_bounds_polling_even_when_the_portal_never_says_expired() {
 #[test]
 fn a_missing_browser_is_a_warning_and_the_code_still_works() {
     let env = TestEnv::new().browser(Browser::Missing);
-    let args = ["login", "--start-url", START_URL, "--region", REGION];
+    let args = [
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--device-code",
+    ];
     let child = env.spawn(&args);
     let code = env
         .emulator
@@ -219,7 +227,7 @@ fn an_expired_access_token_is_renewed_silently_and_the_new_refresh_token_kept() 
         rotate_refresh_tokens: true,
         ..config()
     });
-    env.login().success();
+    env.login_with_device_code().success();
     for round in 1..=2 {
         // Each renewal rotates the refresh token: the second works only if the
         // first stored the new one.
@@ -275,15 +283,18 @@ fn a_revoked_sign_in_falls_back_to_the_browser() {
     env.login().success();
     env.emulator.revoke_all();
     env.run(&["login"]).success().stderr_has("Signed in to");
-    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 2);
+    assert_eq!(
+        env.emulator.grants(sso_emulator::AUTHORIZATION_CODE_GRANT),
+        2
+    );
 }
 
 #[test]
 fn a_forgotten_registration_is_replaced() {
     let env = TestEnv::new();
-    env.login().success();
+    env.login_with_device_code().success();
     env.emulator.invalidate_clients();
-    env.run(&["login", "--force"]).success();
+    env.run(&["login", "--force", "--device-code"]).success();
     assert_eq!(env.emulator.count(Op::RegisterClient), 2);
 }
 
@@ -406,7 +417,7 @@ fn a_newer_portal_host_needs_no_region_and_one_portal_typed_two_ways_is_one_sess
     env.run(&["login", "--start-url", url])
         .success()
         .stderr_has(&format!(
-            "Signing in to 'ssoins-7223a8e3a2b1c4d5' ({normal}, eu-west-1)."
+            "Signing in to 'ssoins-7223a8e3a2b1c4d5' ({normal}, eu-west-1) in the browser."
         ));
     assert_eq!(env.emulator.last_start_url().as_deref(), Some(normal));
     let status = env.run(&["status", "--output", "json"]);

@@ -35,6 +35,8 @@ mod profiles;
 mod server;
 mod shells;
 mod sign_ins;
+mod sign_ins_auto;
+mod sign_ins_pkce;
 mod status;
 mod terminal;
 mod tls;

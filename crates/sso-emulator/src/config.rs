@@ -54,6 +54,8 @@ pub struct Config {
     pub role_credentials_already_expired: bool,
     /// Device codes approve themselves, as if the person clicked "Allow" at once.
     pub auto_approve: bool,
+    /// What the browser leg, `GET /authorize`, does with a valid request.
+    pub authorize: Authorize,
     /// With `auto_approve`, this many polls answer `authorization_pending` before approval.
     pub auto_approve_after_polls: usize,
     /// `ListAccountRoles` answers 429 beyond this many requests in any one second (a sliding
@@ -90,6 +92,7 @@ impl Default for Config {
             role_credentials_ttl: Duration::from_secs(HOUR),
             role_credentials_already_expired: false,
             auto_approve: false,
+            authorize: Authorize::Approve,
             auto_approve_after_polls: 0,
             list_roles_rate_limit: None,
             rate_limits: HashMap::new(),
@@ -100,6 +103,19 @@ impl Default for Config {
 }
 
 /// One AWS account assigned to the user.
+/// What the user (and the page) do at `GET /authorize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authorize {
+    /// The user approves: redirect with a code and the state.
+    Approve,
+    /// The user refuses: redirect with `error=access_denied` and the state.
+    Deny,
+    /// A hostile page redirects with a code and a state of its own.
+    WrongState,
+    /// A page redirects with the state and neither a code nor an error.
+    NoCode,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub id: String,

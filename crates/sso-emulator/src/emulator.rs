@@ -232,6 +232,17 @@ impl Emulator {
         self.state().clients.clear();
     }
 
+    /// How many `GET /authorize` requests redirected to a client (with a code or an error).
+    pub fn authorizations(&self) -> usize {
+        self.state().authorizations
+    }
+
+    /// How many tokens `CreateToken` granted with `grant_type`
+    /// ([`crate::DEVICE_CODE_GRANT`], [`crate::AUTHORIZATION_CODE_GRANT`], `refresh_token`).
+    pub fn grants(&self, grant_type: &str) -> usize {
+        self.state().grants.get(grant_type).copied().unwrap_or(0)
+    }
+
     /// The registrations that are still known, without secrets.
     pub fn clients(&self) -> Vec<RegisteredClient> {
         let state = self.state();
@@ -245,6 +256,8 @@ impl Emulator {
                         client_id: id.clone(),
                         client_name: client.name.clone(),
                         scopes: client.scopes.clone(),
+                        grant_types: client.grant_types.clone(),
+                        redirect_uris: client.redirect_uris.clone(),
                     },
                 )
             })
@@ -336,4 +349,6 @@ pub struct RegisteredClient {
     pub client_id: String,
     pub client_name: String,
     pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
 }

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::STATS_PATH;
+use crate::authorize::authorize_page;
 use crate::config::{Fault, Op};
 use crate::error::ApiError;
 use crate::pages::{INDEX_PAGE, device_page};
@@ -41,6 +42,7 @@ pub(crate) async fn handle(
     let Some(op) = Op::route(&method, &uri, &body) else {
         return match (method.as_str(), uri.path()) {
             ("GET", "/device") => device_page(&shared, &uri),
+            ("GET", "/authorize") => authorize_page(&shared, &uri),
             ("GET", STATS_PATH) => json_response(StatusCode::OK, &shared.lock().stats()),
             ("GET", "/") => Html(INDEX_PAGE).into_response(),
             ("POST", "/") => unknown_sts_action(&shared, &method, &uri, &body),
@@ -109,13 +111,7 @@ pub(crate) async fn handle(
             ),
         }
     }
-    let mut response = match answer {
-        Ok(body) if op.is_sts() => caller_identity_response(&body, &request_id),
-        Ok(body) if op == Op::Login => redirect(body["Location"].as_str().unwrap_or("/")),
-        Ok(Value::Null) => StatusCode::OK.into_response(),
-        Ok(body) => json_response(StatusCode::OK, &body),
-        Err(error) => error.into_response(op, &request_id),
-    };
+    let mut response = respond(op, answer, &request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
@@ -159,6 +155,18 @@ fn broken_response(fault: &Fault) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The answer of `op` in its service's shape: STS's XML, a redirect for the
+/// console login, JSON otherwise.
+fn respond(op: Op, answer: Result<Value, ApiError>, request_id: &str) -> Response {
+    match answer {
+        Ok(body) if op.is_sts() => caller_identity_response(&body, request_id),
+        Ok(body) if op == Op::Login => redirect(body["Location"].as_str().unwrap_or("/")),
+        Ok(Value::Null) => StatusCode::OK.into_response(),
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(error) => error.into_response(op, request_id),
+    }
 }
 
 /// `302 Found` to `location`, as the sign-in service sends the browser on to the console.

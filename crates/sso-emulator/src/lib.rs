@@ -18,6 +18,7 @@
 //!
 //! Used by ssokey's integration tests and by the `sso-emulator` binary.
 
+mod authorize;
 mod config;
 mod emulator;
 mod error;
@@ -33,7 +34,7 @@ mod sts;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use config::{Account, Config, Fault, Op, RateLimit, accounts};
+pub use config::{Account, Authorize, Config, Fault, Op, RateLimit, accounts};
 pub use emulator::{Emulator, RegisteredClient};
 pub use federation::{ConsoleLogin, SigninToken};
 pub use state::IssuedRoleCredentials;
@@ -44,6 +45,8 @@ pub const START_URL: &str = "https://emulator.awsapps.com/start";
 pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
 /// `grantType` of the device authorization flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// `grantType` of the authorization-code flow with PKCE.
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// The role session name in the identities `GetCallerIdentity` answers:
 /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/ssokey`.
 pub const ROLE_SESSION_NAME: &str = "ssokey";

@@ -56,6 +56,10 @@ impl Mint {
         )
     }
 
+    pub(crate) fn authorization_code(&mut self) -> String {
+        self.chars(BASE64URL, 64)
+    }
+
     pub(crate) fn device_code(&mut self) -> String {
         self.chars(BASE64URL, 220)
     }

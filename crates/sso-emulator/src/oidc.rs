@@ -11,7 +11,7 @@ use crate::minting::Mint;
 use crate::state::{
     AccessToken, Answer, Client, Device, DeviceStatus, Inner, RefreshToken, Session,
 };
-use crate::{ACCOUNT_ACCESS_SCOPE, DEVICE_CODE_GRANT, epoch_secs};
+use crate::{ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, epoch_secs};
 
 /// The scopes that RegisterClient accepts: IAM Identity Center's documented
 /// ones for the portal and for the AWS developer tools.
@@ -52,6 +52,34 @@ impl Inner {
                 format!("Invalid scope requested: {unknown}"),
             ));
         }
+        let grant_types = request.grant_types.unwrap_or_default();
+        if let Some(unknown) = grant_types.iter().find(|grant| {
+            ![DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, "refresh_token"]
+                .contains(&grant.as_str())
+        }) {
+            return Err(ApiError::new(
+                400,
+                "InvalidRequestException",
+                "invalid_request",
+                format!("Invalid grant type: {unknown}"),
+            ));
+        }
+        let redirect_uris = request.redirect_uris.unwrap_or_default();
+        if grant_types
+            .iter()
+            .any(|grant| grant == AUTHORIZATION_CODE_GRANT)
+            && (redirect_uris.is_empty() || request.issuer_url.is_none())
+        {
+            return Err(ApiError::new(
+                400,
+                "InvalidRequestException",
+                "invalid_request",
+                "The authorization_code grant needs redirectUris and issuerUrl",
+            ));
+        }
+        if let Some(issuer) = &request.issuer_url {
+            self.last_start_url = Some(issuer.clone());
+        }
         let client_id = self.mint.client_id();
         let secret = self.secret(Mint::client_secret);
         let ttl = self.config.client_secret_ttl;
@@ -63,6 +91,8 @@ impl Inner {
                 name,
                 secret: secret.clone(),
                 scopes,
+                grant_types,
+                redirect_uris,
                 expires_at: now + ttl,
             },
         );
@@ -98,6 +128,7 @@ impl Inner {
     ) -> Answer {
         let request: StartDeviceAuthorizationRequest = parse_body(body)?;
         let client_id = self.check_client(request.client_id, request.client_secret, now)?;
+        self.check_grant(&client_id, DEVICE_CODE_GRANT)?;
         let start_url = required(request.start_url, "startUrl")?;
         let user_code = loop {
             let code = self.mint.user_code();
@@ -149,6 +180,13 @@ impl Inner {
             DEVICE_CODE_GRANT => {
                 let device_code = required(request.device_code, "deviceCode")?;
                 self.redeem_device_code(&client_id, &device_code, now)
+            }
+            AUTHORIZATION_CODE_GRANT => {
+                self.check_grant(&client_id, AUTHORIZATION_CODE_GRANT)?;
+                let code = required(request.code, "code")?;
+                let verifier = required(request.code_verifier, "codeVerifier")?;
+                let redirect_uri = required(request.redirect_uri, "redirectUri")?;
+                self.redeem_authorization_code(&client_id, &code, &verifier, &redirect_uri, now)
             }
             "refresh_token" => {
                 let refresh_token = required(request.refresh_token, "refreshToken")?;
@@ -222,6 +260,13 @@ impl Inner {
                 device.status = DeviceStatus::Redeemed;
             }
         }
+        Ok(self.start_session(client_id, DEVICE_CODE_GRANT, now))
+    }
+
+    /// A new sign-in of the client: its access token, and a refresh token when the client
+    /// registered the portal's scope.
+    pub(crate) fn start_session(&mut self, client_id: &str, grant: &str, now: Instant) -> Value {
+        *self.grants.entry(grant.to_owned()).or_default() += 1;
         let with_refresh = self.clients[client_id]
             .scopes
             .iter()
@@ -235,7 +280,27 @@ impl Inner {
         if with_refresh {
             answer["refreshToken"] = json!(self.issue_refresh_token(session, client_id));
         }
-        Ok(answer)
+        answer
+    }
+
+    /// Refuses a client whose registration named grant types without `grant`.
+    pub(crate) fn check_grant(&self, client_id: &str, grant: &str) -> Result<(), ApiError> {
+        let named = &self.clients[client_id].grant_types;
+        let allowed = if named.is_empty() {
+            grant != AUTHORIZATION_CODE_GRANT
+        } else {
+            named.iter().any(|named| named == grant)
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                400,
+                "UnauthorizedClientException",
+                "unauthorized_client",
+                format!("The client is not registered for the {grant} grant"),
+            ))
+        }
     }
 
     fn redeem_refresh_token(
@@ -254,6 +319,7 @@ impl Inner {
             }
             _ => return Err(ApiError::invalid_grant("Invalid refresh token provided")),
         };
+        *self.grants.entry("refresh_token".to_owned()).or_default() += 1;
         let mut answer = self.issue_access_token(session, now);
         let refresh_token = if self.config.rotate_refresh_tokens {
             if let Some(old) = self.refresh.get_mut(refresh_token) {
@@ -331,6 +397,9 @@ struct RegisterClientRequest {
     client_name: Option<String>,
     client_type: Option<String>,
     scopes: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    redirect_uris: Option<Vec<String>>,
+    issuer_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -349,6 +418,9 @@ struct CreateTokenRequest {
     grant_type: Option<String>,
     device_code: Option<String>,
     refresh_token: Option<String>,
+    code: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: Option<String>,
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -30,6 +30,17 @@ pub(crate) struct Client {
     pub(crate) name: String,
     pub(crate) secret: String,
     pub(crate) scopes: Vec<String>,
+    /// The grant types the registration named; none named allows the device code and refresh.
+    pub(crate) grant_types: Vec<String>,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) expires_at: Instant,
+}
+
+/// An authorization code that `GET /authorize` handed to a redirect URI.
+pub(crate) struct AuthorizationCode {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) challenge: String,
     pub(crate) expires_at: Instant,
 }
 
@@ -90,9 +101,15 @@ pub(crate) struct Inner {
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) client_seq: usize,
     pub(crate) devices: HashMap<String, Device>,
+    pub(crate) codes: HashMap<String, AuthorizationCode>,
+    /// `GET /authorize` requests that handed out a code or an error to a valid redirect URI.
+    pub(crate) authorizations: usize,
+    /// Tokens granted, by grant type.
+    pub(crate) grants: HashMap<String, usize>,
     pub(crate) device_seq: usize,
     pub(crate) last_user_code: Option<String>,
-    /// The startUrl of the newest StartDeviceAuthorization.
+    /// The startUrl of the newest StartDeviceAuthorization, or the issuerUrl of the newest
+    /// RegisterClient, whichever came last.
     pub(crate) last_start_url: Option<String>,
     pub(crate) sessions: Vec<Session>,
     pub(crate) access: HashMap<String, AccessToken>,
@@ -168,6 +185,9 @@ impl Inner {
             clients: HashMap::new(),
             client_seq: 0,
             devices: HashMap::new(),
+            codes: HashMap::new(),
+            authorizations: 0,
+            grants: HashMap::new(),
             device_seq: 0,
             last_user_code: None,
             last_start_url: None,
@@ -213,6 +233,8 @@ impl Inner {
             "requests": per_op(&self.counts),
             "throttled": per_op(&self.throttled),
             "max_concurrent": per_op(&self.max_in_flight),
+            "authorizations": self.authorizations,
+            "grants": self.grants,
         })
     }
 

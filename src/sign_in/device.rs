@@ -1,0 +1,112 @@
+//! The device-code sign-in (RFC 8628): show the code and the page, then poll
+//! CreateToken at the portal's pace until the user approves, refuses, or the
+//! code's lifetime runs out.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{How, SignInError, ctrl_c, open_browser};
+use crate::aws::oidc::{self, OidcClient, OidcError, Poll, Registration};
+use crate::aws::sdk::Net;
+use crate::context::Context;
+use crate::session::Session;
+
+pub(super) fn sign_in(
+    ctx: &Context,
+    session: &Session,
+    net: &Net,
+    client: &OidcClient,
+    registration: &Registration,
+    how: How,
+) -> anyhow::Result<oidc::Granted> {
+    let authorization = net
+        .block_on(client.start_device_authorization(registration, &session.start_url))
+        .context("could not start the sign-in")?;
+    crate::ui::say(format_args!(
+        "Signing in to '{}' ({}, {}) with a device code.",
+        session.name, session.start_url, session.region
+    ));
+    crate::ui::say_emphasised(
+        "Open this URL in a browser and check that it shows the code ",
+        &authorization.user_code,
+        ":",
+    );
+    crate::ui::say(format_args!(
+        "  {}",
+        authorization.verification_uri_complete
+    ));
+    crate::ui::say(format_args!(
+        "(or go to {} and enter the code there)",
+        authorization.verification_uri
+    ));
+    if how.open_browser
+        && let Err(err) = open_browser(&authorization.verification_uri_complete)
+    {
+        crate::ui::warning(format_args!(
+            "could not open a browser ({err}); open the URL above yourself"
+        ));
+    }
+    poll(
+        ctx,
+        net,
+        client,
+        registration,
+        &authorization,
+        how.catch_ctrl_c,
+    )
+}
+
+/// Polls CreateToken at the server's pace until the user approves, refuses,
+/// or the code's lifetime runs out.
+fn poll(
+    ctx: &Context,
+    net: &Net,
+    client: &OidcClient,
+    registration: &Registration,
+    authorization: &oidc::DeviceAuthorization,
+    catch_ctrl_c: bool,
+) -> anyhow::Result<oidc::Granted> {
+    let deadline = Instant::now() + authorization.expires_in;
+    let spinner = spinner(
+        ctx,
+        "Waiting for approval in the browser (Ctrl-C to cancel)...",
+    );
+    let result = net.block_on(async {
+        let mut interval = oidc::next_interval(authorization.interval, &Poll::Pending);
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(OidcError::DeviceCodeExpired.into());
+            }
+            tokio::select! {
+                () = tokio::time::sleep(interval.min(deadline - now)) => {}
+                () = ctrl_c(catch_ctrl_c) => return Err(anyhow::Error::new(SignInError::Cancelled)),
+            }
+            match client.poll(registration, &authorization.device_code).await {
+                Ok(Poll::Granted(granted)) => return Ok(granted),
+                Ok(poll) => interval = oidc::next_interval(interval, &poll),
+                Err(err) => return Err(anyhow::Error::new(err)),
+            }
+        }
+    });
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    result.context("the sign-in did not complete")
+}
+
+pub(super) fn spinner(ctx: &Context, message: &'static str) -> Option<ProgressBar> {
+    if !ctx.stderr_is_terminal {
+        return None;
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(message);
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    Some(spinner)
+}
