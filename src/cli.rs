@@ -95,8 +95,27 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         ssokey exec --account 111122223333 --role Admin -- terraform plan\n  \
         ssokey exec --profile prod-admin -- aws s3 ls\n  \
-        ssokey exec -- aws sts get-caller-identity      # pick a role on the terminal")]
+        ssokey exec -- aws sts get-caller-identity      # pick a role on the terminal\n  \
+        ssokey exec --server --profile prod-admin -- terraform apply   # runs for hours")]
     Exec(ExecArgs),
+    /// Serve credentials for a role to AWS SDKs on 127.0.0.1, until Ctrl-C
+    #[command(after_help = "Examples:\n  \
+        ssokey serve --account 111122223333 --role Admin     # then, in another terminal, the two lines it prints\n  \
+        eval \"$(ssokey serve --profile prod-admin --shell bash &)\"\n\n\
+        It speaks the container credentials protocol: an SDK given AWS_CONTAINER_CREDENTIALS_FULL_URI \
+        and AWS_CONTAINER_AUTHORIZATION_TOKEN asks it for credentials whenever it needs new ones, \
+        and it renews them through the cache as they run out.")]
+    Serve(ServeArgs),
+    /// Open the AWS console in the browser, signed in as a role
+    #[command(after_help = "Examples:\n  \
+        ssokey console --account 111122223333 --role Admin\n  \
+        ssokey console --profile prod-admin --service ec2 --region eu-west-1\n  \
+        ssokey console                         # pick a role on the terminal\n  \
+        ssokey console --profile prod-admin --print | xclip\n\n\
+        The sign-in URL is a bearer credential: whoever holds it has the console until the \
+        sign-in token expires. It is given to the browser as an argument (other processes of \
+        the same user can see it while the browser starts), and written on stdout only with --print.")]
+    Console(ConsoleArgs),
     /// Check the environment: config file, keychain, D-Bus, browser, clock, PATH
     #[command(
         after_help = "Examples:\n  ssokey doctor\n  ssokey doctor --output json\n\n\
@@ -197,9 +216,58 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
 
+    /// Give the command a local credential server instead of static keys
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN),
+    /// so that it gets new credentials as they run out, however long it runs
+    #[arg(long)]
+    pub server: bool,
+
     /// The command to run, and its arguments, after --
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The shell to print the variables for [default: the parent shell; PowerShell on Windows]
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+
+    /// The port to listen on, on 127.0.0.1 [default: a free one]
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// The service whose console page opens, as in its URL: ec2, s3, cloudwatch...
+    /// [default: the console home]
+    #[arg(long, value_name = "NAME", conflicts_with = "destination")]
+    pub service: Option<String>,
+
+    /// The console URL to open, in full
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+
+    /// The region of the console [default: the profile's, else AWS_REGION, else us-east-1]
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening a browser
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

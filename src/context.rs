@@ -32,6 +32,11 @@ pub struct Context {
     pub aws_profile: Option<String>,
     /// Whether `AWS_REGION` or `AWS_DEFAULT_REGION` names a region.
     pub aws_region_set: bool,
+    /// That region: `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub aws_region: Option<String>,
+    /// `AWS_ENDPOINT_URL_SIGNIN`, `AWS_ENDPOINT_URL` and
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, for the console's sign-in.
+    pub signin_endpoints: crate::console::EndpointVariables,
     /// Whether the fast tier may serve cached role credentials
     /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
     pub fast_tier: bool,
@@ -91,6 +96,13 @@ impl Context {
             aws_profile: non_empty("AWS_PROFILE"),
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
+            aws_region: non_empty("AWS_REGION").or_else(|| non_empty("AWS_DEFAULT_REGION")),
+            signin_endpoints: crate::console::EndpointVariables {
+                signin: non_empty("AWS_ENDPOINT_URL_SIGNIN"),
+                global: non_empty("AWS_ENDPOINT_URL"),
+                ignore: non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            },
             keychain: non_empty("SSOKEY_KEYCHAIN"),
             exec_target: non_empty(EXEC_TARGET_VAR),
             lock_wait: lock_wait(non_empty("SSOKEY_LOCK_WAIT").as_deref()),

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use crate::auth::AuthError;
 use crate::aws::oidc::OidcError;
 use crate::aws::sdk::CallError;
+use crate::aws::signin::SigninError;
 use crate::config_file::ConfigError;
+use crate::console::ConsoleError;
 use crate::profiles::ProfilesError;
 use crate::session::SessionError;
 use crate::sign_in::SignInError;
@@ -74,6 +76,8 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         ConfigError,
         OidcError,
         CallError,
+        SigninError,
+        ConsoleError,
         std::io::Error
     );
     None
@@ -217,6 +221,27 @@ impl Reported for CallError {
     }
     fn exit(&self) -> Exit {
         Exit::Failure
+    }
+}
+
+impl Reported for SigninError {
+    fn hint(&self) -> Option<String> {
+        Some(SigninError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
+impl Reported for ConsoleError {
+    fn hint(&self) -> Option<String> {
+        Some(ConsoleError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            ConsoleError::BadService(_) | ConsoleError::BadDestination(_) => Exit::Usage,
+            ConsoleError::NoBrowser(_) => Exit::Failure,
+        }
     }
 }
 

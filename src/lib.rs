@@ -5,6 +5,9 @@
 //! - [`cli`] is the command line, [`commands`] one thin file per subcommand;
 //! - [`session`] says which portal, [`target`] which account and role,
 //!   [`auth`] keeps the sign-in, [`roles`] hands out role credentials,
+//!   [`credentials`] finds them for what the command line names,
+//!   [`console`] turns them into a console sign-in, [`serve`] serves them
+//!   to SDKs over loopback,
 //!   [`listing`] knows what is assigned, [`profiles`] writes AWS profiles;
 //! - [`aws`] is the network edge, [`store`] the persistence (keychain, fast
 //!   tier, files, locks), [`config_file`] the AWS config file;
@@ -18,8 +21,10 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config_file;
+pub mod console;
 pub mod context;
 pub mod core_dumps;
+pub mod credentials;
 pub mod doctor;
 pub mod error;
 pub mod listing;
@@ -29,6 +34,7 @@ pub mod output;
 pub mod profiles;
 pub mod roles;
 pub mod secret;
+pub mod serve;
 pub mod session;
 pub mod sign_in;
 pub mod start_url;

@@ -1,7 +1,9 @@
 //! The network edge: the SDK set-up and its errors, the sign-in service
-//! (sso-oidc), the portal (sso), and the pacing of a listing's requests.
+//! (sso-oidc), the portal (sso), the pacing of a listing's requests, and the
+//! sign-in service's federation endpoint (for the console).
 
 pub mod oidc;
 pub mod pace;
 pub mod portal;
 pub mod sdk;
+pub mod signin;

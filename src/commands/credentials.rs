@@ -4,17 +4,11 @@
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
-use crate::aws::portal::RoleCredentials;
-use crate::cli::{CacheArgs, CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
-use crate::config_file;
+use crate::cli::{CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
 use crate::context::{Context, EXEC_TARGET_VAR};
-use crate::listing;
-use crate::output::picker;
+use crate::credentials;
 use crate::output::render::{self, Shell};
-use crate::roles::{self, Options};
-use crate::session;
-use crate::sign_in::auto;
-use crate::target::{self, AccountRef, TargetError, Wanted};
+use crate::serve;
 
 pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     let shell = args
@@ -24,7 +18,8 @@ pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow:
         crate::output::print(&render::unsets(shell))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let (credentials, _) = fetch(env, session_flag, &args.target, &args.cache, "env", true)?;
+    let (credentials, _) =
+        credentials::fetch(env, session_flag, &args.target, &args.cache, "env", true)?;
     crate::output::print(&render::exports(shell, &credentials))?;
     if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
         crate::ui::warning(format_args!(
@@ -48,7 +43,7 @@ pub fn credential_process(
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
     // Never a picker: the caller is a program.
-    let (credentials, _) = fetch(
+    let (credentials, _) = credentials::fetch(
         env,
         session_flag,
         &args.target,
@@ -65,9 +60,48 @@ pub fn exec(
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (credentials, label) = fetch(env, session_flag, &args.target, &args.cache, "exec", true)?;
+    if args.server {
+        return exec_with_server(env, session_flag, args);
+    }
+    let (credentials, label) =
+        credentials::fetch(env, session_flag, &args.target, &args.cache, "exec", true)?;
+    let (mut command, program) = command(env, args, &label);
+    for (name, value) in render::credential_variables(&credentials) {
+        command.env(name, value);
+    }
+    run(command, program)
+}
+
+/// `exec --server`: the command gets the credential server's two variables
+/// and no keys; the server lives until the command ends.
+fn exec_with_server(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ExecArgs,
+) -> anyhow::Result<ExitCode> {
+    let (server, label) =
+        serve::for_target(env, session_flag, &args.target, &args.cache, 0, "exec")?;
+    let (mut command, program) = command(env, args, &label);
+    for name in render::CREDENTIAL_VARIABLES
+        .into_iter()
+        .chain(serve::OTHER_CONTAINER_VARIABLES)
+    {
+        command.env_remove(name);
+    }
+    for (name, value) in server.variables() {
+        command.env(name, value.expose());
+    }
+    leave_ctrl_c_to_the_command();
+    let status = serve::child::run(server, command).map_err(|err| exec_error(program, &err))?;
+    serve::child::exit_like(status)
+}
+
+/// The command to run, with the environment that both kinds of `exec` give
+/// it: no profile variables, the profile's region, the target's label. Warns
+/// when this `exec` runs inside another for a different target.
+fn command<'a>(env: &Context, args: &'a ExecArgs, label: &str) -> (Command, &'a OsString) {
     if let Some(outer) = &env.exec_target
-        && outer != &label
+        && outer != label
     {
         crate::ui::warning(format_args!(
             "running inside 'ssokey exec' for {outer}; this command gets {label} instead"
@@ -75,28 +109,15 @@ pub fn exec(
     }
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
-    command.args(rest).env(EXEC_TARGET_VAR, &label);
+    command.args(rest).env(EXEC_TARGET_VAR, label);
     for name in render::PROFILE_VARIABLES {
         command.env_remove(name);
     }
-    let region = profile_region(env, args);
+    let region = credentials::profile_region(env, &args.target);
     for (name, value) in render::region_variables(region.as_deref(), env.aws_region_set) {
         command.env(name, value);
     }
-    for (name, value) in render::credential_variables(&credentials) {
-        command.env(name, value);
-    }
-    run(command, program)
-}
-
-/// The `region` of the profile in effect: the one that `--profile` names,
-/// else `AWS_PROFILE`'s. Best effort: a config file that cannot be read gives
-/// none, and the command's own SDK reports it.
-fn profile_region(env: &Context, args: &ExecArgs) -> Option<String> {
-    let name = args.target.profile.as_ref().or(env.aws_profile.as_ref())?;
-    let config = config_file::load(&env.aws_config_file).ok()??;
-    let profile = config.profile(name)?;
-    profile.get("region").map(str::to_owned)
+    (command, program)
 }
 
 /// Replaces ssokey with the command, so that its exit status, a signal that
@@ -130,82 +151,13 @@ fn leave_ctrl_c_to_the_command() {
     let _ = ctrlc::set_handler(|| {});
 }
 
-#[cfg(not(any(unix, windows)))]
+/// On unix the terminal's Ctrl-C reaches the command by itself, and
+/// [`serve::signals::Forwarding`] keeps ssokey alive through it.
+#[cfg(not(windows))]
 fn leave_ctrl_c_to_the_command() {}
 
 fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("could not run '{}': {err}", program.to_string_lossy())
-}
-
-/// The credentials for the target the flags, the profile or `AWS_PROFILE` name,
-/// with a label "session/account/role" for messages, signing in by itself
-/// when the sign-in has ended ([`auto`]). With no target, `picker` allows a
-/// pick on the terminal. `command` names the command to the user.
-fn fetch(
-    env: &Context,
-    session_flag: Option<&str>,
-    target_args: &TargetArgs,
-    cache: &CacheArgs,
-    command: &str,
-    picker: bool,
-) -> anyhow::Result<(RoleCredentials, String)> {
-    let request = target::Request {
-        account: target_args.account.clone(),
-        role: target_args.role.clone(),
-        profile: target_args.profile.clone(),
-        env_profile: env.aws_profile.clone(),
-    };
-    let config = config_file::Lazy::new(&env.aws_config_file);
-    let needs_config = request.account.is_none();
-    let wanted = match target::resolve(
-        &request,
-        if needs_config { config.get()? } else { None },
-        &env.aws_config_file.display().to_string(),
-    ) {
-        Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
-            if !picker {
-                return Err(TargetError::Missing.into());
-            }
-            pick(env, session_flag, command)?
-        }
-        other => other?,
-    };
-    let options = Options {
-        refresh: cache.refresh,
-        margin: cache.margin,
-    };
-    auto::retry(env, command, || {
-        roles::for_target(env, session_flag, &wanted, &options, &config)
-    })
-}
-
-/// The target the user picks from the session's listing.
-fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
-    let request = session::Request::named(session_flag);
-    let (session, _) = session::resolve_for(env, &request)?;
-    let listing = auto::retry(env, command, || {
-        listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)
-    })?;
-    if listing.assignments.is_empty() {
-        anyhow::bail!(
-            "no roles are assigned to you in the session '{}'",
-            session.name
-        );
-    }
-    let Some(picked) = picker::pick(&listing.assignments, env.stderr_color)? else {
-        return Err(anyhow::Error::new(TargetError::Missing).context("no role was picked"));
-    };
-    crate::ui::say(format_args!(
-        "{}/{} (next time: {})",
-        picked.account_name,
-        picked.role_name,
-        picker::equivalent(command, picked)
-    ));
-    Ok(Wanted {
-        session: Some(session.name),
-        account: AccountRef::Id(picked.account_id.clone()),
-        role: picked.role_name.clone(),
-    })
 }
 
 #[cfg(test)]

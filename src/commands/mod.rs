@@ -1,12 +1,14 @@
 //! One thin module per subcommand; no command calls another.
 
 mod completions;
+mod console;
 mod credentials;
 mod doctor;
 mod list;
 mod login;
 mod logout;
 mod profiles;
+mod serve;
 mod status;
 
 use std::process::ExitCode;
@@ -26,6 +28,8 @@ pub fn run(cli: Cli, env: &Context) -> anyhow::Result<ExitCode> {
             credentials::credential_process(env, cli.session.as_deref(), &args)
         }
         Command::Exec(args) => credentials::exec(env, cli.session.as_deref(), &args),
+        Command::Serve(args) => serve::run(env, cli.session.as_deref(), &args),
+        Command::Console(args) => console::run(env, cli.session.as_deref(), &args),
         Command::Doctor(args) => doctor::run(env, cli.session.as_deref(), &args),
         Command::Completions(args) => completions::run(args.shell),
     }

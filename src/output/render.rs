@@ -179,6 +179,14 @@ pub fn exports(shell: Shell, credentials: &RoleCredentials) -> String {
         .collect()
 }
 
+/// The lines that set these variables in `shell`, every value quoted for it.
+pub fn assignments(shell: Shell, variables: &[(&str, &str)]) -> String {
+    variables
+        .iter()
+        .map(|(name, value)| set_line(shell, name, value))
+        .collect()
+}
+
 /// The lines that clear the credential variables in `shell`.
 pub fn unsets(shell: Shell) -> String {
     CREDENTIAL_VARIABLES

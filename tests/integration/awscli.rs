@@ -130,3 +130,71 @@ fn the_emulator_refuses_a_tampered_secret() {
     assert_ne!(run.code, Some(0), "{run}");
     assert!(run.stderr.contains("SignatureDoesNotMatch"), "{run}");
 }
+
+/// `ssokey exec --server` for the ReadOnly target, running `bash -c script`
+/// with `$AWS_GCI` the CLI's get-caller-identity against the emulator.
+fn exec_server_bash(env: &TestEnv, extra: &[&str], script: &str) -> Run {
+    let mut args = vec![
+        "exec",
+        "--server",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "ReadOnly",
+    ];
+    args.extend(extra);
+    args.extend(["--", "bash", "-c", script]);
+    let mut command = env.command(&args);
+    command.env("AWS_GCI", get_caller_identity(env));
+    Run::from(&command.output().unwrap(), &args)
+}
+
+#[test]
+fn the_aws_cli_signs_with_credentials_from_exec_server() {
+    let env = signed_in();
+    // --debug shows botocore's container provider calling the server.
+    let run = exec_server_bash(
+        &env,
+        &[],
+        "if [ -n \"${AWS_ACCESS_KEY_ID+set}${AWS_SECRET_ACCESS_KEY+set}${AWS_SESSION_TOKEN+set}\" ]; then exit 99; fi; \
+         $AWS_GCI --debug",
+    );
+    run.success();
+    assert_identity(&env, &run);
+    assert!(
+        run.stderr
+            .contains("\"GET /role-credentials HTTP/1.1\" 200"),
+        "the container provider did not call the server\n{run}"
+    );
+    assert_eq!(env.emulator.count(Op::GetCallerIdentity), 1);
+}
+
+#[test]
+fn the_aws_cli_under_exec_server_keeps_working_past_the_credentials_expiry() {
+    // Credentials that last 30 s, served while they have 5 s left: a command
+    // that calls STS every 10 s for 70 s outlives two sets at least.
+    let env = TestEnv::with_config(sso_emulator::Config {
+        role_credentials_ttl: std::time::Duration::from_secs(30),
+        ..config()
+    });
+    env.login().success();
+    let run = exec_server_bash(
+        &env,
+        &["--margin", "5s"],
+        "for i in 1 2 3 4 5 6 7 8; do \
+           $AWS_GCI > /dev/null || exit $i; \
+           if [ $i != 8 ]; then sleep 10; fi; \
+         done",
+    );
+    run.success();
+    assert_eq!(env.emulator.count(Op::GetCallerIdentity), 8, "{run}");
+    let fetched = env.emulator.count(Op::GetRoleCredentials);
+    assert!(
+        fetched >= 3,
+        "the first set and two new ones at least: {fetched}"
+    );
+    assert_eq!(
+        env.emulator.last_caller(),
+        Some((ACCOUNT.to_owned(), "ReadOnly".to_owned()))
+    );
+}

@@ -208,13 +208,18 @@ pub enum Op {
     Logout,
     /// STS, `POST /` with `Action=GetCallerIdentity` (or `GET /?Action=GetCallerIdentity`).
     GetCallerIdentity,
+    /// The sign-in service's federation endpoint, `GET /federation?Action=getSigninToken`:
+    /// role credentials in, a single-use sign-in token out.
+    GetSigninToken,
+    /// `GET /federation?Action=login`: the sign-in token in, a redirect to the console out.
+    Login,
 }
 
 /// How many operations there are, for the per-operation arrays.
 pub(crate) const OPS: usize = Op::ALL.len();
 
 impl Op {
-    pub const ALL: [Op; 8] = [
+    pub const ALL: [Op; 10] = [
         Op::RegisterClient,
         Op::StartDeviceAuthorization,
         Op::CreateToken,
@@ -223,6 +228,8 @@ impl Op {
         Op::GetRoleCredentials,
         Op::Logout,
         Op::GetCallerIdentity,
+        Op::GetSigninToken,
+        Op::Login,
     ];
 
     pub(crate) fn index(self) -> usize {
@@ -240,6 +247,8 @@ impl Op {
             Op::GetRoleCredentials => "GetRoleCredentials",
             Op::Logout => "Logout",
             Op::GetCallerIdentity => "GetCallerIdentity",
+            Op::GetSigninToken => "GetSigninToken",
+            Op::Login => "Login",
         }
     }
 
@@ -270,6 +279,11 @@ impl Op {
             {
                 Op::GetCallerIdentity
             }
+            ("GET", "/federation") => match sts_action(method, uri, body).as_deref() {
+                Some("getSigninToken") => Op::GetSigninToken,
+                Some("login") => Op::Login,
+                _ => return None,
+            },
             _ => return None,
         };
         Some(op)

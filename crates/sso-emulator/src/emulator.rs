@@ -11,6 +11,7 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::config::{Config, Fault, Op};
+use crate::federation::{ConsoleLogin, SigninToken};
 use crate::http::handle;
 use crate::state::{Inner, IssuedRoleCredentials, Shared};
 
@@ -290,6 +291,16 @@ impl Emulator {
     /// `GetCallerIdentity` whose signature checked out.
     pub fn last_caller(&self) -> Option<(String, String)> {
         self.state().last_caller.clone()
+    }
+
+    /// Every sign-in token that the federation endpoint handed out, oldest first.
+    pub fn signin_tokens(&self) -> Vec<SigninToken> {
+        self.state().federation.tokens()
+    }
+
+    /// Every console sign-in (`Action=login`) that the federation endpoint let through.
+    pub fn console_logins(&self) -> Vec<ConsoleLogin> {
+        self.state().federation.logins.clone()
     }
 
     /// Every role credential handed out so far is now expired server-side: STS answers

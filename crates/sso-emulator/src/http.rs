@@ -111,12 +111,7 @@ pub(crate) async fn handle(
             ),
         }
     }
-    let mut response = match answer {
-        Ok(body) if op.is_sts() => caller_identity_response(&body, &request_id),
-        Ok(Value::Null) => StatusCode::OK.into_response(),
-        Ok(body) => json_response(StatusCode::OK, &body),
-        Err(error) => error.into_response(op, &request_id),
-    };
+    let mut response = respond(op, answer, &request_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
@@ -160,6 +155,27 @@ fn broken_response(fault: &Fault) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The answer of `op` in its service's shape: STS's XML, a redirect for the
+/// console login, JSON otherwise.
+fn respond(op: Op, answer: Result<Value, ApiError>, request_id: &str) -> Response {
+    match answer {
+        Ok(body) if op.is_sts() => caller_identity_response(&body, request_id),
+        Ok(body) if op == Op::Login => redirect(body["Location"].as_str().unwrap_or("/")),
+        Ok(Value::Null) => StatusCode::OK.into_response(),
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(error) => error.into_response(op, request_id),
+    }
+}
+
+/// `302 Found` to `location`, as the sign-in service sends the browser on to the console.
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 fn not_found(method: &Method, uri: &Uri) -> Response {

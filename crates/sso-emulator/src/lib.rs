@@ -12,12 +12,17 @@
 //! real, so that a real AWS CLI run with `--endpoint-url` proves the credentials ssokey passed on
 //! are the ones issued, intact ([`Emulator::last_caller`]).
 //!
+//! The sign-in service's federation endpoint (`GET /federation`, `getSigninToken` and `login`)
+//! takes those role credentials too, so that a console sign-in can be followed to the end
+//! ([`Emulator::signin_tokens`], [`Emulator::console_logins`]).
+//!
 //! Used by ssokey's integration tests and by the `sso-emulator` binary.
 
 mod authorize;
 mod config;
 mod emulator;
 mod error;
+mod federation;
 mod http;
 mod minting;
 mod oidc;
@@ -31,6 +36,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use config::{Account, Authorize, Config, Fault, Op, RateLimit, accounts};
 pub use emulator::{Emulator, RegisteredClient};
+pub use federation::{ConsoleLogin, SigninToken};
 pub use state::IssuedRoleCredentials;
 
 /// The start URL the binary prints; the emulator accepts any start URL.

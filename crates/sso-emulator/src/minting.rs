@@ -121,6 +121,11 @@ impl Mint {
         id
     }
 
+    /// About 700 characters, like the sign-in service's tokens.
+    pub(crate) fn signin_token(&mut self) -> String {
+        self.chars(BASE64URL, 700)
+    }
+
     pub(crate) fn page_token(&mut self) -> String {
         format!("AAMA-EFRSURBSGg{}", self.chars(BASE64URL, 120))
     }

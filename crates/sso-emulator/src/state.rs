@@ -121,6 +121,7 @@ pub(crate) struct Inner {
     pub(crate) expired_access_keys: Vec<String>,
     pub(crate) last_caller: Option<(String, String)>,
     pub(crate) issued: Vec<String>,
+    pub(crate) federation: crate::federation::Federation,
 }
 
 /// The state of one operation's [`RateLimit`].
@@ -199,6 +200,7 @@ impl Inner {
             expired_access_keys: Vec::new(),
             last_caller: None,
             issued: Vec::new(),
+            federation: crate::federation::Federation::default(),
         }
     }
 
@@ -262,6 +264,8 @@ impl Inner {
             Op::GetRoleCredentials => self.get_role_credentials(uri, headers, now),
             Op::Logout => self.logout(headers, now),
             Op::GetCallerIdentity => self.get_caller_identity(method, uri, headers, body),
+            Op::GetSigninToken => self.get_signin_token(uri),
+            Op::Login => self.federated_login(uri),
         }
     }
 }

@@ -603,3 +603,121 @@ fn accounts_helper_and_unique_secrets() {
     assert_ne!(a, b);
     assert!(mint.client_secret().len() >= 1400);
 }
+
+/// `GET path` over a plain connection: the head and the body of the answer.
+fn raw_get(emulator: &Emulator, path: &str) -> (String, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(emulator.addr()).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+/// Every byte but the unreserved ones as `%XX`, for a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn federation_hands_out_single_use_sign_in_tokens_for_issued_credentials() {
+    let emulator = Emulator::start(Config {
+        auto_approve: true,
+        ..Config::default()
+    });
+    let (id, secret, device_code, _) = start(&emulator).await;
+    let token = device_token(&oidc(&emulator), &id, &secret, &device_code)
+        .send()
+        .await
+        .unwrap();
+    let credentials = portal(&emulator)
+        .get_role_credentials()
+        .access_token(token.access_token.unwrap())
+        .account_id("100000000002")
+        .role_name("ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap()
+        .role_credentials
+        .unwrap();
+    let session = |secret: &str| {
+        serde_json::json!({
+            "sessionId": credentials.access_key_id(),
+            "sessionKey": secret,
+            "sessionToken": credentials.session_token(),
+        })
+        .to_string()
+    };
+    let get_token = |session: &str, extra: &str| {
+        raw_get(
+            &emulator,
+            &format!(
+                "/federation?Action=getSigninToken{extra}&Session={}",
+                encode(session)
+            ),
+        )
+    };
+
+    let (head, _) = get_token(&session("not-the-secret"), "");
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let (head, _) = get_token(
+        &session(credentials.secret_access_key().unwrap()),
+        "&SessionDuration=60",
+    );
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let (head, body) = get_token(&session(credentials.secret_access_key().unwrap()), "");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let signin_token = answer["SigninToken"].as_str().unwrap().to_owned();
+    let issued = emulator.signin_tokens();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].token, signin_token);
+    assert_eq!(
+        (issued[0].account_id.as_str(), issued[0].role_name.as_str()),
+        ("100000000002", "ReadOnlyAccess")
+    );
+    assert!(emulator.issued_secrets().contains(&signin_token));
+
+    let destination = "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1";
+    let login = format!(
+        "/federation?Action=login&Issuer={}&Destination={}&SigninToken={}",
+        encode(START_URL),
+        encode(destination),
+        encode(&signin_token)
+    );
+    let (head, _) = raw_get(&emulator, &login);
+    assert!(head.starts_with("HTTP/1.1 302"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("location: {destination}")),
+        "{head}"
+    );
+    let logins = emulator.console_logins();
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].destination, destination);
+    assert_eq!(logins[0].issuer, START_URL);
+    assert_eq!(logins[0].role_name, "ReadOnlyAccess");
+    let (head, _) = raw_get(&emulator, &login);
+    assert!(head.starts_with("HTTP/1.1 403"), "used twice: {head}");
+    assert!(emulator.signin_tokens()[0].used);
+
+    // Expired credentials get no token.
+    emulator.expire_role_credentials();
+    let (head, _) = get_token(&session(credentials.secret_access_key().unwrap()), "");
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    assert_eq!(emulator.count(Op::GetSigninToken), 4);
+    assert_eq!(emulator.count(Op::Login), 2);
+    assert_eq!(emulator.stats()["requests"]["GetSigninToken"], 4);
+}

@@ -1,0 +1,180 @@
+//! The sign-in service's federation endpoint, `GET /federation`: `Action=getSigninToken` takes
+//! role credentials that `GetRoleCredentials` issued and hands out a single-use sign-in token;
+//! `Action=login` takes that token once and redirects to the console destination.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::http::Uri;
+use serde_json::{Value, json};
+
+use crate::epoch;
+use crate::error::ApiError;
+use crate::minting::Mint;
+use crate::sigv4::{constant_time_eq, percent_decode};
+use crate::state::{Answer, Inner};
+
+/// How long a sign-in token can be used: 15 minutes, as the service says.
+const SIGNIN_TOKEN_TTL: Duration = Duration::from_mins(15);
+
+/// A sign-in token as `getSigninToken` handed it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigninToken {
+    pub token: String,
+    /// The account and role of the credentials it was issued for.
+    pub account_id: String,
+    pub role_name: String,
+    /// The access key id of those credentials.
+    pub access_key_id: String,
+    /// The `SessionDuration` asked for, if any (seconds).
+    pub session_duration: Option<u64>,
+    /// Whether `Action=login` has taken it.
+    pub used: bool,
+}
+
+/// A console sign-in that `Action=login` let through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleLogin {
+    pub account_id: String,
+    pub role_name: String,
+    pub issuer: String,
+    pub destination: String,
+}
+
+/// The sign-in tokens handed out, and the logins made with them.
+#[derive(Default)]
+pub(crate) struct Federation {
+    tokens: Vec<(SigninToken, Instant)>,
+    pub(crate) logins: Vec<ConsoleLogin>,
+}
+
+impl Federation {
+    pub(crate) fn tokens(&self) -> Vec<SigninToken> {
+        self.tokens.iter().map(|(token, _)| token.clone()).collect()
+    }
+}
+
+fn query(uri: &Uri) -> HashMap<String, String> {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key, true), percent_decode(value, true))
+        })
+        .collect()
+}
+
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "InvalidParameterException", "invalid_request", message)
+}
+
+impl Inner {
+    /// `Action=getSigninToken&Session={"sessionId","sessionKey","sessionToken"}`: the three
+    /// must be role credentials this emulator issued, not expired, and `SessionDuration`, when
+    /// given, a number of seconds from 900 to 43200.
+    pub(crate) fn get_signin_token(&mut self, uri: &Uri) -> Answer {
+        let query = query(uri);
+        let session = query
+            .get("Session")
+            .ok_or_else(|| bad_request("Session is required"))?;
+        let session: Value =
+            serde_json::from_str(session).map_err(|_| bad_request("Session is not JSON"))?;
+        let member = |name: &str| {
+            session[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad_request(format!("Session lacks {name}")))
+        };
+        let (key_id, secret, token) = (
+            member("sessionId")?,
+            member("sessionKey")?,
+            member("sessionToken")?,
+        );
+        let session_duration = match query.get("SessionDuration") {
+            None => None,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(seconds) if (900..=43_200).contains(&seconds) => Some(seconds),
+                _ => return Err(bad_request("SessionDuration must be from 900 to 43200")),
+            },
+        };
+        let now_ms = u64::try_from(epoch(SystemTime::now()).as_millis()).unwrap_or(u64::MAX);
+        let issued = self
+            .role_credentials
+            .iter()
+            .find(|issued| issued.access_key_id == key_id)
+            .filter(|issued| {
+                constant_time_eq(issued.secret_access_key.as_bytes(), secret.as_bytes())
+                    && constant_time_eq(issued.session_token.as_bytes(), token.as_bytes())
+            })
+            .ok_or_else(|| {
+                ApiError::new(
+                    403,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "The credentials in Session are not valid",
+                )
+            })?;
+        if issued.expiration <= now_ms || self.expired_access_keys.contains(&key_id) {
+            return Err(ApiError::new(
+                403,
+                "ExpiredTokenException",
+                "access_denied",
+                "The credentials in Session have expired",
+            ));
+        }
+        let (account_id, role_name) = (issued.account_id.clone(), issued.role_name.clone());
+        let signin_token = self.secret(Mint::signin_token);
+        self.federation.tokens.push((
+            SigninToken {
+                token: signin_token.clone(),
+                account_id,
+                role_name,
+                access_key_id: key_id,
+                session_duration,
+                used: false,
+            },
+            Instant::now() + SIGNIN_TOKEN_TTL,
+        ));
+        Ok(json!({"SigninToken": signin_token}))
+    }
+
+    /// `Action=login&Issuer=…&Destination=…&SigninToken=…`: takes the token (once) and
+    /// answers with the `Location` to redirect to.
+    pub(crate) fn federated_login(&mut self, uri: &Uri) -> Answer {
+        let query = query(uri);
+        let param = |name: &str| {
+            query
+                .get(name)
+                .filter(|value| !value.is_empty())
+                .cloned()
+                .ok_or_else(|| bad_request(format!("{name} is required")))
+        };
+        let (token, destination) = (param("SigninToken")?, param("Destination")?);
+        let issuer = query.get("Issuer").cloned().unwrap_or_default();
+        let now = Instant::now();
+        let entry = self
+            .federation
+            .tokens
+            .iter_mut()
+            .find(|(issued, _)| constant_time_eq(issued.token.as_bytes(), token.as_bytes()))
+            .filter(|(issued, expires)| !issued.used && now < *expires)
+            .ok_or_else(|| {
+                ApiError::new(
+                    403,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "The sign-in token is not valid",
+                )
+            })?;
+        entry.0.used = true;
+        self.federation.logins.push(ConsoleLogin {
+            account_id: entry.0.account_id.clone(),
+            role_name: entry.0.role_name.clone(),
+            issuer,
+            destination: destination.clone(),
+        });
+        Ok(json!({"Location": destination}))
+    }
+}

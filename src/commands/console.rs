@@ -1,0 +1,59 @@
+//! `ssokey console`: the AWS console in the browser, signed in as a role,
+//! with role credentials from the same cache as `credential-process`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::ConsoleArgs;
+use crate::console::{self, ConsoleError, Destination};
+use crate::context::Context;
+use crate::credentials;
+
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ConsoleArgs,
+) -> anyhow::Result<ExitCode> {
+    let destination =
+        Destination::from_flags(args.service.as_deref(), args.destination.as_deref())?;
+    let wanted = credentials::wanted(env, session_flag, &args.target, "console", true)?;
+    let (role_credentials, label) = credentials::for_wanted(
+        env,
+        session_flag,
+        &wanted,
+        &credentials::options(&args.cache),
+        "console",
+    )?;
+    let session = credentials::session_of(env, session_flag, &wanted)?;
+    let region = args
+        .region
+        .clone()
+        .or_else(|| credentials::profile_region(env, &args.target))
+        .or_else(|| env.aws_region.clone())
+        .unwrap_or_else(|| console::DEFAULT_REGION.to_owned());
+    let endpoint = console::endpoint(&region, &env.signin_endpoints);
+    tracing::debug!(%endpoint, %region, "asking for a sign-in token");
+    let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
+    let token = runtime.block_on(crate::aws::signin::signin_token(
+        &console::signin_token_url(&endpoint, &role_credentials),
+    ))?;
+    let url = console::login_url(
+        &endpoint,
+        &session.start_url,
+        &destination.url(&region),
+        &token,
+    );
+    if args.print {
+        crate::output::print(&format!("{}\n", url.expose()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::ui::say(format_args!(
+        "Opening the AWS console as {label} in the browser."
+    ));
+    // The browser's error may quote its command line, which holds the URL.
+    webbrowser::open(url.expose()).map_err(|err| {
+        ConsoleError::NoBrowser(err.to_string().replace(url.expose(), "<the sign-in URL>"))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

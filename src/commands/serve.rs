@@ -1,0 +1,48 @@
+//! `ssokey serve`: the credential server in the foreground, until Ctrl-C or
+//! SIGTERM, with the two variables that point an SDK at it on stdout.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::ServeArgs;
+use crate::context::Context;
+use crate::output::render::{self, Shell};
+use crate::serve;
+
+pub fn run(
+    env: &Context,
+    session_flag: Option<&str>,
+    args: &ServeArgs,
+) -> anyhow::Result<ExitCode> {
+    let shell = args
+        .shell
+        .unwrap_or_else(|| Shell::detect(Context::parent_process().as_deref(), cfg!(windows)));
+    let (server, label) = serve::for_target(
+        env,
+        session_flag,
+        &args.target,
+        &args.cache,
+        args.port,
+        "serve",
+    )?;
+    let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
+    let stop = {
+        let _entered = runtime.enter();
+        serve::signals::stop_requested().context("could not catch Ctrl-C")?
+    };
+    let variables = server.variables();
+    let lines: Vec<(&str, &str)> = variables
+        .iter()
+        .map(|(name, value)| (*name, value.expose()))
+        .collect();
+    crate::output::print(&render::assignments(shell, &lines))?;
+    crate::ui::say(format_args!(
+        "Serving credentials for {label} on 127.0.0.1:{}; Ctrl-C stops.",
+        server.port()
+    ));
+    runtime
+        .block_on(server.serve(stop))
+        .context("the credential server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
