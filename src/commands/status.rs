@@ -157,12 +157,25 @@ fn table(rows: &[Row], now: u64) -> String {
                 row.start_url.clone(),
                 row.region.clone(),
                 row.keychain.to_owned(),
+                match row.sign_in_flow {
+                    Some("pkce") => "browser",
+                    Some(_) => "device code",
+                    None => "-",
+                }
+                .to_owned(),
                 status,
             ]
         })
         .collect();
     render::table(
-        &["SESSION", "START URL", "REGION", "KEYCHAIN", "STATUS"],
+        &[
+            "SESSION",
+            "START URL",
+            "REGION",
+            "KEYCHAIN",
+            "SIGN-IN",
+            "STATUS",
+        ],
         &cells,
     )
 }

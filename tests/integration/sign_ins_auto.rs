@@ -167,3 +167,30 @@ fn with_nobody_to_reach_nothing_changes() {
     assert_eq!(env.browser_runs().len(), 1);
     assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_an_auto_sign_in_starts_the_cool_down() {
+    // The browser opens and nobody answers; the user presses Ctrl-C.
+    let env = ended().browser(Browser::Record);
+    let args = args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = env.spawn_with_default_signals(&args);
+    crate::harness::wait_until(
+        std::time::Duration::from_secs(30),
+        "the browser to open",
+        || env.browser_runs().len() == 2,
+    );
+    crate::harness::signal(&child, "INT");
+    let run = Run::from_child(child, &args);
+    run.failure(3)
+        .stderr_has("could not sign in")
+        .stderr_has("the sign-in was cancelled");
+    assert_eq!(run.stdout, "");
+    // The next run does not open another tab.
+    env.run(&args)
+        .failure(3)
+        .stderr_has("auto sign-in is paused: the last one was cancelled");
+    assert_eq!(env.browser_runs().len(), 2);
+    assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
+}

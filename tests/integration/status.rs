@@ -34,7 +34,9 @@ fn status_lists_every_session_with_its_state() {
         "{table}"
     );
     assert!(
-        lines[2].starts_with("ssokey-test *") && lines[2].contains("signed in, token renews in "),
+        lines[2].starts_with("ssokey-test *")
+            && lines[2].contains(" browser ")
+            && lines[2].contains("signed in, token renews in "),
         "{table}"
     );
 }
