@@ -183,6 +183,19 @@ where
     H: Fn(Request) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
+    serve_with(listener, handler, until, READ_TIMEOUT).await
+}
+
+async fn serve_with<H, F>(
+    listener: Listener,
+    handler: H,
+    until: impl Future<Output = ()>,
+    read_timeout: Duration,
+) -> std::io::Result<()>
+where
+    H: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
     let port = listener.port;
     let socket = tokio::net::TcpListener::from_std(listener.socket)?;
     let mut connections = tokio::task::JoinSet::new();
@@ -212,7 +225,7 @@ where
                     });
                     let served = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
-                        .header_read_timeout(READ_TIMEOUT)
+                        .header_read_timeout(read_timeout)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                     if let Err(err) = served {
@@ -343,6 +356,60 @@ mod tests {
             listener.url("/x"),
             format!("http://127.0.0.1:{}/x", address.port())
         );
+    }
+
+    #[test]
+    fn a_connection_that_sends_nothing_or_half_a_request_is_dropped_and_others_are_served() {
+        use std::io::{Read as _, Write as _};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = bind(0).unwrap();
+        let port = listener.port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let client = std::thread::spawn(move || {
+            let connect = || {
+                let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                stream
+            };
+            let mut silent = connect();
+            let mut slow = connect();
+            slow.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")
+                .unwrap();
+            // Both are dropped once the read timeout passes: a read sees the end.
+            let mut rest = Vec::new();
+            let silent_closed = silent.read_to_end(&mut rest).is_ok();
+            let slow_closed = slow.read_to_end(&mut rest).is_ok();
+            // Meanwhile, and after, a whole request is answered.
+            let mut whole = connect();
+            write!(
+                whole,
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut answer = String::new();
+            whole.read_to_string(&mut answer).unwrap();
+            stop.send(()).unwrap();
+            (silent_closed, slow_closed, answer)
+        });
+        runtime
+            .block_on(serve_with(
+                listener,
+                |_: Request| async { Response::text(StatusCode::OK, "ok") },
+                async {
+                    let _ = stopped.await;
+                },
+                Duration::from_millis(300),
+            ))
+            .unwrap();
+        let (silent_closed, slow_closed, answer) = client.join().unwrap();
+        assert!(silent_closed, "a silent connection was kept open");
+        assert!(slow_closed, "half a request kept its connection open");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
     #[test]
