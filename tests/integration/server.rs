@@ -358,3 +358,38 @@ fn exec_server_ends_as_its_command_does_and_passes_sigterm_on() {
     );
     run.failure(3);
 }
+
+#[test]
+fn the_server_signs_in_by_itself_when_the_sign_in_ends_under_it() {
+    // Ten-second credentials, served while they have eight left: the server
+    // needs new ones two seconds after it fetched its first.
+    let mut env = signed_in(sso_emulator::Config {
+        role_credentials_ttl: Duration::from_secs(10),
+        ..config()
+    });
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    let server = Serving::start(&env, &["--margin", "8s"]);
+    let first = env.emulator.last_role_credentials().unwrap();
+    // The portal ends the sign-in: no token and no refresh works any more.
+    env.emulator.revoke_all();
+    env.emulator.expire_access_tokens();
+    wait_until(Duration::from_secs(10), "the credentials to age", || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        u64::try_from(now.as_millis()).unwrap() + 8_000 >= first.expiration
+    });
+    let (status, body) = server.get(Some(&server.token));
+    assert_eq!(status, 200, "{body}");
+    let renewed = env.emulator.last_role_credentials().unwrap();
+    assert_ne!(renewed.access_key_id, first.access_key_id);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["AccessKeyId"], renewed.access_key_id);
+    assert_eq!(
+        env.emulator.grants(sso_emulator::AUTHORIZATION_CODE_GRANT),
+        2,
+        "the login's sign-in and the server's own"
+    );
+    let run = server.stop();
+    run.stderr_has("Signing in to 'ssokey-test' for serve");
+}
