@@ -147,6 +147,7 @@ pub fn sign_in(
     net: &Net,
     how: How,
 ) -> anyhow::Result<Token> {
+    tracing::info!(session = session.name, flow = %how.flow.name(), "signing in");
     let client = OidcClient::new(&net.config);
     let (mut registration, mut new) =
         registration(keychain, session, net, &client, how.flow, false)?;

@@ -117,6 +117,14 @@ fn pkce_is_the_default_where_a_browser_opens_and_credentials_follow() {
     let status = env.run(&["status", "--output", "json"]).json();
     assert_eq!(status[0]["signInFlow"], "pkce", "{status}");
     env.assert_no_secret_leaked(&[&run.stdout, &run.stderr]);
+    // -v says which flow signs in.
+    env.run(&["login", "--force", "-v"])
+        .success()
+        .stderr_has("signing in")
+        .stderr_has("flow=pkce");
+    env.run(&["login", "--force", "--device-code", "-v"])
+        .success()
+        .stderr_has("flow=device-code");
 }
 
 #[test]
