@@ -10,8 +10,9 @@
 //!   Ctrl-C), auto sign-in pauses for the session ([`cool_down`]); runs in
 //!   that window fail at once.
 //! - **Off** with `SSOKEY_AUTO_LOGIN=0` or `ssokey_auto_login = false` in
-//!   the `[sso-session]`; and where nobody can be reached (CI, a daemon)
-//!   nothing changes: exit 3 and the hint, at once.
+//!   the `[sso-session]`; and where nobody can be reached (a CI job, which
+//!   `CI` names; no browser and no terminal: a daemon) nothing changes: exit
+//!   3 and the hint, at once.
 
 use std::time::Duration;
 
@@ -139,6 +140,10 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let terminal = || ctx.stderr_is_terminal || crate::ui::terminal_reachable();
+    if ctx.reach.ci {
+        tracing::debug!(session = name, "a CI job: nobody to sign in");
+        return Ok(false);
+    }
     let Some(how) = how(ctx.reach.browser, terminal()) else {
         tracing::debug!(session = name, "nobody to reach for an auto sign-in");
         return Ok(false);

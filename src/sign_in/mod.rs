@@ -34,6 +34,9 @@ use crate::store::keys;
 pub struct Reach {
     /// A browser can open here: the PKCE sign-in is possible.
     pub browser: bool,
+    /// `CI` says this is a CI job: nobody is there to sign in, whatever
+    /// the machine could open (a Windows or macOS runner opens browsers).
+    pub ci: bool,
 }
 
 impl Reach {
@@ -46,8 +49,18 @@ impl Reach {
                 set("DISPLAY") || set("WAYLAND_DISPLAY") || set("WSL_DISTRO_NAME"),
                 set("SSH_CONNECTION") || set("SSH_TTY"),
             ),
+            ci: is_ci(std::env::var("CI").ok().as_deref()),
         }
     }
+}
+
+/// Pure: whether `CI` says this is a CI job (GitHub Actions, GitLab CI and
+/// most others set `CI=true`).
+pub fn is_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|value| {
+        let value = value.trim();
+        !value.is_empty() && !matches!(value.to_ascii_lowercase().as_str(), "0" | "false" | "no")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,12 +297,28 @@ mod tests {
 
     #[test]
     fn login_uses_pkce_only_where_a_browser_can_open_and_no_flag_says_otherwise() {
-        let browser = Reach { browser: true };
-        let none = Reach { browser: false };
+        let browser = Reach {
+            browser: true,
+            ci: false,
+        };
+        let none = Reach {
+            browser: false,
+            ci: false,
+        };
         assert_eq!(login_flow(false, false, browser), Flow::Pkce);
         assert_eq!(login_flow(true, false, browser), Flow::DeviceCode);
         assert_eq!(login_flow(false, true, browser), Flow::DeviceCode);
         assert_eq!(login_flow(false, false, none), Flow::DeviceCode);
+    }
+
+    #[test]
+    fn ci_is_what_ci_systems_set() {
+        assert!(is_ci(Some("true")));
+        assert!(is_ci(Some("1")));
+        assert!(!is_ci(None));
+        assert!(!is_ci(Some("")));
+        assert!(!is_ci(Some("false")));
+        assert!(!is_ci(Some("0")));
     }
 
     #[test]

@@ -194,3 +194,16 @@ fn ctrl_c_during_an_auto_sign_in_starts_the_cool_down() {
     assert_eq!(env.browser_runs().len(), 2);
     assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
 }
+
+#[test]
+fn in_a_ci_job_nothing_changes_whatever_browser_there_is() {
+    let mut env = ended();
+    env.set_env("CI", "true");
+    let args = args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.run(&args)
+        .failure(3)
+        .stderr_has(&format!("hint: run: ssokey login --session {SESSION}"));
+    assert_eq!(env.browser_runs().len(), 1, "only the login's tab");
+    assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
+}

@@ -187,6 +187,11 @@ impl Prefix {
             // No Mono or Gecko installer at wineboot.
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // Windows counts as a machine where a browser opens, so a signed-out
+            // credential-process would sign in by itself and wait for Wine's
+            // browser; the flow checks exit 3 with auto sign-in off, as the
+            // Linux harness does.
+            .env("SSOKEY_AUTO_LOGIN", "0")
             .stdin(Stdio::null());
         for (key, value) in &self.emulator_env {
             cmd.env(key, value);
