@@ -358,9 +358,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_connection_that_sends_nothing_or_half_a_request_is_dropped_and_others_are_served() {
-        use std::io::{Read as _, Write as _};
+    /// Serves `handler` with `read_timeout` while `client` (on its own
+    /// thread, given the port) runs; returns what `client` returns.
+    fn serve_while<T: Send + 'static>(
+        read_timeout: Duration,
+        handler: impl Fn(Request) -> Response + Clone + Send + Sync + 'static,
+        client: impl FnOnce(u16) -> T + Send + 'static,
+    ) -> T {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -369,44 +373,67 @@ mod tests {
         let port = listener.port();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let client = std::thread::spawn(move || {
-            let connect = || {
-                let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(20)))
-                    .unwrap();
-                stream
-            };
-            let mut silent = connect();
-            let mut slow = connect();
-            slow.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")
-                .unwrap();
-            // Both are dropped once the read timeout passes: a read sees the end.
-            let mut rest = Vec::new();
-            let silent_closed = silent.read_to_end(&mut rest).is_ok();
-            let slow_closed = slow.read_to_end(&mut rest).is_ok();
-            // Meanwhile, and after, a whole request is answered.
-            let mut whole = connect();
-            write!(
-                whole,
-                "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let mut answer = String::new();
-            whole.read_to_string(&mut answer).unwrap();
+            let out = client(port);
             stop.send(()).unwrap();
-            (silent_closed, slow_closed, answer)
+            out
         });
+        let handler = move |request: Request| {
+            let answer = handler(request);
+            async move { answer }
+        };
         runtime
             .block_on(serve_with(
                 listener,
-                |_: Request| async { Response::text(StatusCode::OK, "ok") },
+                handler,
                 async {
                     let _ = stopped.await;
                 },
-                Duration::from_millis(300),
+                read_timeout,
             ))
             .unwrap();
-        let (silent_closed, slow_closed, answer) = client.join().unwrap();
+        client.join().unwrap()
+    }
+
+    /// Connects to the listener; reads give up after 20 s.
+    fn connect(port: u16) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+    }
+
+    /// Sends `request` and reads the whole answer.
+    fn ask(port: u16, request: &str) -> String {
+        use std::io::{Read as _, Write as _};
+        let mut stream = connect(port);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn a_connection_that_sends_nothing_or_half_a_request_is_dropped_and_others_are_served() {
+        use std::io::{Read as _, Write as _};
+        let ok = |_: Request| Response::text(StatusCode::OK, "ok");
+        let (silent_closed, slow_closed, answer) =
+            serve_while(Duration::from_millis(300), ok, |port| {
+                let mut silent = connect(port);
+                let mut slow = connect(port);
+                slow.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")
+                    .unwrap();
+                // Both are dropped once the read timeout passes: a read sees
+                // the end (and not the client's own 20 s timeout).
+                let mut rest = Vec::new();
+                let silent_closed = silent.read_to_end(&mut rest).is_ok();
+                let slow_closed = slow.read_to_end(&mut rest).is_ok();
+                // Meanwhile, and after, a whole request is answered.
+                let whole = format!(
+                    "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+                );
+                (silent_closed, slow_closed, ask(port, &whole))
+            });
         assert!(silent_closed, "a silent connection was kept open");
         assert!(slow_closed, "half a request kept its connection open");
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -414,46 +441,26 @@ mod tests {
 
     #[test]
     fn serves_its_handler_and_refuses_other_hosts() {
-        use std::io::{Read as _, Write as _};
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = bind(0).unwrap();
-        let port = listener.port();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let client = std::thread::spawn(move || {
-            let ask = |host: &str| {
-                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-                write!(
-                    stream,
-                    "GET /hello?name=x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        let hello = |request: Request| {
+            Response::text(
+                StatusCode::OK,
+                format!("{} {:?}", request.path, request.query("name")),
+            )
+        };
+        let (own, other) = serve_while(READ_TIMEOUT, hello, |port| {
+            let get = |host: &str| {
+                ask(
+                    port,
+                    &format!(
+                        "GET /hello?name=x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                    ),
                 )
-                .unwrap();
-                let mut answer = String::new();
-                stream.read_to_string(&mut answer).unwrap();
-                answer
             };
-            let own = ask(&format!("127.0.0.1:{port}"));
-            let other = ask(&format!("rebound.example:{port}"));
-            stop.send(()).unwrap();
-            (own, other)
+            (
+                get(&format!("127.0.0.1:{port}")),
+                get(&format!("rebound.example:{port}")),
+            )
         });
-        runtime
-            .block_on(serve(
-                listener,
-                |request: Request| async move {
-                    Response::text(
-                        StatusCode::OK,
-                        format!("{} {:?}", request.path, request.query("name")),
-                    )
-                },
-                async {
-                    let _ = stopped.await;
-                },
-            ))
-            .unwrap();
-        let (own, other) = client.join().unwrap();
         assert!(own.starts_with("HTTP/1.1 200"), "{own}");
         assert!(own.ends_with("/hello Some(\"x\")"), "{own}");
         assert!(own.contains("cache-control: no-store"), "{own}");
