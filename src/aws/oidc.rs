@@ -334,12 +334,7 @@ impl OidcClient {
             grant = AUTHORIZATION_CODE_GRANT,
             "calling the OIDC service"
         );
-        let out = self
-            .client
-            .create_token()
-            .client_id(&registration.client_id)
-            .client_secret(registration.client_secret.expose())
-            .grant_type(AUTHORIZATION_CODE_GRANT)
+        let out = create_token(&self.client, registration, AUTHORIZATION_CODE_GRANT)
             .code(code.expose())
             .code_verifier(verifier.expose())
             .redirect_uri(redirect_uri)
@@ -382,12 +377,7 @@ impl OidcClient {
         device_code: &Secret,
     ) -> Result<Poll, OidcError> {
         tracing::trace!(op = "CreateToken", "polling for the token");
-        let result = self
-            .poller
-            .create_token()
-            .client_id(&registration.client_id)
-            .client_secret(registration.client_secret.expose())
-            .grant_type(DEVICE_CODE_GRANT)
+        let result = create_token(&self.poller, registration, DEVICE_CODE_GRANT)
             .device_code(device_code.expose())
             .send()
             .await;
@@ -415,18 +405,27 @@ impl OidcClient {
             grant = "refresh_token",
             "calling the OIDC service"
         );
-        let out = self
-            .client
-            .create_token()
-            .client_id(&registration.client_id)
-            .client_secret(registration.client_secret.expose())
-            .grant_type(REFRESH_TOKEN_GRANT)
+        let out = create_token(&self.client, registration, REFRESH_TOKEN_GRANT)
             .refresh_token(refresh_token.expose())
             .send()
             .await
             .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
         granted("CreateToken", &out)
     }
+}
+
+/// CreateToken by the registered client, with `grant`; the caller adds what
+/// the grant needs.
+fn create_token(
+    client: &aws_sdk_ssooidc::Client,
+    registration: &Registration,
+    grant: &str,
+) -> aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder {
+    client
+        .create_token()
+        .client_id(&registration.client_id)
+        .client_secret(registration.client_secret.expose())
+        .grant_type(grant)
 }
 
 /// The base URL of the OIDC service, as the SDK resolves it for its calls:

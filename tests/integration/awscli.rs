@@ -131,29 +131,19 @@ fn the_emulator_refuses_a_tampered_secret() {
     assert!(run.stderr.contains("SignatureDoesNotMatch"), "{run}");
 }
 
-/// `ssokey exec --server` for the ReadOnly target, running `bash -c script`
+/// `ssokey exec --server` for the ReadOnly target, running `sh -c script`
 /// with `$AWS_GCI` the CLI's get-caller-identity against the emulator.
-fn exec_server_bash(env: &TestEnv, extra: &[&str], script: &str) -> Run {
-    let mut args = vec![
-        "exec",
-        "--server",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ];
-    args.extend(extra);
-    args.extend(["--", "bash", "-c", script]);
-    let mut command = env.command(&args);
+fn exec_server_sh(env: &TestEnv, extra: &[&str], script: &str) -> Run {
+    let mut command = env.exec_server(ACCOUNT, extra, script);
     command.env("AWS_GCI", get_caller_identity(env));
-    Run::from(&command.output().unwrap(), &args)
+    Run::from(&command.output().unwrap(), &["exec", "--server"])
 }
 
 #[test]
 fn the_aws_cli_signs_with_credentials_from_exec_server() {
     let env = signed_in();
     // --debug shows botocore's container provider calling the server.
-    let run = exec_server_bash(
+    let run = exec_server_sh(
         &env,
         &[],
         "if [ -n \"${AWS_ACCESS_KEY_ID+set}${AWS_SECRET_ACCESS_KEY+set}${AWS_SESSION_TOKEN+set}\" ]; then exit 99; fi; \
@@ -178,7 +168,7 @@ fn the_aws_cli_under_exec_server_keeps_working_past_the_credentials_expiry() {
         ..config()
     });
     env.login().success();
-    let run = exec_server_bash(
+    let run = exec_server_sh(
         &env,
         &["--margin", "5s"],
         "for i in 1 2 3 4 5 6 7 8; do \

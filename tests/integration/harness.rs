@@ -483,6 +483,22 @@ impl TestEnv {
             .unwrap()
     }
 
+    /// `ssokey exec --server --account ACCOUNT --role ReadOnly EXTRA... -- sh
+    /// -c SCRIPT`, not yet run.
+    pub fn exec_server(&self, account: &str, extra: &[&str], script: &str) -> Command {
+        let mut args = vec![
+            "exec",
+            "--server",
+            "--account",
+            account,
+            "--role",
+            "ReadOnly",
+        ];
+        args.extend(extra);
+        args.extend(["--", "sh", "-c", script]);
+        self.command(&args)
+    }
+
     /// `ssokey ARGS` with this environment, run by `wrapper` (a path in the
     /// repository) as `wrapper ssokey ARGS`.
     pub fn wrapped(&self, wrapper: &str, args: &[&str]) -> Command {

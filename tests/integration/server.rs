@@ -264,17 +264,7 @@ fn serve_keeps_the_token_and_credentials_out_of_argv_files_and_logs() {
 
 /// `ssokey exec --server` for the ReadOnly target, running `sh -c script`.
 fn exec_server(env: &TestEnv, extra: &[&str], script: &str) -> std::process::Command {
-    let mut args = vec![
-        "exec",
-        "--server",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "ReadOnly",
-    ];
-    args.extend(extra);
-    args.extend(["--", "sh", "-c", script]);
-    env.command(&args)
+    env.exec_server(ACCOUNT, extra, script)
 }
 
 #[test]

@@ -105,12 +105,10 @@ impl Inner {
         let deny = query.get("action").is_some_and(|action| action == "deny");
         let redirect_uri = redirect_uri.clone();
         let query = |pairs: &[(&str, &str)]| {
-            let mut url = redirect_uri.clone();
-            for (i, (name, value)) in pairs.iter().enumerate() {
-                url.push(if i == 0 { '?' } else { '&' });
-                let _ = write!(url, "{name}={}", encode(value));
-            }
-            url
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            format!("{redirect_uri}?{query}")
         };
         // The person at the page may refuse, as at the device page.
         let behaviour = if deny {
@@ -178,19 +176,8 @@ impl Inner {
 
 /// `base64url(SHA-256(verifier))`, unpadded: the S256 challenge.
 fn challenge(verifier: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let digest = Sha256::digest(verifier.as_bytes());
-    let mut out = String::new();
-    for chunk in digest.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// `http://127.0.0.1:PORT/path` as registered: `http://127.0.0.1/path` (RFC 8252 7.3: the
@@ -200,19 +187,6 @@ fn without_port(uri: &str) -> Option<String> {
     let (port, path) = rest.split_at(rest.find('/')?);
     port.parse::<u16>().ok()?;
     Some(format!("http://127.0.0.1{path}"))
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
