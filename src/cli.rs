@@ -362,7 +362,7 @@ pub struct ProfilesArgs {
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
-    crate::session::validate_region(value)
+    crate::start_url::validate_region(value)
         .map(|()| value.to_owned())
         .map_err(|err| err.to_string())
 }

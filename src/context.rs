@@ -51,8 +51,9 @@ pub struct Context {
     /// When this process started, in milliseconds since the Unix epoch: a
     /// token issued after it was renewed by another run meanwhile.
     pub started_ms: u64,
-    /// What the machine offers to reach the user for a sign-in.
-    pub reach: crate::sign_in::Reach,
+    /// What the machine offers to reach the user for a sign-in: read from
+    /// the environment when first asked (only a sign-in and `doctor` ask).
+    reach: std::sync::OnceLock<Reach>,
     /// `SSOKEY_AUTO_LOGIN`, as set: whether commands may sign in by themselves.
     pub auto_login: Option<String>,
 }
@@ -107,7 +108,7 @@ impl Context {
             exec_target: non_empty(EXEC_TARGET_VAR),
             lock_wait: lock_wait(non_empty("SSOKEY_LOCK_WAIT").as_deref()),
             started_ms: crate::clock::now_ms(),
-            reach: crate::sign_in::Reach::from_process(),
+            reach: std::sync::OnceLock::new(),
             auto_login: non_empty("SSOKEY_AUTO_LOGIN"),
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
@@ -116,6 +117,11 @@ impl Context {
                 )
             }),
         })
+    }
+
+    /// What the machine offers to reach the user with: a browser, a CI job.
+    pub fn reach(&self) -> Reach {
+        *self.reach.get_or_init(Reach::from_process)
     }
 
     /// A variable of the process environment, for `ssokey doctor`, whose job
@@ -127,6 +133,76 @@ impl Context {
     /// The name of the parent process (the shell that runs ssokey, usually).
     pub fn parent_process() -> Option<String> {
         parent_process()
+    }
+}
+
+/// What the machine offers to reach the user with a browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// A browser can open here: the PKCE sign-in is possible.
+    pub browser: bool,
+    /// `CI` says this is a CI job: nobody is there to sign in, whatever
+    /// the machine could open (a Windows or macOS runner opens browsers).
+    pub ci: bool,
+}
+
+impl Reach {
+    pub fn from_process() -> Self {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+        Self {
+            browser: browser_can_open(
+                Os::current(),
+                set("BROWSER"),
+                set("DISPLAY") || set("WAYLAND_DISPLAY") || set("WSL_DISTRO_NAME"),
+                set("SSH_CONNECTION") || set("SSH_TTY"),
+            ),
+            ci: is_ci(std::env::var("CI").ok().as_deref()),
+        }
+    }
+}
+
+/// Pure: whether `CI` says this is a CI job (GitHub Actions, GitLab CI and
+/// most others set `CI=true`).
+pub fn is_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|value| {
+        let value = value.trim();
+        !value.is_empty() && !matches!(value.to_ascii_lowercase().as_str(), "0" | "false" | "no")
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    MacOs,
+    Windows,
+    /// Linux and the other Unixes: a browser needs a display.
+    Other,
+}
+
+impl Os {
+    fn current() -> Self {
+        if cfg!(target_os = "macos") {
+            Os::MacOs
+        } else if cfg!(windows) {
+            Os::Windows
+        } else {
+            Os::Other
+        }
+    }
+}
+
+/// Pure: whether ssokey can open a browser on this machine. `BROWSER` says
+/// so; else not over SSH; else always on macOS and Windows, and with a
+/// display (X11, Wayland, or WSL's Windows desktop) elsewhere.
+pub fn browser_can_open(os: Os, browser_var: bool, display: bool, ssh: bool) -> bool {
+    if browser_var {
+        return true;
+    }
+    if ssh {
+        return false;
+    }
+    match os {
+        Os::MacOs | Os::Windows => true,
+        Os::Other => display,
     }
 }
 
@@ -166,5 +242,30 @@ mod tests {
         for bad in ["-1", "soon", "inf", "NaN"] {
             assert_eq!(lock_wait(Some(bad)), Duration::from_secs(30), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_browser_opens_where_browser_says_or_a_desktop_is_and_not_over_ssh() {
+        // BROWSER wins everywhere, SSH or not.
+        for os in [Os::MacOs, Os::Windows, Os::Other] {
+            assert!(browser_can_open(os, true, false, true));
+        }
+        assert!(browser_can_open(Os::MacOs, false, false, false));
+        assert!(browser_can_open(Os::Windows, false, false, false));
+        assert!(browser_can_open(Os::Other, false, true, false));
+        assert!(!browser_can_open(Os::Other, false, false, false));
+        // Over SSH without BROWSER: never, a forwarded display included.
+        assert!(!browser_can_open(Os::MacOs, false, false, true));
+        assert!(!browser_can_open(Os::Other, false, true, true));
+    }
+
+    #[test]
+    fn ci_is_what_ci_systems_set() {
+        assert!(is_ci(Some("true")));
+        assert!(is_ci(Some("1")));
+        assert!(!is_ci(None));
+        assert!(!is_ci(Some("")));
+        assert!(!is_ci(Some("false")));
+        assert!(!is_ci(Some("0")));
     }
 }

@@ -176,8 +176,9 @@ pub struct BrowserFact {
     pub browser_var: Option<String>,
     /// The program that `BROWSER` or the system's opener resolves to.
     pub opener: Option<PathBuf>,
-    /// Whether a graphical display is there (always on macOS and Windows).
-    pub display: bool,
+    /// Whether a browser can open here, as a sign-in decides it
+    /// ([`crate::context::Reach`]).
+    pub can_open: bool,
 }
 
 pub fn browser(fact: &BrowserFact) -> Check {
@@ -187,14 +188,14 @@ pub fn browser(fact: &BrowserFact) -> Check {
             format!("BROWSER is '{var}', which is not a program on the PATH"),
             "set BROWSER to a browser command, or unset it; or sign in with: ssokey login --no-browser",
         ),
-        (_, Some(opener)) if fact.display || fact.browser_var.is_some() => Check::ok(
+        (_, Some(opener)) if fact.can_open || fact.browser_var.is_some() => Check::ok(
             "browser",
             format!("sign-in pages open with {}", opener.display()),
         ),
         (_, Some(opener)) => Check::warn(
             "browser",
             format!(
-                "{} is there, but no display is (DISPLAY and WAYLAND_DISPLAY are unset)",
+                "{} is there, but no browser can open here (over SSH, or DISPLAY and WAYLAND_DISPLAY are unset)",
                 opener.display()
             ),
             "over SSH or without a desktop, sign in with: ssokey login --no-browser",
@@ -375,10 +376,10 @@ mod tests {
 
     #[test]
     fn a_browser_variable_must_name_a_program() {
-        let fact = |var: Option<&str>, opener: Option<&str>, display| BrowserFact {
+        let fact = |var: Option<&str>, opener: Option<&str>, can_open| BrowserFact {
             browser_var: var.map(str::to_owned),
             opener: opener.map(PathBuf::from),
-            display,
+            can_open,
         };
         assert_eq!(
             browser(&fact(Some("nope"), None, true)).verdict,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_file::{self, ConfigFile, SsoSession};
 use crate::context::Context;
-use crate::start_url::StartUrl;
+use crate::start_url::{StartUrl, StartUrlError, validate_region};
 use crate::store::files;
 use crate::store::paths;
 
@@ -85,10 +85,8 @@ pub enum SessionError {
         host: String,
         given: String,
     },
-    #[error("'{0}' is not a valid start URL: {1}")]
-    BadStartUrl(String, &'static str),
-    #[error("'{0}' is not an AWS region name")]
-    BadRegion(String),
+    #[error(transparent)]
+    StartUrl(#[from] StartUrlError),
     #[error("'{0}' is not a usable session name: use letters, digits, '-', '_' and '.'")]
     BadName(String),
     #[error("the session '{name}' in {config} has the start URL {configured}, not {given}")]
@@ -123,11 +121,7 @@ impl SessionError {
             Self::RegionConflict { host, .. } => {
                 format!("drop --region (or sso_region), or set it to {host}")
             }
-            Self::BadStartUrl(..) => {
-                "use the URL of your AWS access portal, like https://NAME.awsapps.com/start or https://ssoins-ID.portal.REGION.app.aws"
-                    .to_owned()
-            }
-            Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
+            Self::StartUrl(err) => err.hint(),
             Self::BadName(_) => "rename the session (--session NAME, or the [sso-session NAME] section of the AWS config file): letters, digits, '-', '_' and '.'".to_owned(),
             Self::Conflict { .. } => {
                 "pick another name with --session, or drop --start-url".to_owned()
@@ -428,21 +422,6 @@ fn from_remembered(name: &str, remembered: &Remembered) -> Session {
     }
 }
 
-pub fn validate_region(region: &str) -> Result<(), SessionError> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty())
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(SessionError::BadRegion(region.to_owned()))
-    }
-}
-
 fn validate_name(name: &str) -> Result<(), SessionError> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -640,28 +619,6 @@ mod tests {
     }
 
     #[test]
-    fn regions_are_checked() {
-        for ok in [
-            "us-east-1",
-            "us-gov-west-1",
-            "eu-central-2",
-            "ap-southeast-4",
-        ] {
-            assert_eq!(validate_region(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "",
-            "us-east",
-            "US-EAST-1",
-            "us_east_1",
-            "us-east-1; rm",
-            "useast1",
-        ] {
-            assert!(validate_region(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn one_portal_typed_two_ways_is_one_session() {
         let resolved = |url: &str| {
             resolve(
@@ -750,7 +707,10 @@ mod tests {
             &State::default(),
         )
         .unwrap_err();
-        assert!(matches!(err, SessionError::BadStartUrl(..)), "{err:?}");
+        assert!(
+            matches!(err, SessionError::StartUrl(StartUrlError::BadStartUrl(..))),
+            "{err:?}"
+        );
         assert!(err.hint().contains("https://NAME.awsapps.com/start"));
     }
 }

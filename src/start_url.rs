@@ -12,7 +12,42 @@
 //!
 //! Only https is accepted, and plain http only on loopback. Pure: no network.
 
-use crate::session::SessionError;
+/// A start URL or a region that ssokey cannot use.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StartUrlError {
+    #[error("'{0}' is not a valid start URL: {1}")]
+    BadStartUrl(String, &'static str),
+    #[error("'{0}' is not an AWS region name")]
+    BadRegion(String),
+}
+
+impl StartUrlError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::BadStartUrl(..) => {
+                "use the URL of your AWS access portal, like https://NAME.awsapps.com/start or https://ssoins-ID.portal.REGION.app.aws"
+                    .to_owned()
+            }
+            Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
+        }
+    }
+}
+
+/// Checks that `region` has the shape of an AWS region name.
+pub fn validate_region(region: &str) -> Result<(), StartUrlError> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(StartUrlError::BadRegion(region.to_owned()))
+    }
+}
 
 /// A start URL, validated and in its normal form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +71,7 @@ const PORTAL_DOMAINS: [&str; 2] = ["app.aws", "amazonaws.eu"];
 
 impl StartUrl {
     /// Reads a start URL as a user typed or pasted it.
-    pub fn parse(text: &str) -> Result<Self, SessionError> {
+    pub fn parse(text: &str) -> Result<Self, StartUrlError> {
         validate(text)?;
         let (scheme, rest) = text.split_once("://").expect("validated");
         let rest = rest.split('#').next().unwrap_or_default();
@@ -117,7 +152,7 @@ fn portal_host(host: &str) -> Option<(&str, &str)> {
     let ok = !id.is_empty()
         && id.chars().all(|c| c.is_ascii_alphanumeric())
         && PORTAL_DOMAINS.contains(&domain)
-        && crate::session::validate_region(region).is_ok();
+        && validate_region(region).is_ok();
     ok.then_some((instance, region))
 }
 
@@ -144,8 +179,8 @@ fn host_of(url: &str) -> Option<&str> {
 /// A start URL must be https; plain http is allowed only on the loopback
 /// interface, where the local emulator runs. Also used for the verification
 /// URLs the sign-in service sends, which a browser opens.
-pub fn validate(url: &str) -> Result<(), SessionError> {
-    let bad = |why| SessionError::BadStartUrl(url.to_owned(), why);
+pub fn validate(url: &str) -> Result<(), StartUrlError> {
+    let bad = |why| StartUrlError::BadStartUrl(url.to_owned(), why);
     let (scheme, _) = url
         .split_once("://")
         .ok_or_else(|| bad("it has no scheme"))?;
@@ -358,6 +393,28 @@ mod tests {
                 prop_assert!(!first.as_str().contains('#'));
                 prop_assert!(!first.as_str().ends_with('/'));
             }
+        }
+    }
+
+    #[test]
+    fn regions_are_checked() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "eu-central-2",
+            "ap-southeast-4",
+        ] {
+            assert_eq!(validate_region(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "us-east-1; rm",
+            "useast1",
+        ] {
+            assert!(validate_region(bad).is_err(), "{bad}");
         }
     }
 }

@@ -59,7 +59,7 @@ pub fn run(
         ));
     }
     checks.push(doctor::keychain(probed));
-    checks.push(doctor::browser(&browser_fact()));
+    checks.push(doctor::browser(&browser_fact(env.reach().browser)));
 
     let state = State::load_quietly(&env.config_dir);
     let mut sessions = session::known(config.as_ref(), &state);
@@ -117,8 +117,9 @@ fn probe_keychain(env: &Context) -> Result<KeychainFact, (String, String)> {
     })
 }
 
-/// `BROWSER`'s first program, or the system's opener.
-fn browser_fact() -> BrowserFact {
+/// `BROWSER`'s first program, or the system's opener; whether one can open
+/// is what a sign-in decides (`can_open`).
+fn browser_fact(can_open: bool) -> BrowserFact {
     let browser_var = Context::var("BROWSER").filter(|v| !v.trim().is_empty());
     let opener = match &browser_var {
         Some(var) => var
@@ -127,13 +128,10 @@ fn browser_fact() -> BrowserFact {
             .find_map(find_program),
         None => system_openers().iter().copied().find_map(find_program),
     };
-    let display = !cfg!(target_os = "linux")
-        || Context::var("DISPLAY").is_some()
-        || Context::var("WAYLAND_DISPLAY").is_some();
     BrowserFact {
         browser_var,
         opener,
-        display,
+        can_open,
     }
 }
 

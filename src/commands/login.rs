@@ -11,7 +11,7 @@ use crate::cli::LoginArgs;
 use crate::clock;
 use crate::context::Context;
 use crate::session::{self, Session};
-use crate::sign_in::{self, How};
+use crate::sign_in::{self, Asker};
 use crate::store::choice::Choice;
 use crate::store::keychain::{Keychain, KeychainError};
 
@@ -36,12 +36,12 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let flow = sign_in::login_flow(args.device_code, args.no_browser, env.reach);
-    let how = How {
-        flow,
-        open_browser: !args.no_browser,
-        catch_ctrl_c: false,
+    let asker = Asker::Login {
+        device_code: args.device_code,
+        no_browser: args.no_browser,
     };
+    let how = sign_in::flow::choose(env.reach(), asker).expect("login always has a flow");
+    let flow = how.flow;
     let token = sign_in::sign_in(env, &keychain, &session, &net, how)?;
     remember(env, &mut state, &session);
     crate::ui::say(format_args!(

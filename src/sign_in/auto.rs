@@ -16,7 +16,8 @@
 
 use std::time::Duration;
 
-use super::{Flow, How, cool_down, users_no};
+use super::flow::{self, Asker};
+use super::{cool_down, users_no};
 use crate::auth::{self, AuthError};
 use crate::aws::sdk::Net;
 use crate::clock;
@@ -74,23 +75,6 @@ pub fn enabled(env_value: Option<&str>, session_value: Option<&str>) -> bool {
     env_value.or(session_value).is_none_or(|value| !off(value))
 }
 
-/// Pure: how to reach the user, if at all: the browser where one can open,
-/// else a device code on the terminal.
-pub fn how(browser: bool, terminal: bool) -> Option<How> {
-    let flow = if browser {
-        Flow::Pkce
-    } else if terminal {
-        Flow::DeviceCode
-    } else {
-        return None;
-    };
-    Some(How {
-        flow,
-        open_browser: false,
-        catch_ctrl_c: true,
-    })
-}
-
 /// Runs `attempt`; when it fails because the sign-in is over and the user
 /// can be reached, signs in (once for the machine) and runs it again.
 /// `command` names the command in what the user is told.
@@ -139,12 +123,13 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
     if !enabled(ctx.auto_login.as_deref(), session.auto_login.as_deref()) {
         return Ok(false);
     }
-    let terminal = || ctx.stderr_is_terminal || crate::ui::terminal_reachable();
-    if ctx.reach.ci {
+    let reach = ctx.reach();
+    if reach.ci {
         tracing::debug!(session = name, "a CI job: nobody to sign in");
         return Ok(false);
     }
-    let Some(how) = how(ctx.reach.browser, terminal()) else {
+    let terminal = ctx.stderr_is_terminal || crate::ui::terminal_reachable();
+    let Some(how) = flow::choose(reach, Asker::Auto { terminal }) else {
         tracing::debug!(session = name, "nobody to reach for an auto sign-in");
         return Ok(false);
     };
@@ -215,15 +200,6 @@ mod tests {
         assert!(!enabled(None, Some("false")));
         assert!(!enabled(None, Some(" No ")));
         assert!(enabled(None, Some("true")));
-    }
-
-    #[test]
-    fn the_browser_comes_first_then_the_terminal_then_nothing() {
-        assert_eq!(how(true, false).map(|h| h.flow), Some(Flow::Pkce));
-        assert_eq!(how(true, true).map(|h| h.flow), Some(Flow::Pkce));
-        assert_eq!(how(false, true).map(|h| h.flow), Some(Flow::DeviceCode));
-        assert!(how(false, false).is_none());
-        assert!(how(true, false).is_some_and(|h| h.catch_ctrl_c));
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! CreateToken at the portal's pace until the user approves, refuses, or the
 //! code's lifetime runs out.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{How, SignInError, ctrl_c, open_browser};
+use super::flow::{How, SignInError, ctrl_c, open_browser, spinner};
 use crate::aws::oidc::{self, OidcClient, OidcError, Poll, Registration};
 use crate::aws::sdk::Net;
 use crate::context::Context;
@@ -70,7 +69,7 @@ fn poll(
 ) -> anyhow::Result<oidc::Granted> {
     let deadline = Instant::now() + authorization.expires_in;
     let spinner = spinner(
-        ctx,
+        ctx.stderr_is_terminal,
         "Waiting for approval in the browser (Ctrl-C to cancel)...",
     );
     let result = net.block_on(async {
@@ -95,18 +94,4 @@ fn poll(
         spinner.finish_and_clear();
     }
     result.context("the sign-in did not complete")
-}
-
-pub(super) fn spinner(ctx: &Context, message: &'static str) -> Option<ProgressBar> {
-    if !ctx.stderr_is_terminal {
-        return None;
-    }
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    spinner.set_message(message);
-    spinner.enable_steady_tick(Duration::from_millis(100));
-    Some(spinner)
 }

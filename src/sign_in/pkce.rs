@@ -13,7 +13,7 @@ use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
 use super::callback::{self, Outcome};
-use super::{How, SignInError, ctrl_c, open_browser};
+use super::flow::{How, SignInError, ctrl_c, open_browser, spinner};
 use crate::aws::oidc::{self, CALLBACK_PATH, OidcClient, Registration};
 use crate::aws::sdk::Net;
 use crate::loopback::{self, Request};
@@ -63,8 +63,8 @@ pub(super) fn sign_in(
             "could not open a browser ({err}); open the URL above yourself, or sign in with: ssokey login --device-code"
         ));
     }
-    let spinner = super::device::spinner(
-        ctx,
+    let spinner = spinner(
+        ctx.stderr_is_terminal,
         "Waiting for the sign-in in the browser (Ctrl-C to cancel)...",
     );
     let outcome = net.block_on(wait(listener, state, how.catch_ctrl_c));
