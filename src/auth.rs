@@ -5,11 +5,13 @@ use crate::aws::oidc::{OidcClient, OidcError, Registration, Token};
 use crate::aws::sdk::{CallError, Net};
 use crate::clock;
 use crate::context::Context;
+use crate::exit::{Exit, Reported};
 use crate::session::Session;
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keychain::Keychain;
 use crate::store::keys;
 use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
+use crate::store::raw::KeychainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -47,9 +49,9 @@ pub fn load_token(keychain: &Keychain, session: &str) -> Result<Option<Token>, K
 /// never interleave two values' pieces, which would leave orphan pieces or a
 /// head that names deleted ones. It is never skipped: a holder that keeps it
 /// past the wait (a stopped run, say) is an error that names it.
-pub fn lock_session(env: &Context, session: &str) -> anyhow::Result<Lock> {
-    let path = paths::session_lock(&env.cache_dir, session);
-    match Lock::acquire(&path, &format!("the session '{session}'"), env.lock_wait) {
+pub fn lock_session(ctx: &Context, session: &str) -> anyhow::Result<Lock> {
+    let path = paths::session_lock(&ctx.cache_dir, session);
+    match Lock::acquire(&path, &format!("the session '{session}'"), ctx.lock_wait) {
         Ok(lock) => Ok(lock),
         Err(err @ LockError::Held { .. }) => Err(err.into()),
         Err(err) => Err(anyhow::Error::new(err).context(format!(
@@ -84,36 +86,36 @@ pub enum Refreshed {
 /// and uses it. A new refresh token in the answer is stored at once, since the
 /// old one may stop working. Fails with [`AuthError`] when the portal refuses.
 pub fn refresh(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
     stale: &Token,
 ) -> anyhow::Result<Refreshed> {
-    renew(env, keychain, session, net, stale, false)
+    renew(ctx, keychain, session, net, stale, false)
 }
 
 /// Like [`refresh`], for an access token that the portal refused before its
 /// time (revoked, or its clock differs): renews it even though it looks fresh.
 pub fn refresh_refused(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
     refused: &Token,
 ) -> anyhow::Result<Refreshed> {
-    renew(env, keychain, session, net, refused, true)
+    renew(ctx, keychain, session, net, refused, true)
 }
 
 fn renew(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
     stale: &Token,
     refused: bool,
 ) -> anyhow::Result<Refreshed> {
-    let _lock = lock_session(env, &session.name)?;
+    let _lock = lock_session(ctx, &session.name)?;
     let expired = || AuthError::Expired {
         session: session.name.clone(),
         cause: None,
@@ -125,7 +127,7 @@ fn renew(
     // out to renew, or was issued after this run started (this run may have
     // read it only after that renewal, without the lock).
     let renewed_meanwhile =
-        token.access_token != stale.access_token || token.issued_at_ms >= env.started_ms;
+        token.access_token != stale.access_token || token.issued_at_ms >= ctx.started_ms;
     if (!refused && !token.needs_refresh(clock::now()))
         || (renewed_meanwhile && token.is_usable(clock::now()))
     {
@@ -167,7 +169,7 @@ fn renew(
 /// A token that is due but still usable is used when the refresh cannot reach
 /// the portal.
 pub fn access_token(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -178,7 +180,7 @@ pub fn access_token(
     if !token.needs_refresh(clock::now()) {
         return Ok(token);
     }
-    match refresh(env, keychain, session, net, &token) {
+    match refresh(ctx, keychain, session, net, &token) {
         Ok(Refreshed::AlreadyFresh(token) | Refreshed::Renewed(token)) => Ok(token),
         Err(_) if token.is_usable(clock::now()) => Ok(token),
         Err(err) => Err(err),
@@ -190,13 +192,13 @@ pub fn access_token(
 /// and a refresh token is held, renews it once and runs `call` again. Returns
 /// the call's own result with the token it last used.
 pub fn with_access_token<T>(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
     mut call: impl FnMut(&Token) -> Result<T, CallError>,
 ) -> anyhow::Result<(Result<T, CallError>, Token)> {
-    let token = access_token(env, keychain, session, net)?;
+    let token = access_token(ctx, keychain, session, net)?;
     let result = call(&token);
     match &result {
         Err(err)
@@ -206,7 +208,7 @@ pub fn with_access_token<T>(
                 session = session.name,
                 "the access token was refused; renewing it"
             );
-            match refresh_refused(env, keychain, session, net, &token) {
+            match refresh_refused(ctx, keychain, session, net, &token) {
                 Ok(Refreshed::Renewed(renewed) | Refreshed::AlreadyFresh(renewed)) => {
                     let result = call(&renewed);
                     Ok((result, renewed))
@@ -224,5 +226,26 @@ pub fn signed_out_if_unauthorized(session: &Session, err: CallError) -> anyhow::
         AuthError::expired(&session.name, err).into()
     } else {
         err.into()
+    }
+}
+
+impl Reported for AuthError {
+    fn hint(&self) -> Option<String> {
+        // No Secret Service answered, so this run looked in the kernel
+        // keyring: a sign-in kept by the Secret Service of another (desktop)
+        // session is not seen from here.
+        if let AuthError::NotSignedIn { session } = self
+            && let Some(cause) = crate::store::choice::fell_back()
+        {
+            return Some(format!(
+                "no Secret Service answers here ({cause}), so ssokey keeps sessions in the kernel keyring, \
+                 where '{session}' is not signed in (a sign-in kept by the Secret Service of a desktop \
+                 session is not seen from here); sign in here with: ssokey login --session {session}"
+            ));
+        }
+        Some(AuthError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::NotSignedIn
     }
 }

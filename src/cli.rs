@@ -387,6 +387,15 @@ pub enum Output {
     Json,
 }
 
+/// Answers a shell's completion request (`SSOKEY_COMPLETE` set, see
+/// [`crate::output::complete`]) and exits, when this run is one.
+pub fn complete_if_asked() {
+    use clap::CommandFactory as _;
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(crate::output::complete::VAR)
+        .complete();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

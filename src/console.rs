@@ -2,11 +2,12 @@
 //! console host a region's partition has, the console page to open, and the
 //! two federation URLs (the one that trades role credentials for a sign-in
 //! token, and the login URL that the browser opens). The HTTP call is in
-//! [`crate::aws::signin`].
+//! [`crate::aws::federation`].
 
 use std::fmt::Write as _;
 
-use crate::aws::portal::RoleCredentials;
+use crate::credentials::RoleCredentials;
+use crate::exit::{Exit, Reported};
 use crate::secret::Secret;
 
 /// The region the console opens in when nothing names one.
@@ -225,6 +226,18 @@ pub fn parse_signin_token(body: &[u8]) -> Option<Secret> {
         .ok()
         .map(|answer| answer.signin_token)
         .filter(|token| !token.expose().is_empty())
+}
+
+impl Reported for ConsoleError {
+    fn hint(&self) -> Option<String> {
+        Some(ConsoleError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            ConsoleError::BadService(_) | ConsoleError::BadDestination(_) => Exit::Usage,
+            ConsoleError::NoBrowser(_) => Exit::Failure,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,19 @@
-//! The process environment, read once at start-up so that commands never
-//! read `std::env` themselves.
+//! The run's context: the process environment, read once at start-up so
+//! that commands never read `std::env` themselves, and the files the run
+//! reads (the AWS config file, the remembered sessions), each read once and
+//! handed down with it.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::config_file;
+use crate::aws::sdk::Net;
+use crate::config_file::{self, ConfigError, ConfigFile};
+use crate::store::choice::{Choice, Setting};
+use crate::store::sessions::State;
 use crate::store::{lock, paths};
 use crate::ui::{self, Color};
 
@@ -36,7 +42,7 @@ pub struct Context {
     pub aws_region: Option<String>,
     /// `AWS_ENDPOINT_URL_SIGNIN`, `AWS_ENDPOINT_URL` and
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, for the console's sign-in.
-    pub signin_endpoints: crate::console::EndpointVariables,
+    pub federation_endpoints: crate::console::EndpointVariables,
     /// Whether the fast tier may serve cached role credentials
     /// (`SSOKEY_FAST_TIER=off` turns it off: for measuring, or by choice).
     pub fast_tier: bool,
@@ -56,6 +62,47 @@ pub struct Context {
     reach: std::sync::OnceLock<Reach>,
     /// `SSOKEY_AUTO_LOGIN`, as set: whether commands may sign in by themselves.
     pub auto_login: Option<String>,
+    /// What the run reads of its files, each at most once: shared by every
+    /// part of the run, auto sign-in included.
+    reads: Arc<Reads>,
+}
+
+/// The files a run reads, each at most once and only when first asked: the
+/// AWS config file and ssokey's remembered sessions.
+#[derive(Debug)]
+struct Reads {
+    config: config_file::Lazy,
+    /// The remembered sessions, and what was wrong with a damaged file.
+    sessions: OnceLock<(State, Option<String>)>,
+    /// Whether that was said once already.
+    damage_told: std::sync::atomic::AtomicBool,
+    /// The network client (a runtime and the SDK's configuration) of each
+    /// region the run has talked to.
+    nets: Mutex<Vec<(String, Arc<Net>)>>,
+}
+
+/// The `ssokey_keychain` of the `[sso-session]` named `name`. A config file
+/// that cannot be read says so where the session is resolved; here it sets
+/// nothing.
+fn session_keychain(reads: &Reads, name: &str) -> Option<String> {
+    reads
+        .config
+        .get()
+        .ok()
+        .flatten()
+        .and_then(|config| config.sso_session(name))
+        .and_then(|section| section.keychain)
+}
+
+impl Reads {
+    fn new(aws_config_file: &Path) -> Arc<Self> {
+        Arc::new(Self {
+            config: config_file::Lazy::new(aws_config_file),
+            sessions: OnceLock::new(),
+            damage_told: std::sync::atomic::AtomicBool::new(false),
+            nets: Mutex::new(Vec::new()),
+        })
+    }
 }
 
 /// `RUST_LOG`, which chooses what is logged when it is set.
@@ -83,6 +130,7 @@ impl Context {
         let cache_dir = paths::cache_dir(&home);
         let aws_config_file_env = std::env::var_os("AWS_CONFIG_FILE").filter(|v| !v.is_empty());
         let aws_config_file = config_file::config_path(aws_config_file_env.as_deref(), &home);
+        let reads = Reads::new(&aws_config_file);
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Self {
@@ -98,7 +146,7 @@ impl Context {
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             aws_region: non_empty("AWS_REGION").or_else(|| non_empty("AWS_DEFAULT_REGION")),
-            signin_endpoints: crate::console::EndpointVariables {
+            federation_endpoints: crate::console::EndpointVariables {
                 signin: non_empty("AWS_ENDPOINT_URL_SIGNIN"),
                 global: non_empty("AWS_ENDPOINT_URL"),
                 ignore: non_empty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -110,6 +158,7 @@ impl Context {
             started_ms: crate::clock::now_ms(),
             reach: std::sync::OnceLock::new(),
             auto_login: non_empty("SSOKEY_AUTO_LOGIN"),
+            reads,
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(
                     v.to_ascii_lowercase().as_str(),
@@ -117,6 +166,87 @@ impl Context {
                 )
             }),
         })
+    }
+
+    /// The AWS config file, read the first time any part of the run asks,
+    /// or `None` when there is none.
+    pub fn config(&self) -> Result<Option<&ConfigFile>, ConfigError> {
+        self.reads.config.get()
+    }
+
+    /// The sessions ssokey remembers, read the first time any part of the
+    /// run asks: a damaged file is an empty state, with a warning (once).
+    pub fn sessions(&self) -> &State {
+        let (state, damage) = self.read_sessions();
+        if let Some(damage) = damage
+            && !self
+                .reads
+                .damage_told
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            crate::ui::warning(format_args!("{damage}"));
+        }
+        state
+    }
+
+    /// [`Self::sessions`] without a word on stderr (the hot path, shell
+    /// completion, `doctor`).
+    pub fn sessions_quietly(&self) -> &State {
+        &self.read_sessions().0
+    }
+
+    fn read_sessions(&self) -> &(State, Option<String>) {
+        self.reads
+            .sessions
+            .get_or_init(|| State::load(&self.config_dir))
+    }
+
+    /// The network client for `region`, made the first time any part of the
+    /// run asks for it.
+    pub fn net(&self, region: &str) -> anyhow::Result<Arc<Net>> {
+        let mut nets = self
+            .reads
+            .nets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, net)) = nets.iter().find(|(r, _)| r == region) {
+            return Ok(Arc::clone(net));
+        }
+        let net = Arc::new(Net::new(region).context("could not start the network runtime")?);
+        nets.push((region.to_owned(), Arc::clone(&net)));
+        Ok(net)
+    }
+
+    /// The same context for a run of its own: the files are read again (a
+    /// long-lived credential server sees a config file edited meanwhile).
+    #[must_use]
+    pub fn renewed(&self) -> Self {
+        Self {
+            reads: Reads::new(&self.aws_config_file),
+            ..self.clone()
+        }
+    }
+
+    /// The keychain choice of a command that concerns no session in
+    /// particular: `SSOKEY_KEYCHAIN`, else `auto`.
+    pub fn keychain_choice(&self) -> Choice {
+        Choice {
+            env: self.keychain.clone(),
+            setting: Setting::Known(None),
+            namespace_of: self.config_dir.clone(),
+        }
+    }
+
+    /// The keychain choice of the session named `name`, whose
+    /// `ssokey_keychain` is looked up in the config file only when the store
+    /// is opened (the hot path reads no config file).
+    pub fn keychain_choice_named(&self, name: &str) -> Choice {
+        let reads = Arc::clone(&self.reads);
+        let name = name.to_owned();
+        Choice {
+            setting: Setting::Deferred(Arc::new(move || session_keychain(&reads, &name))),
+            ..self.keychain_choice()
+        }
     }
 
     /// What the machine offers to reach the user with: a browser, a CI job.
@@ -267,5 +397,19 @@ mod tests {
         assert!(!is_ci(Some("")));
         assert!(!is_ci(Some("false")));
         assert!(!is_ci(Some("0")));
+    }
+
+    #[test]
+    fn a_sessions_keychain_setting_is_read_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(
+            &file,
+            "[sso-session a]\nsso_start_url = https://a.awsapps.com/start\nssokey_keychain = kernel\n",
+        )
+        .unwrap();
+        let reads = Reads::new(&file);
+        assert_eq!(session_keychain(&reads, "a").as_deref(), Some("kernel"));
+        assert_eq!(session_keychain(&reads, "b"), None);
     }
 }

@@ -1,158 +1,111 @@
-//! Role credentials for the target that the command line names: the flags,
-//! the profile or `AWS_PROFILE`, or a pick on the terminal; then the role
-//! cache and the portal through [`crate::roles::for_target`], signing in by
-//! itself when the sign-in has ended ([`auto`]). Every command
-//! that hands out credentials (`env`, `credential-process`, `exec`,
-//! `console`, the credential server) gets them here.
+//! Short-lived AWS credentials, wherever they come from (the portal's
+//! GetRoleCredentials today): the one type that the cache, the renderers,
+//! the console and the credential server take, and the checks that make
+//! them safe to hand to a shell.
 
-use crate::aws::portal::RoleCredentials;
-use crate::cli::{CacheArgs, TargetArgs};
-use crate::config_file;
-use crate::context::Context;
-use crate::listing;
-use crate::output::picker;
-use crate::roles::{self, Options};
-use crate::session::{self, Session};
-use crate::sign_in::auto;
-use crate::target::{self, AccountRef, TargetError, Wanted};
+use std::time::Duration;
 
-/// The credentials for the target the flags, the profile or `AWS_PROFILE`
-/// name, with a label "session/account/role" for messages, signing in by
-/// itself when the sign-in has ended ([`auto`]). With no target, `picker`
-/// allows a pick on the terminal. `command` names the command to the user.
-pub fn fetch(
-    env: &Context,
-    session_flag: Option<&str>,
-    target_args: &TargetArgs,
-    cache: &CacheArgs,
-    command: &str,
-    picker: bool,
-) -> anyhow::Result<(RoleCredentials, String)> {
-    let config = config_file::Lazy::new(&env.aws_config_file);
-    let wanted = wanted_in(env, session_flag, target_args, command, picker, &config)?;
-    let options = options(cache);
-    auto::retry(env, command, || {
-        roles::for_target(env, session_flag, &wanted, &options, &config)
-    })
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Short-lived credentials for one role in one account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Secret,
+    /// Seconds since the Unix epoch.
+    pub expiration: u64,
 }
 
-/// The target that the flags, the profile or `AWS_PROFILE` name, or that the
-/// user picks on the terminal (when `picker` allows it).
-pub fn wanted(
-    env: &Context,
-    session_flag: Option<&str>,
-    target_args: &TargetArgs,
-    command: &str,
-    picker: bool,
-) -> anyhow::Result<Wanted> {
-    let config = config_file::Lazy::new(&env.aws_config_file);
-    wanted_in(env, session_flag, target_args, command, picker, &config)
-}
+/// The latest expiration that ssokey takes: the last second of the year 9999,
+/// the last that RFC 3339 can write.
+pub const MAX_EXPIRATION: u64 = 253_402_300_799;
 
-/// Credentials for a target resolved before, from the cache while they have
-/// more than the margin left, else new ones, signing in by itself when the
-/// sign-in has ended: for a caller that asks again and again (the credential
-/// server). The config file is read anew.
-pub fn for_wanted(
-    env: &Context,
-    session_flag: Option<&str>,
-    wanted: &Wanted,
-    options: &Options,
-    command: &str,
-) -> anyhow::Result<(RoleCredentials, String)> {
-    let config = config_file::Lazy::new(&env.aws_config_file);
-    auto::retry(env, command, || {
-        roles::for_target(env, session_flag, wanted, options, &config)
-    })
-}
-
-/// How the cache is used, from the flags.
-pub fn options(cache: &CacheArgs) -> Options {
-    Options {
-        refresh: cache.refresh,
-        margin: cache.margin,
-    }
-}
-
-/// The session that the credentials of `wanted` come from: `--session`, the
-/// profile's, else the last sign-in. No network.
-pub fn session_of(
-    env: &Context,
-    session_flag: Option<&str>,
-    wanted: &Wanted,
-) -> anyhow::Result<Session> {
-    let request = session::Request {
-        session: session_flag.map(str::to_owned).or(wanted.session.clone()),
-        ..session::Request::default()
-    };
-    Ok(session::resolve_for(env, &request)?.0)
-}
-
-/// The `region` of the profile in effect: the one that `--profile` names,
-/// else `AWS_PROFILE`'s. Best effort: a config file that cannot be read gives
-/// none.
-pub fn profile_region(env: &Context, target_args: &TargetArgs) -> Option<String> {
-    let name = target_args.profile.as_ref().or(env.aws_profile.as_ref())?;
-    let config = config_file::load(&env.aws_config_file).ok()??;
-    let profile = config.profile(name)?;
-    profile.get("region").map(str::to_owned)
-}
-
-fn wanted_in(
-    env: &Context,
-    session_flag: Option<&str>,
-    target_args: &TargetArgs,
-    command: &str,
-    picker: bool,
-    config: &config_file::Lazy,
-) -> anyhow::Result<Wanted> {
-    let request = target::Request {
-        account: target_args.account.clone(),
-        role: target_args.role.clone(),
-        profile: target_args.profile.clone(),
-        env_profile: env.aws_profile.clone(),
-    };
-    let needs_config = request.account.is_none();
-    match target::resolve(
-        &request,
-        if needs_config { config.get()? } else { None },
-        &env.aws_config_file.display().to_string(),
-    ) {
-        Err(TargetError::Missing) if env.stdin_is_terminal && env.stderr_is_terminal => {
-            if !picker {
-                return Err(TargetError::Missing.into());
-            }
-            pick(env, session_flag, command)
+impl RoleCredentials {
+    /// The credentials in a GetRoleCredentials answer, checked: every value
+    /// present and made only of the characters that AWS credentials are made
+    /// of, and an expiration (milliseconds since the epoch, as the portal
+    /// sends it) that is a time RFC 3339 can write. Pure, so that a property
+    /// test can throw anything at it.
+    pub fn from_response(
+        access_key_id: Option<&str>,
+        secret_access_key: Option<&str>,
+        session_token: Option<&str>,
+        expiration_millis: i64,
+    ) -> Result<Self, &'static str> {
+        let (Some(key_id), Some(secret), Some(token)) =
+            (access_key_id, secret_access_key, session_token)
+        else {
+            return Err("a credential is missing");
+        };
+        let expiration = u64::try_from(expiration_millis / 1000)
+            .ok()
+            .filter(|&e| (1..=MAX_EXPIRATION).contains(&e))
+            .ok_or("the expiration is not a time ssokey can use")?;
+        let credentials = Self {
+            access_key_id: key_id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new(token),
+            expiration,
+        };
+        if !credentials.is_well_formed() {
+            return Err("the credentials hold characters that AWS credentials never do");
         }
-        other => Ok(other?),
+        Ok(credentials)
+    }
+
+    /// Whether every value holds only the characters that AWS credentials are
+    /// made of, so that no shell can read anything else into them, and the
+    /// expiration is one that RFC 3339 can write.
+    pub fn is_well_formed(&self) -> bool {
+        let key_id = &self.access_key_id;
+        (16..=128).contains(&key_id.len())
+            && key_id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && is_base64ish(self.secret_access_key.expose())
+            && is_base64ish(self.session_token.expose())
+            && (1..=MAX_EXPIRATION).contains(&self.expiration)
     }
 }
 
-/// The target the user picks from the session's listing.
-fn pick(env: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Result<Wanted> {
-    let request = session::Request::named(session_flag);
-    let (session, _) = session::resolve_for(env, &request)?;
-    let listing = auto::retry(env, command, || {
-        listing::obtain(env, &session, false, crate::listing::DEFAULT_CONCURRENCY)
-    })?;
-    if listing.assignments.is_empty() {
-        anyhow::bail!(
-            "no roles are assigned to you in the session '{}'",
-            session.name
-        );
+fn is_base64ish(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='))
+}
+
+/// Pure: whether credentials that expire at `expiration` (epoch seconds) may
+/// still be handed out at `now`: more than `margin` left.
+pub fn is_fresh(expiration: u64, now: u64, margin: Duration) -> bool {
+    expiration > now.saturating_add(margin.as_secs())
+}
+
+impl RoleCredentials {
+    /// Whether they may still be handed out at `now`: see [`is_fresh`].
+    pub fn is_fresh(&self, now: u64, margin: Duration) -> bool {
+        is_fresh(self.expiration, now, margin)
     }
-    let Some(picked) = picker::pick(&listing.assignments, env.stderr_color)? else {
-        return Err(anyhow::Error::new(TargetError::Missing).context("no role was picked"));
-    };
-    crate::ui::say(format_args!(
-        "{}/{} (next time: {})",
-        picked.account_name,
-        picked.role_name,
-        picker::equivalent(command, picked)
-    ));
-    Ok(Wanted {
-        session: Some(session.name),
-        account: AccountRef::Id(picked.account_id.clone()),
-        role: picked.role_name.clone(),
-    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_until_the_margin() {
+        let credentials = RoleCredentials {
+            access_key_id: "ASIAEXAMPLE123456789".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Secret::new("t"),
+            expiration: 10_000,
+        };
+        assert!(credentials.is_fresh(10_000 - 901, Duration::from_mins(15)));
+        assert!(!credentials.is_fresh(10_000 - 900, Duration::from_mins(15)));
+        assert!(credentials.is_fresh(9_999, Duration::ZERO));
+    }
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::store::choice::Kind;
-use crate::store::kernel::{self, Usage};
+use crate::store::kernel;
+use crate::store::raw::Usage;
 
 /// How much clock skew is tolerated: the portal's tokens and the credentials'
 /// expiry are judged by the local clock, and SigV4 refuses requests whose

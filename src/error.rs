@@ -4,48 +4,21 @@
 use std::process::ExitCode;
 
 use crate::auth::AuthError;
+use crate::aws::federation::FederationError;
 use crate::aws::oidc::OidcError;
 use crate::aws::sdk::CallError;
-use crate::aws::signin::SigninError;
 use crate::config_file::ConfigError;
 use crate::console::ConsoleError;
+use crate::exit::{Exit, Reported};
 use crate::profiles::ProfilesError;
 use crate::session::SessionError;
 use crate::sign_in::SignInError;
 use crate::sign_in::auto::AutoError;
-use crate::store::keychain::KeychainError;
-use crate::store::keys;
+use crate::start_url::StartUrlError;
 use crate::store::lock::LockError;
+use crate::store::raw::KeychainError;
 use crate::target::TargetError;
 use crate::ui;
-
-/// The exit codes, documented in the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Ok = 0,
-    /// Any other failure.
-    Failure = 1,
-    /// The command line was wrong (clap uses 2 as well).
-    Usage = 2,
-    /// Not signed in, or the sign-in expired, was revoked or is damaged: run `ssokey login`.
-    NotSignedIn = 3,
-    /// No keychain could be reached, or it is locked.
-    Keychain = 4,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> Self {
-        ExitCode::from(exit as u8)
-    }
-}
-
-/// An error that knows what the user should do about it, and how ssokey exits
-/// with it. Each typed error where modules meet says this of itself.
-pub trait Reported {
-    /// The command to run, or what to check, next.
-    fn hint(&self) -> Option<String>;
-    fn exit(&self) -> Exit;
-}
 
 /// The hint and exit code for an error: those of the outermost error in its
 /// chain that says them.
@@ -73,224 +46,15 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         TargetError,
         ProfilesError,
         SessionError,
+        StartUrlError,
         ConfigError,
         OidcError,
         CallError,
-        SigninError,
+        FederationError,
         ConsoleError,
         std::io::Error
     );
     None
-}
-
-impl Reported for AuthError {
-    fn hint(&self) -> Option<String> {
-        // No Secret Service answered, so this run looked in the kernel
-        // keyring: a sign-in kept by the Secret Service of another (desktop)
-        // session is not seen from here.
-        if let AuthError::NotSignedIn { session } = self
-            && let Some(cause) = crate::store::choice::fell_back()
-        {
-            return Some(format!(
-                "no Secret Service answers here ({cause}), so ssokey keeps sessions in the kernel keyring, \
-                 where '{session}' is not signed in (a sign-in kept by the Secret Service of a desktop \
-                 session is not seen from here); sign in here with: ssokey login --session {session}"
-            ));
-        }
-        Some(AuthError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::NotSignedIn
-    }
-}
-
-impl Reported for AutoError {
-    fn hint(&self) -> Option<String> {
-        Some(AutoError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::NotSignedIn
-    }
-}
-
-impl Reported for SignInError {
-    fn hint(&self) -> Option<String> {
-        Some(match self {
-            SignInError::Cancelled | SignInError::Refused(_) | SignInError::NoCode => {
-                "run ssokey login again and approve the sign-in in the browser".to_owned()
-            }
-            SignInError::TimedOut(_) => "run ssokey login again and approve the sign-in in the browser; on a machine whose browser cannot reach this one, sign in with: ssokey login --device-code".to_owned(),
-        })
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for KeychainError {
-    fn hint(&self) -> Option<String> {
-        // A damaged sign-in is no sign-in: a new login replaces it.
-        if let KeychainError::Corrupt { key, .. } = self
-            && let Some(session) = keys::signed_in_by(key)
-        {
-            return Some(format!("run: ssokey login --session {session}"));
-        }
-        Some(KeychainError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        match self {
-            KeychainError::Corrupt { key, .. } if keys::signed_in_by(key).is_some() => {
-                Exit::NotSignedIn
-            }
-            KeychainError::Unavailable { .. }
-            | KeychainError::Locked { .. }
-            | KeychainError::KernelUnavailable { .. }
-            | KeychainError::NoneAnswers { .. }
-            | KeychainError::QuotaFull { .. } => Exit::Keychain,
-            KeychainError::UnknownChoice { .. } => Exit::Usage,
-            KeychainError::Corrupt { .. } | KeychainError::Failed { .. } => Exit::Failure,
-        }
-    }
-}
-
-impl Reported for LockError {
-    fn hint(&self) -> Option<String> {
-        match self {
-            LockError::Io { source, .. } => Some(io_hint(source)),
-            LockError::Held { .. } => LockError::hint(self),
-        }
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for TargetError {
-    fn hint(&self) -> Option<String> {
-        Some(TargetError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Usage
-    }
-}
-
-impl Reported for ProfilesError {
-    fn hint(&self) -> Option<String> {
-        Some(ProfilesError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        match self {
-            ProfilesError::UnknownPlaceholder { .. } | ProfilesError::Unclosed(_) => Exit::Usage,
-            ProfilesError::ReadOnly(_)
-            | ProfilesError::NoDirectory { .. }
-            | ProfilesError::NothingListed { .. } => Exit::Failure,
-        }
-    }
-}
-
-impl Reported for SessionError {
-    fn hint(&self) -> Option<String> {
-        Some(SessionError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Usage
-    }
-}
-
-impl Reported for ConfigError {
-    fn hint(&self) -> Option<String> {
-        Some(ConfigError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for OidcError {
-    fn hint(&self) -> Option<String> {
-        Some(oidc_hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for CallError {
-    fn hint(&self) -> Option<String> {
-        Some(call_hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for SigninError {
-    fn hint(&self) -> Option<String> {
-        Some(SigninError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-impl Reported for ConsoleError {
-    fn hint(&self) -> Option<String> {
-        Some(ConsoleError::hint(self))
-    }
-    fn exit(&self) -> Exit {
-        match self {
-            ConsoleError::BadService(_) | ConsoleError::BadDestination(_) => Exit::Usage,
-            ConsoleError::NoBrowser(_) => Exit::Failure,
-        }
-    }
-}
-
-impl Reported for std::io::Error {
-    fn hint(&self) -> Option<String> {
-        Some(io_hint(self))
-    }
-    fn exit(&self) -> Exit {
-        Exit::Failure
-    }
-}
-
-/// A file or directory that ssokey could not use: the message names it.
-fn io_hint(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            "make the path named above writable by your user, then run the command again"
-                .to_owned()
-        }
-        _ => "check that the path named above can be created (each directory in it must be a directory), then run the command again".to_owned(),
-    }
-}
-
-fn oidc_hint(err: &OidcError) -> String {
-    match err {
-        OidcError::AccessDenied | OidcError::DeviceCodeExpired => {
-            "run ssokey login again and approve the code in the browser".to_owned()
-        }
-        OidcError::InvalidGrant | OidcError::InvalidClient => {
-            "run: ssokey login --force".to_owned()
-        }
-        OidcError::InvalidScope(_) => "check sso_registration_scopes in the [sso-session] section of your AWS config file: ssokey needs sso:account:access, and the portal knows only its documented scopes".to_owned(),
-        OidcError::Endpoint(_) => "check AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL, and the session's region".to_owned(),
-        OidcError::Call(call) => call_hint(call),
-    }
-}
-
-fn call_hint(err: &CallError) -> String {
-    match err {
-        CallError::Unreachable { cause, .. } if cause.contains("certificate") => {
-            "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point SSL_CERT_FILE at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
-        }
-        CallError::Unreachable { .. } => "check your network connection (and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings), then try again".to_owned(),
-        CallError::Endless(_) => "a portal that pages without end is broken or is not IAM Identity Center: check the start URL of the session and any AWS_ENDPOINT_URL_SSO; if it is only slow, try again later".to_owned(),
-        err @ CallError::Service { .. } if err.is_throttle() => {
-            "the portal is throttling requests; wait a minute and try again".to_owned()
-        }
-        _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),
-    }
 }
 
 /// Prints a command-line error as every other error is printed (`ssokey:
@@ -436,5 +200,69 @@ mod tests {
             "{message}"
         );
         assert_eq!(hint, "see the usage in: ssokey --help");
+    }
+
+    /// Every typed error of ssokey reaches the top with its hint and exit
+    /// code: it implements [`Reported`] next to its type, and [`reported`]
+    /// looks for it. A new error type that forgets either fails here.
+    #[test]
+    fn every_error_type_says_its_hint_and_exit_code() {
+        // Types that never reach the top alone: each lives only inside
+        // another, which reports for it.
+        const WRAPPED: [&str; 1] = ["ParseError"]; // inside ConfigError
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let this = std::fs::read_to_string(src.join("error.rs")).unwrap();
+        let looked_for = &this[this.find("first_of!(\n").unwrap()..];
+        let looked_for = &looked_for[..looked_for.find(");").unwrap()];
+        let mut files = Vec::new();
+        let mut dirs = vec![src];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut found = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (at, line) in lines.iter().enumerate() {
+                let line = line.trim_start();
+                if !(line.starts_with("#[derive(") && line.contains("thiserror::Error")) {
+                    continue;
+                }
+                let decl = lines[at..]
+                    .iter()
+                    .find(|line| line.contains("pub enum ") || line.contains("pub struct "))
+                    .unwrap();
+                let name = decl
+                    .split_whitespace()
+                    .skip_while(|word| *word != "enum" && *word != "struct")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches('{')
+                    .to_owned();
+                found += 1;
+                if WRAPPED.contains(&name.as_str()) {
+                    continue;
+                }
+                assert!(
+                    text.contains(&format!("impl Reported for {name} ")),
+                    "{name} in {} implements no Reported next to its type",
+                    file.display()
+                );
+                assert!(
+                    looked_for
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|word| word == name),
+                    "{name} is not among the errors that `reported` looks for"
+                );
+            }
+        }
+        assert!(found >= 15, "found only {found} error types");
     }
 }

@@ -14,12 +14,11 @@ use anyhow::Context as _;
 use crate::auth;
 use crate::aws::pace::Pacer;
 use crate::aws::portal::{Account, PageTokens, PortalClient};
-use crate::aws::sdk::{CallError, Net};
+use crate::aws::sdk::CallError;
 use crate::clock;
 use crate::context::Context;
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::store::choice::Choice;
 use crate::store::files;
 use crate::store::keychain::Keychain;
 use crate::store::paths;
@@ -267,8 +266,8 @@ pub fn obtain(
 
 /// A fresh listing from the portal; nothing is printed unless all of it came.
 fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
-    let keychain = Keychain::open(&Choice::for_session(ctx, session))?;
-    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let keychain = Keychain::open(&session.keychain_choice(ctx))?;
+    let net = ctx.net(&session.region)?;
     let portal = PortalClient::without_retries(&net.config);
     let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {
         net.block_on(fetch(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    ssokey::output::complete::complete_if_asked();
+    ssokey::cli::complete_if_asked();
     match ssokey::cli::Cli::try_parse() {
         Ok(cli) => ssokey::run(cli),
         Err(err) => ssokey::error::usage(&err, std::env::args_os()),

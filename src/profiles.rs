@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config_file::ConfigFile;
+use crate::exit::{Exit, Reported};
 use crate::listing::Assignment;
 
 /// The default profile name: the account's name, then the role's.
@@ -303,6 +304,20 @@ pub fn keys(
         keys.push(("region", region.to_owned()));
     }
     keys
+}
+
+impl Reported for ProfilesError {
+    fn hint(&self) -> Option<String> {
+        Some(ProfilesError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            ProfilesError::UnknownPlaceholder { .. } | ProfilesError::Unclosed(_) => Exit::Usage,
+            ProfilesError::ReadOnly(_)
+            | ProfilesError::NoDirectory { .. }
+            | ProfilesError::NothingListed { .. } => Exit::Failure,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,12 @@
 //! Which portal: `[sso-session]` sections of the AWS config file, and sessions
 //! remembered from `--start-url`, with the session used last.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use serde::{Deserialize, Serialize};
-
-use crate::config_file::{self, ConfigFile, SsoSession};
+use crate::config_file::{ConfigFile, SsoSession};
 use crate::context::Context;
+use crate::exit::{Exit, Reported};
 use crate::start_url::{StartUrl, StartUrlError, validate_region};
-use crate::store::files;
-use crate::store::paths;
+use crate::store::choice::{Choice, Setting};
+use crate::store::sessions::{Remembered, State};
 
 /// The scope that makes the portal issue refresh tokens.
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
@@ -42,13 +38,13 @@ pub enum Origin {
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub struct SessionSpec {
     pub session: Option<String>,
     pub start_url: Option<String>,
     pub region: Option<String>,
 }
 
-impl Request {
+impl SessionSpec {
     /// The session that `--session` names, or the one to choose when it
     /// names none.
     pub fn named(session: Option<&str>) -> Self {
@@ -130,57 +126,18 @@ impl SessionError {
     }
 }
 
-/// The non-secret metadata that ssokey keeps between runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct State {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last: Option<String>,
-    #[serde(default)]
-    pub sessions: BTreeMap<String, Remembered>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Remembered {
-    pub start_url: String,
-    pub region: String,
-    #[serde(default)]
-    pub scopes: Vec<String>,
+impl Session {
+    /// The choice of the store that keeps this session's tokens:
+    /// `SSOKEY_KEYCHAIN`, else its `ssokey_keychain`, else `auto`.
+    pub fn keychain_choice(&self, ctx: &Context) -> Choice {
+        Choice {
+            setting: Setting::Known(self.keychain.clone()),
+            ..ctx.keychain_choice()
+        }
+    }
 }
 
 impl State {
-    /// Reads the state; a missing file is an empty state, and so is a damaged
-    /// one (it holds no secret and is rebuilt by the next login), with a warning.
-    pub fn load(config_dir: &Path) -> Self {
-        let path = paths::sessions(config_dir);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
-                crate::ui::warning(format_args!(
-                    "ignoring {} ({err}); it is rebuilt at the next login",
-                    path.display()
-                ));
-                Self::default()
-            }),
-            Err(_) => Self::default(),
-        }
-    }
-
-    /// Reads the state without a word on stderr (for shell completion): a
-    /// missing or damaged file is an empty state.
-    pub fn load_quietly(config_dir: &Path) -> Self {
-        std::fs::read(paths::sessions(config_dir))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
-    }
-
-    pub fn save(&self, config_dir: &Path) -> std::io::Result<()> {
-        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        text.push('\n');
-        files::write_private(&paths::sessions(config_dir), text.as_bytes())
-    }
-
     /// Records a session as the one used last, remembering it when it came from
     /// the command line. Returns whether anything changed.
     pub fn record(&mut self, session: &Session) -> bool {
@@ -220,27 +177,22 @@ pub fn known(config: Option<&ConfigFile>, state: &State) -> Vec<Session> {
     sessions
 }
 
-/// The session a command means, with the state it came from, reading the
-/// config file through `config` (which the command may have read already).
-pub fn resolve_in(
-    ctx: &Context,
-    request: &Request,
-    config: &config_file::Lazy,
-) -> anyhow::Result<(Session, State)> {
+/// The session a command means, from the config file and the remembered
+/// sessions that the run has read (each once).
+pub fn resolve_for(ctx: &Context, request: &SessionSpec) -> anyhow::Result<Session> {
     // A start URL on the command line says it all, but the session name taken
     // from it must not contradict the file: that check reads the file at its
     // best, so that a damaged file never blocks a sign-in given in full.
     let config = if request.start_url.is_some() && request.session.is_none() {
-        config.get().ok().flatten()
+        ctx.config().ok().flatten()
     } else {
-        config.get()?
+        ctx.config()?
     };
-    let state = State::load(&ctx.config_dir);
     let session = resolve(
         request,
         config,
         &ctx.aws_config_file.display().to_string(),
-        &state,
+        ctx.sessions(),
     )?;
     tracing::debug!(
         session = session.name,
@@ -249,18 +201,13 @@ pub fn resolve_in(
         origin = ?session.origin,
         "session"
     );
-    Ok((session, state))
-}
-
-/// [`resolve_in`], reading the config file if it needs it.
-pub fn resolve_for(ctx: &Context, request: &Request) -> anyhow::Result<(Session, State)> {
-    resolve_in(ctx, request, &config_file::Lazy::new(&ctx.aws_config_file))
+    Ok(session)
 }
 
 /// Decides which session a command means. Pure: the caller loads the config
 /// file and the state, and saves the state afterwards if it wants to.
 pub fn resolve(
-    request: &Request,
+    request: &SessionSpec,
     config: Option<&ConfigFile>,
     config_path: &str,
     state: &State,
@@ -297,7 +244,7 @@ pub fn resolve(
 }
 
 fn from_command_line(
-    request: &Request,
+    request: &SessionSpec,
     start_url: &str,
     config: Option<&ConfigFile>,
     config_path: &str,
@@ -435,6 +382,15 @@ fn validate_name(name: &str) -> Result<(), SessionError> {
     }
 }
 
+impl Reported for SessionError {
+    fn hint(&self) -> Option<String> {
+        Some(SessionError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,9 +405,9 @@ mod tests {
         let config = config(
             "[sso-session ../x]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n",
         );
-        let request = Request {
+        let request = SessionSpec {
             session: Some("../x".to_owned()),
-            ..Request::default()
+            ..SessionSpec::default()
         };
         let err = resolve(&request, Some(&config), "cfg", &State::default()).unwrap_err();
         assert!(
@@ -459,13 +415,22 @@ mod tests {
             "{err:?}"
         );
         // Nor is it offered as the only session.
-        let err =
-            resolve(&Request::default(), Some(&config), "cfg", &State::default()).unwrap_err();
+        let err = resolve(
+            &SessionSpec::default(),
+            Some(&config),
+            "cfg",
+            &State::default(),
+        )
+        .unwrap_err();
         assert!(matches!(&err, SessionError::BadName(_)), "{err:?}");
     }
 
-    fn request(session: Option<&str>, start_url: Option<&str>, region: Option<&str>) -> Request {
-        Request {
+    fn request(
+        session: Option<&str>,
+        start_url: Option<&str>,
+        region: Option<&str>,
+    ) -> SessionSpec {
+        SessionSpec {
             session: session.map(str::to_owned),
             start_url: start_url.map(str::to_owned),
             region: region.map(str::to_owned),
@@ -522,7 +487,7 @@ mod tests {
     #[test]
     fn with_no_flags_the_last_session_wins_then_the_only_one() {
         let cfg = config(TWO);
-        let err = resolve(&Request::default(), Some(&cfg), "c", &State::default()).unwrap_err();
+        let err = resolve(&SessionSpec::default(), Some(&cfg), "c", &State::default()).unwrap_err();
         assert_eq!(
             err,
             SessionError::Ambiguous(vec!["work".into(), "play".into()])
@@ -531,12 +496,12 @@ mod tests {
             last: Some("play".into()),
             ..State::default()
         };
-        let session = resolve(&Request::default(), Some(&cfg), "c", &state).unwrap();
+        let session = resolve(&SessionSpec::default(), Some(&cfg), "c", &state).unwrap();
         assert_eq!(session.name, "play");
         let one = config(
             "[sso-session only]\nsso_start_url = https://only.awsapps.com/start\nsso_region = us-west-2\n",
         );
-        let session = resolve(&Request::default(), Some(&one), "c", &State::default()).unwrap();
+        let session = resolve(&SessionSpec::default(), Some(&one), "c", &State::default()).unwrap();
         assert_eq!(session.name, "only");
     }
 
@@ -556,7 +521,7 @@ mod tests {
         .unwrap();
         assert!(state.record(&session));
         assert!(!state.record(&session));
-        let again = resolve(&Request::default(), None, "c", &state).unwrap();
+        let again = resolve(&SessionSpec::default(), None, "c", &state).unwrap();
         assert_eq!(again.name, "acme");
         assert_eq!(again.start_url, "https://acme.awsapps.com/start");
         assert_eq!(again.origin, Origin::Remembered);
@@ -566,7 +531,7 @@ mod tests {
 
     #[test]
     fn nothing_known_says_how_to_start() {
-        let err = resolve(&Request::default(), None, "c", &State::default()).unwrap_err();
+        let err = resolve(&SessionSpec::default(), None, "c", &State::default()).unwrap_err();
         assert_eq!(err, SessionError::NoneKnown);
         assert!(err.hint().contains("ssokey login --start-url"));
     }

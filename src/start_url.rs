@@ -12,6 +12,8 @@
 //!
 //! Only https is accepted, and plain http only on loopback. Pure: no network.
 
+use crate::exit::{Exit, Reported};
+
 /// A start URL or a region that ssokey cannot use.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StartUrlError {
@@ -30,6 +32,15 @@ impl StartUrlError {
             }
             Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
         }
+    }
+}
+
+impl Reported for StartUrlError {
+    fn hint(&self) -> Option<String> {
+        Some(StartUrlError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Usage
     }
 }
 

@@ -2,6 +2,7 @@
 //! profile of the AWS config file (`--profile`, then `AWS_PROFILE`).
 
 use crate::config_file::ConfigFile;
+use crate::exit::{Exit, Reported};
 
 /// An account as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl std::fmt::Display for AccountRef {
 
 /// A target before its session is resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wanted {
+pub struct Target {
     /// The session named by the profile, if any (`--session` wins over it).
     pub session: Option<String>,
     pub account: AccountRef,
@@ -46,7 +47,7 @@ pub struct Wanted {
 
 /// What the command line and the environment said.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub struct TargetSpec {
     pub account: Option<String>,
     pub role: Option<String>,
     pub profile: Option<String>,
@@ -102,12 +103,12 @@ impl TargetError {
 
 /// Decides the target. Pure: the caller passes in the parsed config file.
 pub fn resolve(
-    request: &Request,
+    request: &TargetSpec,
     config: Option<&ConfigFile>,
     config_path: &str,
-) -> Result<Wanted, TargetError> {
+) -> Result<Target, TargetError> {
     if let (Some(account), Some(role)) = (&request.account, &request.role) {
-        return Ok(Wanted {
+        return Ok(Target {
             session: None,
             account: AccountRef::parse(account)?,
             role: check_role(role)?,
@@ -132,7 +133,7 @@ pub fn resolve(
         name: name.clone(),
         key: "ssokey_role_name",
     })?;
-    Ok(Wanted {
+    Ok(Target {
         session: get("ssokey_session", "sso_session").map(str::to_owned),
         account: AccountRef::parse(account)?,
         role: check_role(role)?,
@@ -197,6 +198,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+impl Reported for TargetError {
+    fn hint(&self) -> Option<String> {
+        Some(TargetError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,8 +217,8 @@ mod tests {
         role: Option<&str>,
         profile: Option<&str>,
         env: Option<&str>,
-    ) -> Request {
-        Request {
+    ) -> TargetSpec {
+        TargetSpec {
             account: account.map(str::to_owned),
             role: role.map(str::to_owned),
             profile: profile.map(str::to_owned),
@@ -253,7 +263,7 @@ mod tests {
             resolve(&request(None, None, Some("nope"), None), Some(&config), "c").unwrap_err();
         assert!(matches!(err, TargetError::NoProfile { .. }));
         assert_eq!(
-            resolve(&Request::default(), Some(&config), "c").unwrap_err(),
+            resolve(&TargetSpec::default(), Some(&config), "c").unwrap_err(),
             TargetError::Missing
         );
     }

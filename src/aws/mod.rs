@@ -2,8 +2,8 @@
 //! (sso-oidc), the portal (sso), the pacing of a listing's requests, and the
 //! sign-in service's federation endpoint (for the console).
 
+pub mod federation;
 pub mod oidc;
 pub mod pace;
 pub mod portal;
 pub mod sdk;
-pub mod signin;

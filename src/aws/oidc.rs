@@ -8,6 +8,7 @@ use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::sdk::CallError;
+use crate::exit::{Exit, Reported};
 use crate::secret::Secret;
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -595,6 +596,29 @@ pub fn next_interval(current: Duration, poll: &Poll) -> Duration {
     next.clamp(Duration::from_secs(1), MAX_INTERVAL)
 }
 
+impl Reported for OidcError {
+    fn hint(&self) -> Option<String> {
+        Some(hint_for(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
+fn hint_for(err: &OidcError) -> String {
+    match err {
+        OidcError::AccessDenied | OidcError::DeviceCodeExpired => {
+            "run ssokey login again and approve the code in the browser".to_owned()
+        }
+        OidcError::InvalidGrant | OidcError::InvalidClient => {
+            "run: ssokey login --force".to_owned()
+        }
+        OidcError::InvalidScope(_) => "check sso_registration_scopes in the [sso-session] section of your AWS config file: ssokey needs sso:account:access, and the portal knows only its documented scopes".to_owned(),
+        OidcError::Endpoint(_) => "check AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL, and the session's region".to_owned(),
+        OidcError::Call(call) => crate::aws::sdk::hint_for(call),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,7 +778,7 @@ mod tests {
                 access in text(),
                 expires_in in any::<i32>(),
                 refresh in text(),
-                now in 0..=crate::aws::portal::MAX_EXPIRATION,
+                now in 0..=crate::credentials::MAX_EXPIRATION,
             ) {
                 let result = Granted::from_response(access.as_deref(), expires_in, refresh.as_deref());
                 let valid = access.as_deref().is_some_and(|a| !a.is_empty()) && expires_in > 0;
@@ -780,7 +804,7 @@ mod tests {
                 id in text(),
                 secret in text(),
                 expires_at in any::<i64>(),
-                now in 0..=crate::aws::portal::MAX_EXPIRATION,
+                now in 0..=crate::credentials::MAX_EXPIRATION,
             ) {
                 let scopes = vec!["sso:account:access".to_owned()];
                 let result = Registration::from_response(id.as_deref(), secret.as_deref(), expires_at, &scopes);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::exit::{Exit, Reported};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -173,6 +174,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// The runtime and SDK configuration that a command's network calls share.
+#[derive(Debug)]
 pub struct Net {
     runtime: tokio::runtime::Runtime,
     pub config: SdkConfig,
@@ -187,5 +189,28 @@ impl Net {
 
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+impl Reported for CallError {
+    fn hint(&self) -> Option<String> {
+        Some(hint_for(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
+pub(crate) fn hint_for(err: &CallError) -> String {
+    match err {
+        CallError::Unreachable { cause, .. } if cause.contains("certificate") => {
+            "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point SSL_CERT_FILE at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
+        }
+        CallError::Unreachable { .. } => "check your network connection (and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings), then try again".to_owned(),
+        CallError::Endless(_) => "a portal that pages without end is broken or is not IAM Identity Center: check the start URL of the session and any AWS_ENDPOINT_URL_SSO; if it is only slow, try again later".to_owned(),
+        err @ CallError::Service { .. } if err.is_throttle() => {
+            "the portal is throttling requests; wait a minute and try again".to_owned()
+        }
+        _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),
     }
 }

@@ -6,36 +6,39 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::ConsoleArgs;
+use crate::commands::target;
 use crate::console::{self, ConsoleError, Destination};
 use crate::context::Context;
-use crate::credentials;
+use crate::fetch;
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &ConsoleArgs,
 ) -> anyhow::Result<ExitCode> {
     let destination =
         Destination::from_flags(args.service.as_deref(), args.destination.as_deref())?;
-    let wanted = credentials::wanted(env, session_flag, &args.target, "console", true)?;
-    let (role_credentials, label) = credentials::for_wanted(
-        env,
+    let wanted = target::wanted(ctx, session_flag, &args.target, "console", true)?;
+    let (role_credentials, label) = fetch::credentials(
+        ctx,
         session_flag,
         &wanted,
-        &credentials::options(&args.cache),
+        &target::options(&args.cache),
         "console",
     )?;
-    let session = credentials::session_of(env, session_flag, &wanted)?;
+    let session = fetch::session_of(ctx, session_flag, &wanted)?;
     let region = args
         .region
         .clone()
-        .or_else(|| credentials::profile_region(env, &args.target))
-        .or_else(|| env.aws_region.clone())
+        .or_else(|| {
+            target::profile(ctx, &args.target).and_then(|name| fetch::profile_region(ctx, name))
+        })
+        .or_else(|| ctx.aws_region.clone())
         .unwrap_or_else(|| console::DEFAULT_REGION.to_owned());
-    let endpoint = console::endpoint(&region, &env.signin_endpoints);
+    let endpoint = console::endpoint(&region, &ctx.federation_endpoints);
     tracing::debug!(%endpoint, %region, "asking for a sign-in token");
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
-    let token = runtime.block_on(crate::aws::signin::signin_token(
+    let token = runtime.block_on(crate::aws::federation::signin_token(
         &console::signin_token_url(&endpoint, &role_credentials),
     ))?;
     let url = console::login_url(

@@ -5,12 +5,13 @@ use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
 use crate::cli::{CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
+use crate::commands::target;
 use crate::context::{Context, EXEC_TARGET_VAR};
-use crate::credentials;
+use crate::fetch;
 use crate::output::render::{self, Shell};
 use crate::serve;
 
-pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub fn env(ctx: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     let shell = args
         .shell
         .unwrap_or_else(|| Shell::detect(Context::parent_process().as_deref(), cfg!(windows)));
@@ -19,9 +20,9 @@ pub fn env(env: &Context, session_flag: Option<&str>, args: &EnvArgs) -> anyhow:
         return Ok(ExitCode::SUCCESS);
     }
     let (credentials, _) =
-        credentials::fetch(env, session_flag, &args.target, &args.cache, "env", true)?;
+        target::fetch(ctx, session_flag, &args.target, &args.cache, "env", true)?;
     crate::output::print(&render::exports(shell, &credentials))?;
-    if let Some(profile) = other_profile(env.aws_profile.as_deref(), &args.target) {
+    if let Some(profile) = other_profile(ctx.aws_profile.as_deref(), &args.target) {
         crate::ui::warning(format_args!(
             "AWS_PROFILE={profile} stays set in your shell, and some SDKs (the JavaScript SDK v3) use that profile instead of these credentials; unset it, or use ssokey exec"
         ));
@@ -38,13 +39,13 @@ fn other_profile<'a>(aws_profile: Option<&'a str>, target: &TargetArgs) -> Optio
 }
 
 pub fn credential_process(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &CredentialProcessArgs,
 ) -> anyhow::Result<ExitCode> {
     // Never a picker: the caller is a program.
-    let (credentials, _) = credentials::fetch(
-        env,
+    let (credentials, _) = target::fetch(
+        ctx,
         session_flag,
         &args.target,
         &args.cache,
@@ -56,16 +57,16 @@ pub fn credential_process(
 }
 
 pub fn exec(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
     if args.server {
-        return exec_with_server(env, session_flag, args);
+        return exec_with_server(ctx, session_flag, args);
     }
     let (credentials, label) =
-        credentials::fetch(env, session_flag, &args.target, &args.cache, "exec", true)?;
-    let (mut command, program) = command(env, args, &label);
+        target::fetch(ctx, session_flag, &args.target, &args.cache, "exec", true)?;
+    let (mut command, program) = command(ctx, args, &label);
     for (name, value) in render::credential_variables(&credentials) {
         command.env(name, value);
     }
@@ -75,13 +76,19 @@ pub fn exec(
 /// `exec --server`: the command gets the credential server's two variables
 /// and no keys; the server lives until the command ends.
 fn exec_with_server(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &ExecArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (server, label) =
-        serve::for_target(env, session_flag, &args.target, &args.cache, 0, "exec")?;
-    let (mut command, program) = command(env, args, &label);
+    let (server, label) = serve::for_target(
+        ctx,
+        session_flag,
+        target::wanted(ctx, session_flag, &args.target, "exec", true)?,
+        &target::options(&args.cache),
+        0,
+        "exec",
+    )?;
+    let (mut command, program) = command(ctx, args, &label);
     for name in render::CREDENTIAL_VARIABLES
         .into_iter()
         .chain(serve::OTHER_CONTAINER_VARIABLES)
@@ -99,8 +106,8 @@ fn exec_with_server(
 /// The command to run, with the environment that both kinds of `exec` give
 /// it: no profile variables, the profile's region, the target's label. Warns
 /// when this `exec` runs inside another for a different target.
-fn command<'a>(env: &Context, args: &'a ExecArgs, label: &str) -> (Command, &'a OsString) {
-    if let Some(outer) = &env.exec_target
+fn command<'a>(ctx: &Context, args: &'a ExecArgs, label: &str) -> (Command, &'a OsString) {
+    if let Some(outer) = &ctx.exec_target
         && outer != label
     {
         crate::ui::warning(format_args!(
@@ -113,8 +120,9 @@ fn command<'a>(env: &Context, args: &'a ExecArgs, label: &str) -> (Command, &'a 
     for name in render::PROFILE_VARIABLES {
         command.env_remove(name);
     }
-    let region = credentials::profile_region(env, &args.target);
-    for (name, value) in render::region_variables(region.as_deref(), env.aws_region_set) {
+    let region =
+        target::profile(ctx, &args.target).and_then(|name| fetch::profile_region(ctx, name));
+    for (name, value) in render::region_variables(region.as_deref(), ctx.aws_region_set) {
         command.env(name, value);
     }
     (command, program)

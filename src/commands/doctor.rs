@@ -12,23 +12,24 @@ use crate::cli::{DoctorArgs, Output};
 use crate::config_file;
 use crate::context::Context;
 use crate::doctor::{self, BrowserFact, ConfigFact, KeychainFact, PathFact, Verdict};
-use crate::session::{self, State};
-use crate::store::choice::{Choice, Kind};
-use crate::store::kernel::{self, Usage};
+use crate::session;
+use crate::store::choice::Kind;
+use crate::store::kernel;
 use crate::store::keychain::Keychain;
+use crate::store::raw::Usage;
 
 /// The key of the probe entry that checks the keychain.
 const PROBE_KEY: &str = "doctor/probe";
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &DoctorArgs,
 ) -> anyhow::Result<ExitCode> {
     let mut checks = Vec::new();
-    let config = match config_file::load(&env.aws_config_file) {
+    let config = match ctx.config() {
         Ok(None) => {
-            checks.push(doctor::config(&env.aws_config_file, &ConfigFact::Missing));
+            checks.push(doctor::config(&ctx.aws_config_file, &ConfigFact::Missing));
             None
         }
         Ok(Some(config)) => {
@@ -36,18 +37,18 @@ pub fn run(
                 sessions: config.sso_sessions().len(),
                 profiles: config.profile_names().len(),
             };
-            checks.push(doctor::config(&env.aws_config_file, &fact));
+            checks.push(doctor::config(&ctx.aws_config_file, &fact));
             Some(config)
         }
         Err(err) => {
             let fact = ConfigFact::Broken {
                 error: crate::error::one_line(&anyhow::Error::new(err)),
             };
-            checks.push(doctor::config(&env.aws_config_file, &fact));
+            checks.push(doctor::config(&ctx.aws_config_file, &fact));
             None
         }
     };
-    let probed = probe_keychain(env);
+    let probed = probe_keychain(ctx);
     if cfg!(target_os = "linux") {
         let socket = Context::var("XDG_RUNTIME_DIR")
             .map(|dir| PathBuf::from(dir).join("bus"))
@@ -59,17 +60,16 @@ pub fn run(
         ));
     }
     checks.push(doctor::keychain(probed));
-    checks.push(doctor::browser(&browser_fact(env.reach().browser)));
+    checks.push(doctor::browser(&browser_fact(ctx.reach().browser)));
 
-    let state = State::load_quietly(&env.config_dir);
-    let mut sessions = session::known(config.as_ref(), &state);
+    let mut sessions = session::known(config, ctx.sessions_quietly());
     if let Some(name) = session_flag {
         sessions.retain(|s| s.name == name);
     }
     for session in &sessions {
         checks.push(doctor::clock(&session.name, skew(&session.region)));
     }
-    checks.push(doctor::path(&path_fact(config.as_ref())));
+    checks.push(doctor::path(&path_fact(config)));
 
     let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
     let out = match args.output {
@@ -82,7 +82,7 @@ pub fn run(
     };
     crate::output::print(&out)?;
     Ok(if failed {
-        crate::error::Exit::Failure.into()
+        crate::exit::Exit::Failure.into()
     } else {
         ExitCode::SUCCESS
     })
@@ -90,9 +90,9 @@ pub fn run(
 
 /// Writes, reads back and deletes a probe entry, in the store that a command
 /// for no session in particular uses (`SSOKEY_KEYCHAIN`, or `auto`).
-fn probe_keychain(env: &Context) -> Result<KeychainFact, (String, String)> {
-    let describe = |err: crate::store::keychain::KeychainError| (err.to_string(), err.hint());
-    let keychain = Keychain::open(&Choice::plain(env)).map_err(describe)?;
+fn probe_keychain(ctx: &Context) -> Result<KeychainFact, (String, String)> {
+    let describe = |err: crate::store::raw::KeychainError| (err.to_string(), err.hint());
+    let keychain = Keychain::open(&ctx.keychain_choice()).map_err(describe)?;
     let value = format!("ssokey doctor {}", std::process::id());
     keychain.write(PROBE_KEY, &value).map_err(describe)?;
     let read = keychain.read(PROBE_KEY).map_err(describe);

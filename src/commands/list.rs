@@ -9,12 +9,12 @@ use crate::output::render;
 use crate::session::{self};
 use crate::sign_in::auto;
 
-pub fn run(env: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let request = session::Request::named(session_flag);
-    let (session, _) = session::resolve_for(env, &request)?;
-    let listing = auto::retry(env, "list", || {
+pub fn run(ctx: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let request = session::SessionSpec::named(session_flag);
+    let session = session::resolve_for(ctx, &request)?;
+    let listing = auto::retry(ctx, "list", || {
         listing::obtain(
-            env,
+            ctx,
             &session,
             args.listing.refresh,
             args.listing.concurrency,
@@ -47,7 +47,7 @@ pub fn run(env: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow
                     })
                     .collect();
                 let table = render::table(&["ACCOUNT ID", "ACCOUNT NAME", "ROLE"], &cells);
-                if env.stdout_color {
+                if ctx.stdout_color {
                     render::bold_first_line(&table)
                 } else {
                     table

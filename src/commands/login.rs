@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
 use crate::auth::{self, Refreshed};
 use crate::aws::sdk::Net;
 use crate::cli::LoginArgs;
@@ -12,27 +10,29 @@ use crate::clock;
 use crate::context::Context;
 use crate::session::{self, Session};
 use crate::sign_in::{self, Asker};
-use crate::store::choice::Choice;
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keychain::Keychain;
+use crate::store::raw::KeychainError;
+use crate::store::sessions::State;
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<String>,
     args: &LoginArgs,
 ) -> anyhow::Result<ExitCode> {
-    let request = session::Request {
+    let request = session::SessionSpec {
         session: session_flag,
         start_url: args.start_url.clone(),
         region: args.region.clone(),
     };
-    let (session, mut state) = session::resolve_for(env, &request)?;
-    let keychain = Keychain::open(&Choice::for_session(env, &session))?;
-    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let session = session::resolve_for(ctx, &request)?;
+    let mut state = ctx.sessions().clone();
+    let keychain = Keychain::open(&session.keychain_choice(ctx))?;
+    let net = ctx.net(&session.region)?;
     // The user is here: auto sign-in may start again, whatever comes next.
-    sign_in::cool_down::clear(env, &session.name);
+    sign_in::cool_down::clear(ctx, &session.name);
 
-    if !args.force && already_signed_in(env, &keychain, &session, &net)? {
-        remember(env, &mut state, &session);
+    if !args.force && already_signed_in(ctx, &keychain, &session, &net)? {
+        remember(ctx, &mut state, &session);
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -40,10 +40,10 @@ pub fn run(
         device_code: args.device_code,
         no_browser: args.no_browser,
     };
-    let how = sign_in::flow::choose(env.reach(), asker).expect("login always has a flow");
+    let how = sign_in::flow::choose(ctx.reach(), asker).expect("login always has a flow");
     let flow = how.flow;
-    let token = sign_in::sign_in(env, &keychain, &session, &net, how)?;
-    remember(env, &mut state, &session);
+    let token = sign_in::sign_in(ctx, &keychain, &session, &net, how)?;
+    remember(ctx, &mut state, &session);
     crate::ui::say(format_args!(
         "Signed in to '{}' with {}; {}.",
         session.name,
@@ -56,7 +56,7 @@ pub fn run(
 /// Says so and returns true when the session holds a valid token, renewing it
 /// silently first when it is due and can be renewed.
 fn already_signed_in(
-    env: &Context,
+    ctx: &Context,
     keychain: &Keychain,
     session: &Session,
     net: &Net,
@@ -75,7 +75,7 @@ fn already_signed_in(
     }
     let now = clock::now();
     let token = if token.needs_refresh(now) {
-        match auth::refresh(env, keychain, session, net, &token) {
+        match auth::refresh(ctx, keychain, session, net, &token) {
             Ok(Refreshed::Renewed(token)) => {
                 crate::ui::say(format_args!(
                     "Renewed the sign-in to '{}' without a browser.",
@@ -97,13 +97,13 @@ fn already_signed_in(
     Ok(true)
 }
 
-fn remember(env: &Context, state: &mut session::State, session: &Session) {
+fn remember(ctx: &Context, state: &mut State, session: &Session) {
     if state.record(session)
-        && let Err(err) = state.save(&env.config_dir)
+        && let Err(err) = state.save(&ctx.config_dir)
     {
         crate::ui::warning(format_args!(
             "could not remember the session in {}: {err}",
-            env.config_dir.display()
+            ctx.config_dir.display()
         ));
     }
 }

@@ -6,31 +6,27 @@ use std::process::ExitCode;
 
 use crate::auth;
 use crate::aws::portal::PortalClient;
-use crate::aws::sdk::Net;
 use crate::cli::LogoutArgs;
-use crate::config_file;
 use crate::context::Context;
-use crate::roles;
-use crate::session::{self, Session, State};
-use crate::store::choice::Choice;
+use crate::role_credentials;
+use crate::session::{self, Session};
 use crate::store::keychain::Keychain;
 use crate::store::keys;
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &LogoutArgs,
 ) -> anyhow::Result<ExitCode> {
     let sessions = if args.all {
-        let config = config_file::load(&env.aws_config_file)?;
-        session::known(config.as_ref(), &State::load(&env.config_dir))
+        session::known(ctx.config()?, ctx.sessions())
     } else {
-        let request = session::Request::named(session_flag);
-        vec![session::resolve_for(env, &request)?.0]
+        let request = session::SessionSpec::named(session_flag);
+        vec![session::resolve_for(ctx, &request)?]
     };
     for session in &sessions {
-        let keychain = Keychain::open(&Choice::for_session(env, session))?;
-        logout(env, &keychain, session)?;
+        let keychain = Keychain::open(&session.keychain_choice(ctx))?;
+        logout(ctx, &keychain, session)?;
     }
     if sessions.is_empty() {
         crate::ui::say("No session is known; nothing to sign out of.");
@@ -38,25 +34,25 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn logout(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+fn logout(ctx: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
     let stored = match auth::load_token(keychain, &session.name) {
         Ok(token) => token.is_some(),
         // A damaged entry is deleted all the same.
         Err(_) => true,
     };
     let ended = if stored {
-        Some(end_portal_session(env, keychain, session))
+        Some(end_portal_session(ctx, keychain, session))
     } else {
         None
     };
     {
-        let _lock = auth::lock_session(env, &session.name)?;
+        let _lock = auth::lock_session(ctx, &session.name)?;
         keychain.delete(&keys::token(&session.name))?;
         // The client registration goes too (the next sign-in registers
         // again): a signed-out user holds no entry of ssokey's, in any store.
         keychain.delete(&keys::client(&session.name))?;
     }
-    let cached = roles::forget(env, keychain, &session.name)?;
+    let cached = role_credentials::forget(ctx, keychain, &session.name)?;
     let name = &session.name;
     match ended {
         None if cached == 0 => crate::ui::say(format_args!(
@@ -75,14 +71,14 @@ fn logout(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Resu
 
 /// Calls the portal's Logout with a usable token (renewed first if it is due),
 /// so that the sign-in ends on the portal too, refresh token included.
-fn end_portal_session(env: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
-    let net = Net::new(&session.region)?;
-    let token = match auth::access_token(env, keychain, session, &net) {
+fn end_portal_session(ctx: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
+    let net = ctx.net(&session.region)?;
+    let token = match auth::access_token(ctx, keychain, session, &net) {
         Ok(token) => token,
         // Nothing usable is left to end on the portal.
         Err(err)
             if err.chain().any(|c| {
-                c.is::<auth::AuthError>() || c.is::<crate::store::keychain::KeychainError>()
+                c.is::<auth::AuthError>() || c.is::<crate::store::raw::KeychainError>()
             }) =>
         {
             return Ok(());

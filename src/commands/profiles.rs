@@ -15,18 +15,18 @@ use crate::session;
 use crate::store::files;
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &ProfilesArgs,
 ) -> anyhow::Result<ExitCode> {
-    let request = session::Request::named(session_flag);
-    let (session, _) = session::resolve_for(env, &request)?;
-    let path = &env.aws_config_file;
+    let request = session::SessionSpec::named(session_flag);
+    let session = session::resolve_for(ctx, &request)?;
+    let path = &ctx.aws_config_file;
     let original = read(path)?;
     let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;
     let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
     let listing = listing::obtain(
-        env,
+        ctx,
         &session,
         args.listing.refresh,
         args.listing.concurrency,
@@ -102,7 +102,7 @@ pub fn run(
     }
     // ~/.aws is made as the AWS CLI would; a directory that AWS_CONFIG_FILE
     // names must exist, since a typo there should not make a tree.
-    if env.aws_config_file_is_default
+    if ctx.aws_config_file_is_default
         && let Some(dir) = path.parent()
         && !dir.exists()
     {

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::ServeArgs;
+use crate::commands::target;
 use crate::context::Context;
 use crate::output::render::{self, Shell};
 use crate::serve;
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &ServeArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -19,10 +20,10 @@ pub fn run(
         .shell
         .unwrap_or_else(|| Shell::detect(Context::parent_process().as_deref(), cfg!(windows)));
     let (server, label) = serve::for_target(
-        env,
+        ctx,
         session_flag,
-        &args.target,
-        &args.cache,
+        target::wanted(ctx, session_flag, &args.target, "serve", true)?,
+        &target::options(&args.cache),
         args.port,
         "serve",
     )?;

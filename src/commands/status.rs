@@ -9,13 +9,13 @@ use crate::auth;
 use crate::aws::oidc::Token;
 use crate::cli::{Output, StatusArgs};
 use crate::clock;
-use crate::config_file;
 use crate::context::Context;
 use crate::output::render;
-use crate::session::{self, State};
-use crate::store::choice::{Choice, Kind, Wanted};
+use crate::session;
+use crate::store::choice::{Kind, Preference};
 use crate::store::kernel;
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keychain::Keychain;
+use crate::store::raw::KeychainError;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,22 +43,20 @@ struct Row {
 }
 
 pub fn run(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
     args: &StatusArgs,
 ) -> anyhow::Result<ExitCode> {
-    let config = config_file::load(&env.aws_config_file)?;
-    let state = State::load(&env.config_dir);
-    let mut sessions = session::known(config.as_ref(), &state);
+    let mut sessions = session::known(ctx.config()?, ctx.sessions());
     if let Some(name) = session_flag {
         sessions.retain(|s| s.name == name);
     }
     let now = clock::now();
     let mut rows = Vec::with_capacity(sessions.len());
     // One store per choice: sessions may choose different ones.
-    let mut keychains: Vec<(Wanted, Keychain)> = Vec::new();
+    let mut keychains: Vec<(Preference, Keychain)> = Vec::new();
     for session in sessions {
-        let choice = Choice::for_session(env, &session);
+        let choice = session.keychain_choice(ctx);
         let wanted = choice.wanted()?;
         let keychain = if let Some(i) = keychains.iter().position(|(w, _)| *w == wanted) {
             &keychains[i].1
@@ -83,7 +81,7 @@ pub fn run(
             .map(crate::aws::oidc::Flow::name);
         let (state_name, expires) = classify(token, now);
         rows.push(Row {
-            last_used: state.last.as_deref() == Some(session.name.as_str()),
+            last_used: ctx.sessions().last.as_deref() == Some(session.name.as_str()),
             session: session.name,
             start_url: session.start_url,
             region: session.region,

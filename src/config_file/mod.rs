@@ -79,6 +79,7 @@ use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::exit::{Exit, Reported};
 use lex::{Line, SectionKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +139,15 @@ impl ConfigError {
     }
 }
 
+impl Reported for ConfigError {
+    fn hint(&self) -> Option<String> {
+        Some(ConfigError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
 /// A problem found by [`ConfigFile::parse`], before it is tied to a path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -181,6 +191,8 @@ pub fn config_path(aws_config_file_env: Option<&OsStr>, home: &Path) -> PathBuf 
 
 /// Reads and parses the config file; `Ok(None)` when it does not exist.
 pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    // Every read is logged, so that `-vv` shows how often a run reads it.
+    tracing::debug!(path = %path.display(), "reading the AWS config file");
     match std::fs::read(path) {
         Ok(bytes) => ConfigFile::from_bytes(path, &bytes).map(Some),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -191,17 +203,18 @@ pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
     }
 }
 
-/// The AWS config file, read at most once per command, and only if asked for.
+/// The AWS config file, read at most once per run, and only if asked for.
+#[derive(Debug)]
 pub struct Lazy {
     path: PathBuf,
-    file: std::cell::OnceCell<Option<ConfigFile>>,
+    file: std::sync::OnceLock<Option<ConfigFile>>,
 }
 
 impl Lazy {
     pub fn new(path: &Path) -> Self {
         Self {
             path: path.to_owned(),
-            file: std::cell::OnceCell::new(),
+            file: std::sync::OnceLock::new(),
         }
     }
 

@@ -12,24 +12,15 @@ use std::collections::BTreeMap;
 use clap::builder::StyledStr;
 use clap_complete::CompletionCandidate;
 
-use crate::config_file;
 use crate::context::Context;
 use crate::listing::{Assignment, Listing};
-use crate::session::{self, State};
+use crate::session;
 use crate::store::paths;
 
 /// The variable that turns a run of ssokey into a completion request. It is
 /// ssokey's own, so that a `COMPLETE` set for another program never changes
 /// what `ssokey credential-process` prints.
 pub const VAR: &str = "SSOKEY_COMPLETE";
-
-/// Answers a completion request and exits, when this run is one.
-pub fn complete_if_asked() {
-    use clap::CommandFactory as _;
-    clap_complete::CompleteEnv::with_factory(crate::cli::Cli::command)
-        .var(VAR)
-        .complete();
-}
 
 /// The registration script for `shell`: it calls `ssokey` on the PATH for
 /// every completion.
@@ -287,9 +278,8 @@ pub fn sessions() -> Vec<CompletionCandidate> {
     let Some(env) = local() else {
         return Vec::new();
     };
-    let config = config_file::load(&env.aws_config_file).ok().flatten();
-    let state = State::load_quietly(&env.config_dir);
-    session::known(config.as_ref(), &state)
+    let config = env.config().ok().flatten();
+    session::known(config, env.sessions_quietly())
         .into_iter()
         .filter_map(|s| candidate(&s.name, Some(&s.start_url)))
         .collect()
@@ -300,7 +290,7 @@ pub fn profiles() -> Vec<CompletionCandidate> {
     let Some(env) = local() else {
         return Vec::new();
     };
-    config_file::load(&env.aws_config_file)
+    env.config()
         .ok()
         .flatten()
         .map(|config| {

@@ -5,7 +5,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::ValueEnum;
 
-use crate::aws::portal::RoleCredentials;
+use crate::credentials::RoleCredentials;
 
 /// The widest a table's cell is shown, in characters: wider than any name
 /// that AWS allows, narrow enough that one row stays one line.
@@ -69,7 +69,7 @@ pub fn bold_first_line(table: &str) -> String {
 /// which RFC 3339 cannot write (and humantime would panic on), is written as
 /// the last second it can.
 pub fn rfc3339(epoch_seconds: u64) -> String {
-    let seconds = epoch_seconds.min(crate::aws::portal::MAX_EXPIRATION);
+    let seconds = epoch_seconds.min(crate::credentials::MAX_EXPIRATION);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
 }
 

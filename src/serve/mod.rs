@@ -5,7 +5,7 @@
 //! `ssokey exec --server`.
 //!
 //! It keeps the credentials it last served in memory and gets new ones
-//! through [`crate::credentials::for_wanted`] (the role cache, then the
+//! through [`crate::fetch::credentials`] (the role cache, then the
 //! portal) when they have less than the margin left, one fetch at a time
 //! however many requests wait. The token is 32 random bytes, compared in
 //! constant time; neither it nor a credential is ever logged.
@@ -22,15 +22,14 @@ use hyper::{Method, StatusCode};
 
 use anyhow::Context as _;
 
-use crate::aws::portal::RoleCredentials;
-use crate::cli::{CacheArgs, TargetArgs};
 use crate::context::Context;
-use crate::credentials;
+use crate::credentials::RoleCredentials;
+use crate::fetch;
 use crate::loopback::{self, Listener, Request, Response};
 use crate::output::render;
-use crate::roles::Options;
+use crate::role_credentials::Options;
 use crate::secret::Secret;
-use crate::target::AccountRef;
+use crate::target::{AccountRef, Target};
 
 /// The variable that gives an SDK the server's URL.
 pub const URI_VARIABLE: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
@@ -129,34 +128,34 @@ impl Server {
 /// later fetches sign in by themselves too, when the sign-in has ended and
 /// the user can be reached. `command` names the command to the user.
 pub fn for_target(
-    env: &Context,
+    ctx: &Context,
     session_flag: Option<&str>,
-    target_args: &TargetArgs,
-    cache: &CacheArgs,
+    wanted: Target,
+    options: &Options,
     port: u16,
     command: &str,
 ) -> anyhow::Result<(Server, String)> {
-    let wanted = credentials::wanted(env, session_flag, target_args, command, true)?;
-    let (first, label) = credentials::for_wanted(
-        env,
-        session_flag,
-        &wanted,
-        &credentials::options(cache),
-        command,
-    )?;
+    let (first, label) = fetch::credentials(ctx, session_flag, &wanted, options, command)?;
     let account_id = match &wanted.account {
         AccountRef::Id(id) => Some(id.clone()),
         AccountRef::Name(_) => None,
     };
-    let (env, session, margin) = (env.clone(), session_flag.map(str::to_owned), cache.margin);
+    let (ctx, session, margin) = (ctx.clone(), session_flag.map(str::to_owned), options.margin);
     let command = command.to_owned();
     let fetch: Box<Fetch> = Box::new(move || {
         let options = Options {
             refresh: false,
             margin,
         };
-        credentials::for_wanted(&env, session.as_deref(), &wanted, &options, &command)
-            .map(|(c, _)| c)
+        // Each fetch reads the files anew: the server may outlive an edit.
+        fetch::credentials(
+            &ctx.renewed(),
+            session.as_deref(),
+            &wanted,
+            &options,
+            &command,
+        )
+        .map(|(c, _)| c)
     });
     let server = Server::bind(port, fetch, Some(first), margin, account_id)
         .with_context(|| format!("could not listen on 127.0.0.1:{port}"))?;
@@ -200,12 +199,6 @@ pub fn verdict(
         return Verdict::NotAllowed;
     }
     Verdict::Serve
-}
-
-/// Pure: whether credentials that expire at `expiration` (epoch seconds) may
-/// still be served at `now`: more than `margin` left.
-pub fn is_fresh(expiration: u64, now: u64, margin: Duration) -> bool {
-    expiration > now.saturating_add(margin.as_secs())
 }
 
 /// Pure: the answer's body, as botocore's `ContainerProvider` reads it
@@ -268,7 +261,7 @@ impl State {
     async fn credentials(self: &Arc<Self>) -> Result<RoleCredentials, String> {
         let mut current = self.current.lock().await;
         if let Some(credentials) = current.as_ref()
-            && is_fresh(credentials.expiration, crate::clock::now(), self.margin)
+            && credentials.is_fresh(crate::clock::now(), self.margin)
         {
             return Ok(credentials.clone());
         }
@@ -344,10 +337,10 @@ mod tests {
     #[test]
     fn credentials_are_served_while_more_than_the_margin_is_left() {
         let margin = Duration::from_mins(15);
-        assert!(is_fresh(10_000, 10_000 - 901, margin));
-        assert!(!is_fresh(10_000, 10_000 - 900, margin));
-        assert!(!is_fresh(10_000, 20_000, margin));
-        assert!(is_fresh(10_000, 9_999, Duration::ZERO));
+        assert!(crate::credentials::is_fresh(10_000, 10_000 - 901, margin));
+        assert!(!crate::credentials::is_fresh(10_000, 10_000 - 900, margin));
+        assert!(!crate::credentials::is_fresh(10_000, 20_000, margin));
+        assert!(crate::credentials::is_fresh(10_000, 9_999, Duration::ZERO));
     }
 
     fn credentials(key: &str, expiration: u64) -> RoleCredentials {

@@ -19,11 +19,10 @@ use std::time::Duration;
 use super::flow::{self, Asker};
 use super::{cool_down, users_no};
 use crate::auth::{self, AuthError};
-use crate::aws::sdk::Net;
 use crate::clock;
 use crate::context::Context;
+use crate::exit::{Exit, Reported};
 use crate::session;
-use crate::store::choice::Choice;
 use crate::store::keychain::Keychain;
 use crate::store::lock::Lock;
 use crate::store::paths;
@@ -117,7 +116,7 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
     {
         return Ok(false);
     }
-    let Ok((session, _)) = session::resolve_for(ctx, &session::Request::named(Some(name))) else {
+    let Ok(session) = session::resolve_for(ctx, &session::SessionSpec::named(Some(name))) else {
         return Ok(false);
     };
     if !enabled(ctx.auto_login.as_deref(), session.auto_login.as_deref()) {
@@ -143,7 +142,7 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
     )?;
     // The holder may have been refused meanwhile.
     cooling_down(ctx, name)?;
-    let keychain = Keychain::open(&Choice::for_session(ctx, &session))?;
+    let keychain = Keychain::open(&session.keychain_choice(ctx))?;
     if let Ok(Some(token)) = auth::load_token(&keychain, name)
         && token.issued_at_ms >= ctx.started_ms
         && token.is_usable(clock::now())
@@ -158,7 +157,7 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
         command: command.to_owned(),
         cause: cause.into(),
     };
-    let net = Net::new(&session.region).map_err(|err| failed(err.into()))?;
+    let net = ctx.net(&session.region).map_err(failed)?;
     match super::sign_in(ctx, &keychain, &session, &net, how) {
         Ok(token) => {
             crate::ui::say(format_args!(
@@ -184,6 +183,15 @@ fn cooling_down(ctx: &Context, name: &str) -> Result<(), AutoError> {
             until: active.until,
         }),
         None => Ok(()),
+    }
+}
+
+impl Reported for AutoError {
+    fn hint(&self) -> Option<String> {
+        Some(AutoError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::NotSignedIn
     }
 }
 

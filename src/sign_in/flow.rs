@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub use crate::aws::oidc::Flow;
 use crate::aws::oidc::OidcError;
 use crate::context::Reach;
+use crate::exit::{Exit, Reported};
 
 /// How a sign-in talks to the user.
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +127,20 @@ pub(super) fn spinner(stderr_is_terminal: bool, message: &'static str) -> Option
     spinner.set_message(message);
     spinner.enable_steady_tick(Duration::from_millis(100));
     Some(spinner)
+}
+
+impl Reported for SignInError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            SignInError::Cancelled | SignInError::Refused(_) | SignInError::NoCode => {
+                "run ssokey login again and approve the sign-in in the browser".to_owned()
+            }
+            SignInError::TimedOut(_) => "run ssokey login again and approve the sign-in in the browser; on a machine whose browser cannot reach this one, sign in with: ssokey login --device-code".to_owned(),
+        })
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 #[cfg(test)]

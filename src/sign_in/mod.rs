@@ -26,8 +26,9 @@ use crate::aws::sdk::Net;
 use crate::clock;
 use crate::context::Context;
 use crate::session::Session;
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keychain::Keychain;
 use crate::store::keys;
+use crate::store::raw::KeychainError;
 pub use flow::{Asker, Flow, How, SignInError, users_no};
 
 /// Signs in to the session with `how`, stores the token and registration,
@@ -82,7 +83,7 @@ pub fn sign_in(
     cool_down::clear(ctx, &session.name);
     // What the last sign-in cached may be another person's, or list other
     // assignments: none of it outlives the sign-in it came from.
-    crate::roles::forget(ctx, keychain, &session.name)
+    crate::role_credentials::forget(ctx, keychain, &session.name)
         .context("could not delete the credentials cached by the last sign-in")?;
     Ok(token)
 }

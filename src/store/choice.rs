@@ -3,21 +3,19 @@
 //! answers, else (on Linux) the kernel keyring.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use super::keychain::{KeychainError, RawStore};
-use crate::context::Context;
-use crate::session::Session;
+use super::raw::{KeychainError, RawStore};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Wanted {
+pub enum Preference {
     Auto,
     SecretService,
     Kernel,
 }
 
-impl Wanted {
+impl Preference {
     /// `auto`, `secret-service` or `kernel`, in any case.
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim().to_ascii_lowercase().as_str() {
@@ -61,12 +59,21 @@ impl Kind {
     }
 }
 
-/// The session's own `ssokey_keychain`: as read, or where to read it when
-/// the store is first needed (the hot path reads no config file).
-#[derive(Debug, Clone)]
+/// The session's own `ssokey_keychain`: as read, or how to look it up when
+/// the store is first opened (the hot path reads no config file).
+#[derive(Clone)]
 pub enum Setting {
     Known(Option<String>),
-    InConfig { file: PathBuf, session: String },
+    Deferred(Arc<dyn Fn() -> Option<String> + Send + Sync>),
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Known(value) => f.debug_tuple("Known").field(value).finish(),
+            Self::Deferred(_) => f.write_str("Deferred"),
+        }
+    }
 }
 
 /// Everything that chooses a store, gathered before any is opened.
@@ -81,38 +88,10 @@ pub struct Choice {
 }
 
 impl Choice {
-    /// For a command that concerns no session in particular.
-    pub fn plain(ctx: &Context) -> Self {
-        Self {
-            env: ctx.keychain.clone(),
-            setting: Setting::Known(None),
-            namespace_of: ctx.config_dir.clone(),
-        }
-    }
-
-    pub fn for_session(ctx: &Context, session: &Session) -> Self {
-        Self {
-            setting: Setting::Known(session.keychain.clone()),
-            ..Self::plain(ctx)
-        }
-    }
-
-    /// For the session named `name`, whose setting is read from the config
-    /// file only if the store is opened.
-    pub fn for_name(ctx: &Context, name: &str) -> Self {
-        Self {
-            setting: Setting::InConfig {
-                file: ctx.aws_config_file.clone(),
-                session: name.to_owned(),
-            },
-            ..Self::plain(ctx)
-        }
-    }
-
     /// What is wanted: the variable wins over the session's setting.
-    pub fn wanted(&self) -> Result<Wanted, KeychainError> {
+    pub fn wanted(&self) -> Result<Preference, KeychainError> {
         if let Some(value) = self.env.as_deref().filter(|v| !v.trim().is_empty()) {
-            return Wanted::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
+            return Preference::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
                 origin: "SSOKEY_KEYCHAIN".to_owned(),
                 value: value.to_owned(),
             });
@@ -121,15 +100,11 @@ impl Choice {
             Setting::Known(value) => value.clone(),
             // A config file that cannot be read says so where the session is
             // resolved; here it sets nothing.
-            Setting::InConfig { file, session } => crate::config_file::load(file)
-                .ok()
-                .flatten()
-                .and_then(|config| config.sso_session(session))
-                .and_then(|section| section.keychain),
+            Setting::Deferred(lookup) => lookup(),
         };
         match setting.as_deref().filter(|v| !v.trim().is_empty()) {
-            None => Ok(Wanted::Auto),
-            Some(value) => Wanted::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
+            None => Ok(Preference::Auto),
+            Some(value) => Preference::parse(value).ok_or_else(|| KeychainError::UnknownChoice {
                 origin: "ssokey_keychain in the [sso-session] section".to_owned(),
                 value: value.to_owned(),
             }),
@@ -152,9 +127,9 @@ pub fn open(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError>
     let wanted = choice.wanted()?;
     tracing::debug!(?wanted, "opening the keychain");
     match wanted {
-        Wanted::SecretService => native(),
-        Wanted::Kernel => kernel(choice),
-        Wanted::Auto => match native() {
+        Preference::SecretService => native(),
+        Preference::Kernel => kernel(choice),
+        Preference::Auto => match native() {
             Err(KeychainError::Unavailable { cause }) if cfg!(target_os = "linux") => {
                 tracing::debug!(%cause, "no Secret Service answers; trying the kernel keyring");
                 match kernel(choice) {
@@ -208,24 +183,24 @@ mod tests {
 
     #[test]
     fn the_variable_wins_over_the_setting_and_auto_is_the_default() {
-        assert_eq!(choice(None, None).wanted().unwrap(), Wanted::Auto);
+        assert_eq!(choice(None, None).wanted().unwrap(), Preference::Auto);
         assert_eq!(
             choice(None, Some("kernel")).wanted().unwrap(),
-            Wanted::Kernel
+            Preference::Kernel
         );
         assert_eq!(
             choice(Some("Secret-Service"), Some("kernel"))
                 .wanted()
                 .unwrap(),
-            Wanted::SecretService
+            Preference::SecretService
         );
         assert_eq!(
             choice(Some(""), Some("kernel")).wanted().unwrap(),
-            Wanted::Kernel
+            Preference::Kernel
         );
         assert_eq!(
             choice(Some("auto"), Some("kernel")).wanted().unwrap(),
-            Wanted::Auto
+            Preference::Auto
         );
     }
 
@@ -244,23 +219,19 @@ mod tests {
     }
 
     #[test]
-    fn a_setting_in_the_config_file_is_read_when_needed() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("config");
-        std::fs::write(
-            &file,
-            "[sso-session a]\nsso_start_url = https://a.awsapps.com/start\nssokey_keychain = kernel\n",
-        )
-        .unwrap();
-        let of = |session: &str| Choice {
+    fn a_deferred_setting_is_looked_up_only_when_the_store_is_chosen() {
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&asked);
+        let choice = Choice {
             env: None,
-            setting: Setting::InConfig {
-                file: file.clone(),
-                session: session.to_owned(),
-            },
-            namespace_of: dir.path().to_owned(),
+            setting: Setting::Deferred(Arc::new(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Some("kernel".to_owned())
+            })),
+            namespace_of: PathBuf::from("/nowhere"),
         };
-        assert_eq!(of("a").wanted().unwrap(), Wanted::Kernel);
-        assert_eq!(of("b").wanted().unwrap(), Wanted::Auto);
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(choice.wanted().unwrap(), Preference::Kernel);
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 #[cfg(target_os = "linux")]
 use super::keys;
+use super::raw::{Usage, own_uid};
 
 /// The longest that a session's mark lives without an entry stored under it:
 /// as long as the longest role credentials that IAM Identity Center hands
@@ -204,7 +205,7 @@ impl FastTier {
 fn room_for(description: &str, value_bytes: usize) -> bool {
     has_room(
         &std::fs::read_to_string("/proc/key-users").unwrap_or_default(),
-        Some(own_uid()),
+        own_uid(),
         description.len() + 1 + value_bytes,
     )
 }
@@ -253,14 +254,6 @@ impl FastTier {
     }
 }
 
-/// This process's effective user id, whose key quota the kernel charges.
-/// Not the owner of /proc/self: ssokey is not dumpable (see
-/// [`crate::core_dumps`]), so its /proc files are root's.
-#[cfg(target_os = "linux")]
-fn own_uid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
-
 /// Pure: whether the user `uid` may add a key of `bytes` to the fast tier and
 /// still use at most half of their key quota, as `/proc/key-users` shows it
 /// (`uid: usage nkeys/nikeys qnkeys/maxkeys qnbytes/maxbytes`). The kernel's
@@ -269,25 +262,8 @@ fn own_uid() -> u32 {
 /// keyring (Kerberos `KEYRING:` caches, say). What cannot be read does not
 /// stop the write; the kernel enforces the quota itself.
 pub fn has_room(key_users: &str, uid: Option<u32>, bytes: usize) -> bool {
-    let Some(uid) = uid else { return true };
-    let Some(line) = key_users.lines().find(|line| {
-        line.split_once(':')
-            .and_then(|(id, _)| id.trim().parse::<u32>().ok())
-            == Some(uid)
-    }) else {
-        return true;
-    };
-    let pair = |field: Option<&str>| -> Option<(u64, u64)> {
-        let (used, max) = field?.split_once('/')?;
-        Some((used.parse().ok()?, max.parse().ok()?))
-    };
-    let mut fields = line.split_whitespace().skip(3);
-    let (Some((keys, max_keys)), Some((used, max_bytes))) =
-        (pair(fields.next()), pair(fields.next()))
-    else {
-        return true;
-    };
-    keys < max_keys / 2 && used + bytes as u64 <= max_bytes / 2
+    uid.and_then(|uid| Usage::parse(key_users, uid))
+        .is_none_or(|usage| usage.fits_within(1, bytes as u64, 1, 2))
 }
 
 /// A short, stable name for a configuration directory (FNV-1a, 64 bits):
@@ -350,7 +326,7 @@ mod tests {
         let mark = tier.mark("s").unwrap();
         tier.set("s", "k", "value", Duration::from_mins(1), mark);
         let table = std::fs::read_to_string("/proc/key-users").unwrap();
-        let uid = own_uid();
+        let uid = own_uid().unwrap();
         // Our line is there, and a value larger than any quota never fits.
         assert!(
             table

@@ -22,95 +22,6 @@
 
 use std::fmt::Write as _;
 
-/// A user's key quota and what is used of it, from one line of
-/// `/proc/key-users` (`uid: usage nkeys/nikeys qnkeys/maxkeys qnbytes/maxbytes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Usage {
-    pub uid: u32,
-    pub keys: u64,
-    pub max_keys: u64,
-    pub bytes: u64,
-    pub max_bytes: u64,
-}
-
-impl Usage {
-    /// Pure: the line of `uid` in a `/proc/key-users` table, if it is there
-    /// and well formed. A user who has no key yet has no line.
-    pub fn parse(table: &str, uid: u32) -> Option<Self> {
-        let line = table.lines().find(|line| {
-            line.split_once(':')
-                .and_then(|(id, _)| id.trim().parse::<u32>().ok())
-                == Some(uid)
-        })?;
-        let pair = |field: Option<&str>| -> Option<(u64, u64)> {
-            let (used, max) = field?.split_once('/')?;
-            Some((used.parse().ok()?, max.parse().ok()?))
-        };
-        let mut fields = line.split_whitespace().skip(3);
-        let (keys, max_keys) = pair(fields.next())?;
-        let (bytes, max_bytes) = pair(fields.next())?;
-        Some(Self {
-            uid,
-            keys,
-            max_keys,
-            bytes,
-            max_bytes,
-        })
-    }
-
-    /// This process's user's usage now, when the kernel shows it.
-    pub fn current() -> Option<Self> {
-        let table = std::fs::read_to_string("/proc/key-users").ok()?;
-        Self::parse(&table, own_uid()?)
-    }
-
-    /// Pure: whether `keys` more keys of `bytes` more bytes keep the usage
-    /// within `numerator / denominator` of the quota.
-    pub fn fits_within(&self, keys: u64, bytes: u64, numerator: u64, denominator: u64) -> bool {
-        (self.keys + keys) * denominator <= self.max_keys * numerator
-            && (self.bytes + bytes) * denominator <= self.max_bytes * numerator
-    }
-
-    /// "12 of 200 keys and 3,400 of 20,000 bytes in use".
-    pub fn describe(&self) -> String {
-        format!(
-            "{} of {} keys and {} of {} bytes in use",
-            self.keys,
-            self.max_keys,
-            thousands(self.bytes),
-            thousands(self.max_bytes)
-        )
-    }
-
-    /// The sysctl that raises this quota, with values that leave room: root
-    /// has its own pair.
-    pub fn raise_command(&self) -> String {
-        let (keys, bytes) = if self.uid == 0 {
-            ("kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes")
-        } else {
-            ("kernel.keys.maxkeys", "kernel.keys.maxbytes")
-        };
-        format!(
-            "sysctl -w {keys}={} {bytes}={}",
-            (self.max_keys * 2).max(1000),
-            (self.max_bytes * 4).max(100_000)
-        )
-    }
-}
-
-/// "20,000".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// How long the persistent keyring lasts unused, from
 /// `/proc/sys/kernel/keys/persistent_keyring_expiry`.
 pub fn expiry_secs() -> Option<u64> {
@@ -138,19 +49,6 @@ pub fn lifetime_note(expiry_secs: Option<u64>) -> String {
     note
 }
 
-/// This process's user id: the owner of /proc/self.
-fn own_uid() -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
-}
-
 #[cfg(target_os = "linux")]
 pub use linux::KernelStore;
 
@@ -158,8 +56,7 @@ pub use linux::KernelStore;
 mod linux {
     use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
 
-    use super::Usage;
-    use crate::store::keychain::{KeychainError, MAX_PIECE_UNITS, RawStore};
+    use crate::store::raw::{KeychainError, MAX_PIECE_UNITS, RawStore, Usage};
 
     /// The user's persistent keyring, through ssokey's process keyring.
     pub struct KernelStore {
@@ -318,56 +215,6 @@ mod linux {
 mod tests {
     use super::*;
 
-    const TABLE: &str =
-        "    0:    10 9/9 5/1000000 212/25000000\n65534:     5 5/5 3/200 9000/20000\n";
-
-    #[test]
-    fn usage_reads_the_users_line() {
-        assert_eq!(
-            Usage::parse(TABLE, 65534),
-            Some(Usage {
-                uid: 65534,
-                keys: 3,
-                max_keys: 200,
-                bytes: 9000,
-                max_bytes: 20000
-            })
-        );
-        assert_eq!(Usage::parse(TABLE, 1000), None);
-        assert_eq!(Usage::parse(" 1000: garbage\n", 1000), None);
-        assert_eq!(Usage::parse("", 0), None);
-    }
-
-    #[test]
-    fn fits_within_a_fraction_of_the_quota() {
-        let usage = Usage::parse(TABLE, 65534).unwrap();
-        // Half of 20,000 bytes is 10,000: 1,000 more fit, 1,001 do not.
-        assert!(usage.fits_within(1, 1000, 1, 2));
-        assert!(!usage.fits_within(1, 1001, 1, 2));
-        assert!(usage.fits_within(97, 0, 1, 2));
-        assert!(!usage.fits_within(98, 0, 1, 2));
-        assert!(usage.fits_within(197, 11_000, 1, 1));
-        assert!(!usage.fits_within(198, 0, 1, 1));
-    }
-
-    #[test]
-    fn the_fix_names_the_sysctl_of_the_user() {
-        let user = Usage::parse(TABLE, 65534).unwrap();
-        assert_eq!(
-            user.describe(),
-            "3 of 200 keys and 9,000 of 20,000 bytes in use"
-        );
-        assert_eq!(
-            user.raise_command(),
-            "sysctl -w kernel.keys.maxkeys=1000 kernel.keys.maxbytes=100000"
-        );
-        let root = Usage::parse(TABLE, 0).unwrap();
-        assert_eq!(
-            root.raise_command(),
-            "sysctl -w kernel.keys.root_maxkeys=2000000 kernel.keys.root_maxbytes=100000000"
-        );
-    }
-
     #[test]
     fn the_note_says_reboot_and_expiry() {
         assert_eq!(
@@ -381,7 +228,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn values_round_trip_in_the_persistent_keyring_when_keyctl_works() {
-        use crate::store::keychain::{KeychainError, RawStore};
+        use crate::store::raw::{KeychainError, RawStore};
         let dir = tempfile::tempdir().unwrap();
         let store = match KernelStore::open(dir.path()) {
             Ok(store) => store,

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::files::{create_private_dir, private_options};
+use crate::exit::{Exit, Reported};
 
 /// How long a run waits for a lock unless `SSOKEY_LOCK_WAIT` says otherwise.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
@@ -161,6 +162,18 @@ fn wait_for(file: File, path: &Path, what: &str, wait: Duration) -> Result<File,
                 });
             }
         }
+    }
+}
+
+impl Reported for LockError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            LockError::Io { source, .. } => Some(crate::exit::io_hint(source)),
+            LockError::Held { .. } => LockError::hint(self),
+        }
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
     }
 }
 

@@ -11,4 +11,6 @@ pub mod keys;
 pub mod lock;
 pub mod native;
 pub mod paths;
+pub mod raw;
 pub mod role_cache;
+pub mod sessions;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::keychain::{KeychainError, MAX_PIECE_UNITS, RawStore, SERVICE};
+use super::raw::{KeychainError, MAX_PIECE_UNITS, RawStore, SERVICE};
 
 /// The native store of this OS, through keyring-core.
 pub struct NativeStore {

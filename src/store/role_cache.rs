@@ -5,15 +5,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::aws::portal::RoleCredentials;
+use crate::credentials::RoleCredentials;
 use crate::store::fast_tier::{FastTier, Mark};
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::store::keychain::Keychain;
 use crate::store::keys;
-
-/// Whether cached credentials can still be handed out.
-pub fn is_fresh(credentials: &RoleCredentials, now: u64, margin: Duration) -> bool {
-    credentials.expiration > now.saturating_add(margin.as_secs())
-}
+use crate::store::raw::KeychainError;
 
 /// The two tiers, opened once per run: the fast tier (when it is on and the
 /// kernel offers it) in front of the keychain.
@@ -23,8 +19,8 @@ pub struct RoleCache<'k> {
 }
 
 /// The sign-in that credentials are fetched under, as the fast tier knows it
-/// (see [`RoleCache::sign_in`]).
-pub struct SignIn(Option<Mark>);
+/// (see [`RoleCache::generation`]).
+pub struct Generation(Option<Mark>);
 
 impl<'k> RoleCache<'k> {
     /// The cache over `keychain`; `fast_tier_of` names the configuration whose
@@ -40,8 +36,8 @@ impl<'k> RoleCache<'k> {
     /// that fetches the credentials to [`store`](Self::store): a logout or a
     /// new sign-in that comes later ends it, and what is stored under it then
     /// is not kept.
-    pub fn sign_in(&self, session: &str) -> SignIn {
-        SignIn(self.fast.as_ref().and_then(|fast| fast.mark(session)))
+    pub fn generation(&self, session: &str) -> Generation {
+        Generation(self.fast.as_ref().and_then(|fast| fast.mark(session)))
     }
 
     /// Fresh cached credentials of `session`, if any: from the fast tier when
@@ -56,7 +52,7 @@ impl<'k> RoleCache<'k> {
         now: u64,
         margin: Duration,
     ) -> Result<Option<RoleCredentials>, KeychainError> {
-        let fresh = |c: &RoleCredentials| c.is_well_formed() && is_fresh(c, now, margin);
+        let fresh = |c: &RoleCredentials| c.is_well_formed() && c.is_fresh(now, margin);
         if let Some(credentials) = self
             .fast
             .as_ref()
@@ -67,8 +63,8 @@ impl<'k> RoleCache<'k> {
             tracing::trace!(key, "hit in the fast tier");
             return Ok(Some(credentials));
         }
-        // Taken before the keychain is read: see `sign_in`.
-        let sign_in = self.sign_in(session);
+        // Taken before the keychain is read: see `generation`.
+        let generation = self.generation(session);
         let credentials = match self.keychain.read_json::<RoleCredentials>(key) {
             Ok(found) => found.filter(fresh),
             Err(err @ KeychainError::Corrupt { .. }) => {
@@ -79,12 +75,12 @@ impl<'k> RoleCache<'k> {
         };
         tracing::trace!(key, hit = credentials.is_some(), "looked in the keychain");
         if let Some(credentials) = &credentials {
-            self.fill_fast(session, key, credentials, &sign_in, now, margin);
+            self.fill_fast(session, key, credentials, &generation, now, margin);
         }
         Ok(credentials)
     }
 
-    /// Stores new credentials, fetched under `sign_in`, in the keychain, then
+    /// Stores new credentials, fetched under `generation`, in the keychain, then
     /// in the fast tier. What the keychain could not take, the fast tier does
     /// not keep either: it is a cache of the keychain, and a keychain that
     /// fails may be one that the user locked or whose session ended. Nor does
@@ -94,12 +90,12 @@ impl<'k> RoleCache<'k> {
         session: &str,
         key: &str,
         credentials: &RoleCredentials,
-        sign_in: &SignIn,
+        generation: &Generation,
         now: u64,
         margin: Duration,
     ) -> Result<(), KeychainError> {
         self.keychain.write_cache_json(key, credentials)?;
-        if let (Some(fast), Some(mark)) = (&self.fast, sign_in.0)
+        if let (Some(fast), Some(mark)) = (&self.fast, generation.0)
             && !fast.is_current(session, mark)
         {
             // A logout or a new sign-in deleted the session's entries while
@@ -108,7 +104,7 @@ impl<'k> RoleCache<'k> {
             self.keychain.delete(key)?;
             return Ok(());
         }
-        self.fill_fast(session, key, credentials, sign_in, now, margin);
+        self.fill_fast(session, key, credentials, generation, now, margin);
         Ok(())
     }
 
@@ -118,11 +114,11 @@ impl<'k> RoleCache<'k> {
         session: &str,
         key: &str,
         credentials: &RoleCredentials,
-        sign_in: &SignIn,
+        generation: &Generation,
         now: u64,
         margin: Duration,
     ) {
-        let (Some(fast), Some(mark)) = (&self.fast, sign_in.0) else {
+        let (Some(fast), Some(mark)) = (&self.fast, generation.0) else {
             return;
         };
         let lifetime = credentials
@@ -154,32 +150,5 @@ impl<'k> RoleCache<'k> {
             .iter()
             .filter(|key| key.starts_with(&prefix))
             .count())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::secret::Secret;
-
-    #[test]
-    fn fresh_until_the_margin() {
-        let credentials = RoleCredentials {
-            access_key_id: "ASIAEXAMPLE123456789".into(),
-            secret_access_key: Secret::new("s"),
-            session_token: Secret::new("t"),
-            expiration: 10_000,
-        };
-        assert!(is_fresh(
-            &credentials,
-            10_000 - 901,
-            Duration::from_mins(15)
-        ));
-        assert!(!is_fresh(
-            &credentials,
-            10_000 - 900,
-            Duration::from_mins(15)
-        ));
-        assert!(is_fresh(&credentials, 9_999, Duration::ZERO));
     }
 }

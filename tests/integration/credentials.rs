@@ -501,3 +501,34 @@ fn without_keyutils_the_secret_service_serves_alone_and_silently() {
         .failure(4)
         .stderr_has("no keychain can be reached");
 }
+
+/// One resolution per run: a `credential-process` that misses every cache
+/// reads the AWS config file and ssokey's remembered sessions once each,
+/// however many parts of the run (the target, the store's choice, the
+/// session) need them. `-vv` logs every read of either file.
+#[test]
+fn a_keychain_miss_reads_the_config_file_and_the_sessions_once_each() {
+    let env = signed_in(config());
+    env.write_config(&format!(
+        "[profile cli]\nsso_session = {SESSION}\nsso_account_id = 100000000002\nsso_role_name = Admin\nregion = us-east-1\n\n[sso-session {SESSION}]\nsso_start_url = {}\nsso_region = {}\n",
+        crate::harness::START_URL,
+        crate::harness::REGION
+    ));
+    let reads = |run: &crate::harness::Run, what: &str| run.stderr.matches(what).count();
+    for args in [
+        &["-vv", "credential-process", "--profile", "cli"][..],
+        &[
+            "-vv",
+            "credential-process",
+            "--account",
+            "100000000001",
+            "--role",
+            "ReadOnly",
+        ][..],
+    ] {
+        let run = env.run(args);
+        run.success().stderr_has("GetRoleCredentials");
+        assert_eq!(reads(&run, "reading the AWS config file"), 1, "{run}");
+        assert_eq!(reads(&run, "reading the remembered sessions"), 1, "{run}");
+    }
+}

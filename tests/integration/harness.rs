@@ -263,9 +263,9 @@ impl TestEnv {
     }
 
     /// The key quota of the user that ssokey runs as, and its use now.
-    pub fn key_usage(&self) -> Option<ssokey::store::kernel::Usage> {
+    pub fn key_usage(&self) -> Option<ssokey::store::raw::Usage> {
         let table = std::fs::read_to_string("/proc/key-users").unwrap();
-        ssokey::store::kernel::Usage::parse(&table, self.uid.unwrap_or(0))
+        ssokey::store::raw::Usage::parse(&table, self.uid.unwrap_or(0))
     }
 
     /// Invalidates this environment's entries in root's persistent keyring.

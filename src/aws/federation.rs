@@ -12,6 +12,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::exit::{Exit, Reported};
 use crate::secret::Secret;
 
 /// How long the whole call may take.
@@ -21,7 +22,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// A failed call for a sign-in token.
 #[derive(Debug, thiserror::Error)]
-pub enum SigninError {
+pub enum FederationError {
     #[error("the sign-in endpoint {host} is not a URL ssokey can call")]
     BadEndpoint { host: String },
     #[error("could not reach the sign-in service at {host}: {cause}")]
@@ -32,20 +33,20 @@ pub enum SigninError {
     Malformed { host: String },
 }
 
-impl SigninError {
+impl FederationError {
     pub fn hint(&self) -> String {
         match self {
-            SigninError::BadEndpoint { .. } => {
+            FederationError::BadEndpoint { .. } => {
                 "check AWS_ENDPOINT_URL_SIGNIN and AWS_ENDPOINT_URL, or unset them".to_owned()
             }
-            SigninError::Unreachable { .. } => {
+            FederationError::Unreachable { .. } => {
                 "check the network, or the proxy (HTTPS_PROXY is not used for the sign-in service)"
                     .to_owned()
             }
-            SigninError::Refused { .. } => {
+            FederationError::Refused { .. } => {
                 "try again with fresh credentials: ssokey console --refresh".to_owned()
             }
-            SigninError::Malformed { .. } => {
+            FederationError::Malformed { .. } => {
                 "check AWS_ENDPOINT_URL_SIGNIN, or try again later".to_owned()
             }
         }
@@ -61,16 +62,16 @@ fn host_of(url: &str) -> String {
 
 /// `GET url` (the URL of [`crate::console::signin_token_url`]), and the
 /// sign-in token in the answer.
-pub async fn signin_token(url: &Secret) -> Result<Secret, SigninError> {
+pub async fn signin_token(url: &Secret) -> Result<Secret, FederationError> {
     let host = host_of(url.expose());
     let uri: hyper::Uri = url
         .expose()
         .parse()
-        .map_err(|_| SigninError::BadEndpoint { host: host.clone() })?;
+        .map_err(|_| FederationError::BadEndpoint { host: host.clone() })?;
     // The machine's roots (SSL_CERT_FILE too), as the SDK's client trusts.
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|err| SigninError::Unreachable {
+        .map_err(|err| FederationError::Unreachable {
             host: host.clone(),
             cause: format!("no TLS roots: {err}"),
         })?
@@ -84,38 +85,39 @@ pub async fn signin_token(url: &Secret) -> Result<Secret, SigninError> {
             concat!("ssokey/", env!("CARGO_PKG_VERSION")),
         )
         .body(Empty::new())
-        .map_err(|_| SigninError::BadEndpoint { host: host.clone() })?;
+        .map_err(|_| FederationError::BadEndpoint { host: host.clone() })?;
     let call = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(|err| SigninError::Unreachable {
-                host: host.clone(),
-                cause: cause_of(&err),
-            })?;
+        let response =
+            client
+                .request(request)
+                .await
+                .map_err(|err| FederationError::Unreachable {
+                    host: host.clone(),
+                    cause: cause_of(&err),
+                })?;
         let status = response.status();
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|_| SigninError::Malformed { host: host.clone() })?
+            .map_err(|_| FederationError::Malformed { host: host.clone() })?
             .to_bytes();
-        Ok::<_, SigninError>((status, body))
+        Ok::<_, FederationError>((status, body))
     };
     let (status, body) =
         tokio::time::timeout(TIMEOUT, call)
             .await
-            .map_err(|_| SigninError::Unreachable {
+            .map_err(|_| FederationError::Unreachable {
                 host: host.clone(),
                 cause: "the request timed out".to_owned(),
             })??;
     if !status.is_success() {
         tracing::debug!(%host, status = status.as_u16(), "the sign-in service refused");
-        return Err(SigninError::Refused {
+        return Err(FederationError::Refused {
             host,
             status: status.as_u16(),
         });
     }
-    crate::console::parse_signin_token(&body).ok_or(SigninError::Malformed { host })
+    crate::console::parse_signin_token(&body).ok_or(FederationError::Malformed { host })
 }
 
 /// The innermost cause of a failed request, by `Display`: the legacy
@@ -128,6 +130,15 @@ fn cause_of(err: &(dyn std::error::Error + 'static)) -> String {
         next = source.source();
     }
     text
+}
+
+impl Reported for FederationError {
+    fn hint(&self) -> Option<String> {
+        Some(FederationError::hint(self))
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
 }
 
 #[cfg(test)]

@@ -4,24 +4,22 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::auth;
-use crate::aws::portal::{PortalClient, RoleCredentials};
+use crate::aws::portal::PortalClient;
 use crate::aws::sdk::{CallError, Net};
 use crate::clock;
-use crate::config_file;
 use crate::context::Context;
+use crate::credentials::RoleCredentials;
 use crate::listing::{self, Listing};
 use crate::secret::Secret;
-use crate::session::{self, Session, State};
-use crate::store::choice::Choice;
-use crate::store::keychain::{Keychain, KeychainError};
+use crate::session::{self, Session};
+use crate::store::keychain::Keychain;
 use crate::store::keys;
 use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
+use crate::store::raw::KeychainError;
 use crate::store::role_cache::RoleCache;
-use crate::target::{self, AccountRef, TargetError, Wanted};
+use crate::target::{self, AccountRef, Target, TargetError};
 
 pub struct Options {
     /// Fetch new credentials even when cached ones are fresh.
@@ -36,21 +34,19 @@ pub struct Options {
 pub fn for_target(
     ctx: &Context,
     session_flag: Option<&str>,
-    wanted: &Wanted,
+    wanted: &Target,
     options: &Options,
-    config: &config_file::Lazy,
 ) -> anyhow::Result<(RoleCredentials, String)> {
     let session_name = session_flag.map(str::to_owned).or(wanted.session.clone());
     let hot_name = session_name
         .clone()
-        .or_else(|| State::load_quietly(&ctx.config_dir).last);
+        .or_else(|| ctx.sessions_quietly().last.clone());
     // Connected to only if the fast tier cannot serve; the session's choice
     // of store is read from the config file only then.
-    let keychain = Keychain::lazy(
-        hot_name
-            .as_deref()
-            .map_or_else(|| Choice::plain(ctx), |name| Choice::for_name(ctx, name)),
-    );
+    let keychain = Keychain::lazy(hot_name.as_deref().map_or_else(
+        || ctx.keychain_choice(),
+        |name| ctx.keychain_choice_named(name),
+    ));
     let roles = Roles::new(ctx, &keychain);
     let label = |session: &str| format!("{session}/{}/{}", wanted.account, wanted.role);
 
@@ -66,16 +62,16 @@ pub fn for_target(
         return Ok((credentials, label(name)));
     }
 
-    let request = session::Request {
+    let request = session::SessionSpec {
         session: session_name,
-        ..session::Request::default()
+        ..session::SessionSpec::default()
     };
-    let (session, _) = session::resolve_in(ctx, &request, config)?;
+    let session = session::resolve_for(ctx, &request)?;
     let other;
     let roles = if hot_name.as_deref() == Some(session.name.as_str()) {
         roles
     } else {
-        other = Keychain::lazy(Choice::for_session(ctx, &session));
+        other = Keychain::lazy(session.keychain_choice(ctx));
         Roles::new(ctx, &other)
     };
     let credentials = roles.get(&session, &wanted.account, &wanted.role, options)?;
@@ -150,7 +146,7 @@ impl<'a> Roles<'a> {
         options: &Options,
     ) -> anyhow::Result<RoleCredentials> {
         tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
-        let net = Net::new(&session.region).context("could not start the network runtime")?;
+        let net = self.ctx.net(&session.region)?;
         let account_id = match account {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => self.account_id_by_name(session, &net, name)?,
@@ -185,7 +181,7 @@ impl<'a> Roles<'a> {
         }
         // Before the token is read: a logout that deletes it afterwards ends
         // this sign-in, and the credentials fetched with it are not cached.
-        let sign_in = self.cache.sign_in(&session.name);
+        let generation = self.cache.generation(&session.name);
         let portal = PortalClient::new(&net.config);
         let (result, token) =
             auth::with_access_token(self.ctx, self.keychain, session, &net, |token| {
@@ -207,7 +203,7 @@ impl<'a> Roles<'a> {
             &session.name,
             &key,
             &credentials,
-            &sign_in,
+            &generation,
             clock::now(),
             options.margin,
         ) {
