@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use crate::epoch;
 use crate::error::ApiError;
+use crate::form::{pairs, percent_decode};
 use crate::minting::Mint;
-use crate::sigv4::{constant_time_eq, percent_decode};
+use crate::sigv4::constant_time_eq;
 use crate::state::{Answer, Inner};
 
 /// How long a sign-in token can be used: 15 minutes, as the service says.
@@ -55,14 +56,8 @@ impl Federation {
 }
 
 fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(key, true), percent_decode(value, true))
-        })
+    pairs(uri.query().unwrap_or_default())
+        .map(|(key, value)| (percent_decode(key, true), percent_decode(value, true)))
         .collect()
 }
 

@@ -23,6 +23,7 @@ mod config;
 mod emulator;
 mod error;
 mod federation;
+mod form;
 mod http;
 mod minting;
 mod oidc;
