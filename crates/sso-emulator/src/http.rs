@@ -14,6 +14,7 @@ use crate::STATS_PATH;
 use crate::authorize::authorize_page;
 use crate::config::{Fault, Op};
 use crate::error::ApiError;
+use crate::json::json_response;
 use crate::pages::{INDEX_PAGE, device_page};
 use crate::state::Shared;
 use crate::sts::{caller_identity_response, unknown_sts_action};
@@ -188,13 +189,4 @@ fn not_found(method: &Method, uri: &Uri) -> Response {
         HeaderValue::from_static("UnknownOperationException"),
     );
     response
-}
-
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }

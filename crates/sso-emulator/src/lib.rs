@@ -25,6 +25,7 @@ mod error;
 mod federation;
 mod form;
 mod http;
+mod json;
 mod minting;
 mod oidc;
 mod pages;
