@@ -38,8 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use config::{Account, Authorize, Config, Fault, Op, RateLimit, accounts};
 pub use emulator::{Emulator, RegisteredClient};
-pub use federation::{ConsoleLogin, SigninToken};
-pub use state::IssuedRoleCredentials;
+pub use state::{ConsoleLogin, IssuedRoleCredentials, SigninToken};
 
 /// The start URL the binary prints; the emulator accepts any start URL.
 pub const START_URL: &str = "https://emulator.awsapps.com/start";
