@@ -275,6 +275,15 @@ impl Inner {
         })
     }
 
+    /// The device authorization a user code names, as a person types it: in any case, with or
+    /// without its dash.
+    pub(crate) fn device_by_user_code(&mut self, user_code: &str) -> Option<&mut Device> {
+        let wanted = normalize_user_code(user_code);
+        self.devices
+            .values_mut()
+            .find(|device| normalize_user_code(&device.user_code) == wanted)
+    }
+
     /// Mints a secret and remembers it for `issued_secrets`.
     pub(crate) fn secret(&mut self, make: impl FnOnce(&mut Mint) -> String) -> String {
         let value = make(&mut self.mint);
@@ -305,4 +314,11 @@ impl Inner {
             Op::Login => self.federated_login(uri),
         }
     }
+}
+
+fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
