@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::http::{Method, Uri};
 
+use crate::clock::{HOUR, MINUTE};
 use crate::form;
-use crate::{HOUR, MINUTE};
 
 /// How the emulated instance behaves. Every field can also be changed while it runs, with
 /// [`Emulator::update_config`](crate::Emulator::update_config).

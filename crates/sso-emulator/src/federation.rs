@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::http::Uri;
 use serde_json::{Value, json};
 
-use crate::epoch;
+use crate::clock::epoch;
 use crate::error::ApiError;
 use crate::form::{pairs, percent_decode};
 use crate::minting::Mint;

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::STATS_PATH;
 use crate::authorize::authorize_page;
 use crate::config::{Fault, Op};
 use crate::error::ApiError;
@@ -18,6 +17,7 @@ use crate::json::json_response;
 use crate::pages::{INDEX_PAGE, device_page};
 use crate::state::Shared;
 use crate::sts::{caller_identity_response, unknown_sts_action};
+use crate::wire::STATS_PATH;
 
 /// Decrements the in-flight gauge of an operation, also when the client hangs up mid-answer.
 struct InFlight {

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::clock::epoch_secs;
 use crate::error::ApiError;
 use crate::minting::Mint;
 use crate::state::{
     AccessToken, Answer, Client, Device, DeviceStatus, Inner, RefreshToken, Session,
 };
-use crate::{ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, epoch_secs};
+use crate::wire::{ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT};
 
 /// The scopes that RegisterClient accepts: IAM Identity Center's documented
 /// ones for the portal and for the AWS developer tools.

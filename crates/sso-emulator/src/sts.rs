@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::clock::{MINUTE, epoch, epoch_secs};
 use crate::error::ApiError;
 use crate::form;
 use crate::pages::html_escape;
@@ -14,7 +15,7 @@ use crate::sigv4::{
     SigV4, canonical_request, constant_time_eq, parse_amz_date, signature_matches, string_to_sign,
 };
 use crate::state::{Answer, Inner, Shared};
-use crate::{MINUTE, ROLE_SESSION_NAME, epoch, epoch_secs};
+use crate::wire::ROLE_SESSION_NAME;
 
 const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// STS refuses signatures dated further than this from its clock.

@@ -174,7 +174,8 @@ async fn device_flow_portal_refresh_and_logout() {
     );
     let expiration = credentials.expiration;
     let in_an_hour = i64::try_from(
-        super::epoch(std::time::SystemTime::now() + Duration::from_secs(super::HOUR)).as_millis(),
+        crate::clock::epoch(std::time::SystemTime::now() + Duration::from_secs(crate::clock::HOUR))
+            .as_millis(),
     )
     .unwrap();
     assert!(
