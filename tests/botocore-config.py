@@ -1,4 +1,4 @@
-"""Reads AWS config files with botocore, as the AWS CLI does, for tests/botocore.rs.
+"""Reads AWS config files with botocore, as the AWS CLI does, for tests/integration/botocore.rs.
 
 Each line of stdin is a JSON string: the text of a config file. For each, one
 line of stdout: {"sections": ...}, the result of botocore's raw_config_parse

@@ -9,7 +9,8 @@
 //! the Python SDKs read the file (`botocore.configloader.raw_config_parse`,
 //! built on Python's `configparser.RawConfigParser`, then
 //! `build_profile_map`): a file that the AWS CLI reads, ssokey reads the
-//! same way, and tests/botocore.rs checks it against botocore itself.
+//! same way, and tests/integration/botocore.rs checks it against botocore
+//! itself.
 //!
 //! - Lines end at `\n`, `\r\n` or a lone `\r`. "Whitespace" is Python's
 //!   (`str.isspace`: Unicode White_Space and U+001C..U+001F).

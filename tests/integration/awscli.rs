@@ -1,13 +1,31 @@
 //! End to end with the real AWS CLI (PyPI's awscli, in the .venv that
 //! tests/setup-awscli creates): it signs an STS request with the credentials
-//! ssokey hands out, and the emulator verifies the SigV4 signature.
+//! ssokey hands out, and the emulator verifies the SigV4 signature. [`aws`]
+//! installs it for the other tests that run it or its Python.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::harness::{Run, TestEnv, config};
 use sso_emulator::Op;
 
-#[path = "../support/awscli.rs"]
-mod setup;
-pub use setup::aws;
+/// The `aws` executable, installed once per test run if it is not there yet.
+pub fn aws() -> &'static PathBuf {
+    static AWS: OnceLock<PathBuf> = OnceLock::new();
+    AWS.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(root.join("tests/setup-awscli"))
+            .output()
+            .expect("tests/setup-awscli runs");
+        assert!(
+            out.status.success(),
+            "tests/setup-awscli could not install the AWS CLI:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
 
 const ACCOUNT: &str = "100000000002";
 

@@ -12,6 +12,7 @@ mod harness;
 
 mod awscli;
 mod bad_input;
+mod botocore;
 mod config_botocore;
 mod console;
 mod core_dumps;

@@ -12,12 +12,12 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::AUTHORIZATION_CODE_GRANT;
 use crate::config::Authorize;
 use crate::error::ApiError;
 use crate::minting::Mint;
 use crate::pages::html_escape;
 use crate::state::{Answer, AuthorizationCode, Inner, Shared};
+use crate::wire::AUTHORIZATION_CODE_GRANT;
 
 /// How long an authorization code can be redeemed.
 const CODE_TTL: Duration = Duration::from_mins(1);

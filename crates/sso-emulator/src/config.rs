@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use axum::http::{Method, Uri};
 
-use crate::sts::sts_action;
-use crate::{HOUR, MINUTE};
+use crate::clock::{HOUR, MINUTE};
+use crate::form;
 
 /// How the emulated instance behaves. Every field can also be changed while it runs, with
 /// [`Emulator::update_config`](crate::Emulator::update_config).
@@ -275,11 +275,11 @@ impl Op {
             ("GET", "/federation/credentials") => Op::GetRoleCredentials,
             ("POST", "/logout") => Op::Logout,
             ("GET" | "POST", "/")
-                if sts_action(method, uri, body).as_deref() == Some("GetCallerIdentity") =>
+                if form::action(method, uri, body).as_deref() == Some("GetCallerIdentity") =>
             {
                 Op::GetCallerIdentity
             }
-            ("GET", "/federation") => match sts_action(method, uri, body).as_deref() {
+            ("GET", "/federation") => match form::action(method, uri, body).as_deref() {
                 Some("getSigninToken") => Op::GetSigninToken,
                 Some("login") => Op::Login,
                 _ => return None,

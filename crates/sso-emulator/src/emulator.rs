@@ -11,9 +11,8 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::config::{Config, Fault, Op};
-use crate::federation::{ConsoleLogin, SigninToken};
 use crate::http::handle;
-use crate::state::{Inner, IssuedRoleCredentials, Shared};
+use crate::state::{ConsoleLogin, Inner, IssuedRoleCredentials, Shared, SigninToken};
 
 /// A running emulator. Dropping it stops the server and checks the calls declared with
 /// [`Emulator::expect`].

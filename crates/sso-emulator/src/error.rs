@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::config::Op;
-use crate::http::json_response;
+use crate::json::json_response;
 
 const OIDC_ERROR_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazonaws.sso.oidc/";
 

@@ -8,61 +8,19 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::http::Uri;
 use serde_json::{Value, json};
 
-use crate::epoch;
+use crate::clock::epoch;
 use crate::error::ApiError;
+use crate::form::{pairs, percent_decode};
 use crate::minting::Mint;
-use crate::sigv4::{constant_time_eq, percent_decode};
-use crate::state::{Answer, Inner};
+use crate::sigv4::constant_time_eq;
+use crate::state::{Answer, ConsoleLogin, Inner, SigninToken};
 
 /// How long a sign-in token can be used: 15 minutes, as the service says.
 const SIGNIN_TOKEN_TTL: Duration = Duration::from_mins(15);
 
-/// A sign-in token as `getSigninToken` handed it out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SigninToken {
-    pub token: String,
-    /// The account and role of the credentials it was issued for.
-    pub account_id: String,
-    pub role_name: String,
-    /// The access key id of those credentials.
-    pub access_key_id: String,
-    /// The `SessionDuration` asked for, if any (seconds).
-    pub session_duration: Option<u64>,
-    /// Whether `Action=login` has taken it.
-    pub used: bool,
-}
-
-/// A console sign-in that `Action=login` let through.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConsoleLogin {
-    pub account_id: String,
-    pub role_name: String,
-    pub issuer: String,
-    pub destination: String,
-}
-
-/// The sign-in tokens handed out, and the logins made with them.
-#[derive(Default)]
-pub(crate) struct Federation {
-    tokens: Vec<(SigninToken, Instant)>,
-    pub(crate) logins: Vec<ConsoleLogin>,
-}
-
-impl Federation {
-    pub(crate) fn tokens(&self) -> Vec<SigninToken> {
-        self.tokens.iter().map(|(token, _)| token.clone()).collect()
-    }
-}
-
 fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(key, true), percent_decode(value, true))
-        })
+    pairs(uri.query().unwrap_or_default())
+        .map(|(key, value)| (percent_decode(key, true), percent_decode(value, true)))
         .collect()
 }
 

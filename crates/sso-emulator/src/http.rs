@@ -10,13 +10,14 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::STATS_PATH;
 use crate::authorize::authorize_page;
 use crate::config::{Fault, Op};
 use crate::error::ApiError;
+use crate::json::json_response;
 use crate::pages::{INDEX_PAGE, device_page};
 use crate::state::Shared;
 use crate::sts::{caller_identity_response, unknown_sts_action};
+use crate::wire::STATS_PATH;
 
 /// Decrements the in-flight gauge of an operation, also when the client hangs up mid-answer.
 struct InFlight {
@@ -188,13 +189,4 @@ fn not_found(method: &Method, uri: &Uri) -> Response {
         HeaderValue::from_static("UnknownOperationException"),
     );
     response
-}
-
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }

@@ -19,11 +19,14 @@
 //! Used by ssokey's integration tests and by the `sso-emulator` binary.
 
 mod authorize;
+mod clock;
 mod config;
 mod emulator;
 mod error;
 mod federation;
+mod form;
 mod http;
+mod json;
 mod minting;
 mod oidc;
 mod pages;
@@ -31,38 +34,15 @@ mod portal;
 mod sigv4;
 mod state;
 mod sts;
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod wire;
 
 pub use config::{Account, Authorize, Config, Fault, Op, RateLimit, accounts};
 pub use emulator::{Emulator, RegisteredClient};
-pub use federation::{ConsoleLogin, SigninToken};
-pub use state::IssuedRoleCredentials;
-
-/// The start URL the binary prints; the emulator accepts any start URL.
-pub const START_URL: &str = "https://emulator.awsapps.com/start";
-/// The scope that makes `CreateToken` hand out refresh tokens.
-pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
-/// `grantType` of the device authorization flow.
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// `grantType` of the authorization-code flow with PKCE.
-pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
-/// The role session name in the identities `GetCallerIdentity` answers:
-/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/ssokey`.
-pub const ROLE_SESSION_NAME: &str = "ssokey";
-/// Every counter as JSON ([`Emulator::stats`]), for scripts that run the binary.
-pub const STATS_PATH: &str = "/_emulator/stats";
-
-const MINUTE: u64 = 60;
-const HOUR: u64 = 60 * MINUTE;
-
-fn epoch(time: SystemTime) -> Duration {
-    time.duration_since(UNIX_EPOCH).unwrap_or_default()
-}
-
-fn epoch_secs(time: SystemTime) -> u64 {
-    epoch(time).as_secs()
-}
+pub use state::{ConsoleLogin, IssuedRoleCredentials, SigninToken};
+pub use wire::{
+    ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, ROLE_SESSION_NAME,
+    START_URL, STATS_PATH,
+};
 
 #[cfg(test)]
 mod tests;

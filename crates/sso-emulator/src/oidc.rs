@@ -6,12 +6,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::clock::epoch_secs;
 use crate::error::ApiError;
 use crate::minting::Mint;
 use crate::state::{
     AccessToken, Answer, Client, Device, DeviceStatus, Inner, RefreshToken, Session,
 };
-use crate::{ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, epoch_secs};
+use crate::wire::{ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT};
 
 /// The scopes that RegisterClient accepts: IAM Identity Center's documented
 /// ones for the portal and for the AWS developer tools.
@@ -363,11 +364,7 @@ impl Inner {
     /// Approves or denies a pending device code; `None` when the code is unknown, else the
     /// status it had.
     pub(crate) fn decide(&mut self, user_code: &str, approve: bool) -> Option<DeviceStatus> {
-        let wanted = normalize_user_code(user_code);
-        let device = self
-            .devices
-            .values_mut()
-            .find(|device| normalize_user_code(&device.user_code) == wanted)?;
+        let device = self.device_by_user_code(user_code)?;
         let before = device.status;
         if before == DeviceStatus::Pending {
             device.status = if approve {
@@ -431,11 +428,4 @@ fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
     value
         .filter(|value| !value.is_empty())
         .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
-}
-
-pub(crate) fn normalize_user_code(code: &str) -> String {
-    code.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }

@@ -8,7 +8,6 @@ use axum::extract::Query;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::oidc::normalize_user_code;
 use crate::state::{DeviceStatus, Shared};
 
 pub(crate) const INDEX_PAGE: &str = "<!doctype html><title>Identity Center emulator</title>\
@@ -33,11 +32,8 @@ pub(crate) fn device_page(shared: &Shared, uri: &Uri) -> Response {
     let mut state = shared.lock();
     let now = Instant::now();
     let never = state.config.device_code_never_expires;
-    let wanted = normalize_user_code(code);
     let expired = state
-        .devices
-        .values()
-        .find(|device| normalize_user_code(&device.user_code) == wanted)
+        .device_by_user_code(code)
         .map(|device| !never && now >= device.expires_at);
     let (status, heading) = match expired {
         None => (StatusCode::NOT_FOUND, "Unknown code".to_owned()),

@@ -8,8 +8,8 @@ use axum::extract::Query;
 use axum::http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
+use crate::clock::epoch;
 use crate::config::Op;
-use crate::epoch;
 use crate::error::ApiError;
 use crate::minting::Mint;
 use crate::state::{Answer, Inner, IssuedRoleCredentials};

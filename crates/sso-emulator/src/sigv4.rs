@@ -7,33 +7,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-/// Decodes `%XX` escapes (and `+` as a space in form bodies); malformed escapes stay as they are.
-pub(crate) fn percent_decode(text: &str, plus_as_space: bool) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[i], escaped) {
-            (_, Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', None) if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, None) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+use crate::form::{pairs, percent_decode};
 
 /// SigV4's `UriEncode`: every byte but the unreserved `A-Z a-z 0-9 - _ . ~` as `%XX`.
 fn uri_encode(text: &str) -> String {
@@ -117,13 +91,8 @@ pub(crate) fn canonical_request(
         out.push_str(&segments.join("/"));
     }
     out.push('\n');
-    let mut query: Vec<(String, String)> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let mut query: Vec<(String, String)> = pairs(uri.query().unwrap_or_default())
+        .map(|(key, value)| {
             (
                 uri_encode(&percent_decode(key, false)),
                 uri_encode(&percent_decode(value, false)),

@@ -1,6 +1,6 @@
 //! The server's state behind one lock: registrations, device codes, sign-ins, tokens, the
-//! issued secrets, the counters and rate-limit buckets, and the dispatch of an operation to the
-//! module that answers it.
+//! issued secrets and role credentials, the console's sign-in tokens and logins, the counters
+//! and rate-limit buckets, and the dispatch of an operation to the module that answers it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -121,7 +121,7 @@ pub(crate) struct Inner {
     pub(crate) expired_access_keys: Vec<String>,
     pub(crate) last_caller: Option<(String, String)>,
     pub(crate) issued: Vec<String>,
-    pub(crate) federation: crate::federation::Federation,
+    pub(crate) federation: Federation,
 }
 
 /// The state of one operation's [`RateLimit`].
@@ -167,6 +167,43 @@ pub struct IssuedRoleCredentials {
     pub expiration: u64,
 }
 
+/// A sign-in token as `getSigninToken` handed it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigninToken {
+    pub token: String,
+    /// The account and role of the credentials it was issued for.
+    pub account_id: String,
+    pub role_name: String,
+    /// The access key id of those credentials.
+    pub access_key_id: String,
+    /// The `SessionDuration` asked for, if any (seconds).
+    pub session_duration: Option<u64>,
+    /// Whether `Action=login` has taken it.
+    pub used: bool,
+}
+
+/// A console sign-in that `Action=login` let through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleLogin {
+    pub account_id: String,
+    pub role_name: String,
+    pub issuer: String,
+    pub destination: String,
+}
+
+/// The sign-in tokens handed out, and the logins made with them.
+#[derive(Default)]
+pub(crate) struct Federation {
+    pub(crate) tokens: Vec<(SigninToken, Instant)>,
+    pub(crate) logins: Vec<ConsoleLogin>,
+}
+
+impl Federation {
+    pub(crate) fn tokens(&self) -> Vec<SigninToken> {
+        self.tokens.iter().map(|(token, _)| token.clone()).collect()
+    }
+}
+
 pub(crate) type Answer = Result<Value, ApiError>;
 
 impl Inner {
@@ -200,7 +237,7 @@ impl Inner {
             expired_access_keys: Vec::new(),
             last_caller: None,
             issued: Vec::new(),
-            federation: crate::federation::Federation::default(),
+            federation: Federation::default(),
         }
     }
 
@@ -238,6 +275,15 @@ impl Inner {
         })
     }
 
+    /// The device authorization a user code names, as a person types it: in any case, with or
+    /// without its dash.
+    pub(crate) fn device_by_user_code(&mut self, user_code: &str) -> Option<&mut Device> {
+        let wanted = normalize_user_code(user_code);
+        self.devices
+            .values_mut()
+            .find(|device| normalize_user_code(&device.user_code) == wanted)
+    }
+
     /// Mints a secret and remembers it for `issued_secrets`.
     pub(crate) fn secret(&mut self, make: impl FnOnce(&mut Mint) -> String) -> String {
         let value = make(&mut self.mint);
@@ -268,4 +314,11 @@ impl Inner {
             Op::Login => self.federated_login(uri),
         }
     }
+}
+
+fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }

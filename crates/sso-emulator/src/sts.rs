@@ -1,5 +1,5 @@
-//! STS over the Query protocol: finding the `Action`, verifying `GetCallerIdentity`'s SigV4
-//! signature against the role credentials the portal issued, and STS's XML answers.
+//! STS over the Query protocol: verifying `GetCallerIdentity`'s SigV4 signature against the
+//! role credentials the portal issued, and STS's XML answers.
 
 use std::time::SystemTime;
 
@@ -7,14 +7,15 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::clock::{MINUTE, epoch, epoch_secs};
 use crate::error::ApiError;
+use crate::form;
 use crate::pages::html_escape;
 use crate::sigv4::{
-    SigV4, canonical_request, constant_time_eq, parse_amz_date, percent_decode, signature_matches,
-    string_to_sign,
+    SigV4, canonical_request, constant_time_eq, parse_amz_date, signature_matches, string_to_sign,
 };
 use crate::state::{Answer, Inner, Shared};
-use crate::{MINUTE, ROLE_SESSION_NAME, epoch, epoch_secs};
+use crate::wire::ROLE_SESSION_NAME;
 
 const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// STS refuses signatures dated further than this from its clock.
@@ -147,26 +148,6 @@ pub(crate) fn caller_identity_response(identity: &Value, request_id: &str) -> Re
     xml_response(StatusCode::OK, body)
 }
 
-/// The `Action` of an STS Query-protocol request: from the form body of a POST, else the query.
-pub(crate) fn sts_action(method: &Method, uri: &Uri, body: &[u8]) -> Option<String> {
-    let from_body = if method == Method::POST {
-        std::str::from_utf8(body)
-            .ok()
-            .and_then(|form| form_param(form, "Action"))
-    } else {
-        None
-    };
-    from_body.or_else(|| uri.query().and_then(|query| form_param(query, "Action")))
-}
-
-/// The first value of `name` in an `application/x-www-form-urlencoded` string.
-fn form_param(form: &str, name: &str) -> Option<String> {
-    form.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(key, true) == name).then(|| percent_decode(value, true))
-    })
-}
-
 /// `POST /` with an `Action` other than `GetCallerIdentity`: STS's answer, not counted.
 pub(crate) fn unknown_sts_action(
     shared: &Shared,
@@ -174,7 +155,7 @@ pub(crate) fn unknown_sts_action(
     uri: &Uri,
     body: &[u8],
 ) -> Response {
-    let action = sts_action(method, uri, body).unwrap_or_default();
+    let action = form::action(method, uri, body).unwrap_or_default();
     let request_id = shared.lock().mint.request_id();
     ApiError::sts(
         400,

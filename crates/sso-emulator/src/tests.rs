@@ -174,7 +174,8 @@ async fn device_flow_portal_refresh_and_logout() {
     );
     let expiration = credentials.expiration;
     let in_an_hour = i64::try_from(
-        super::epoch(std::time::SystemTime::now() + Duration::from_secs(super::HOUR)).as_millis(),
+        crate::clock::epoch(std::time::SystemTime::now() + Duration::from_secs(crate::clock::HOUR))
+            .as_millis(),
     )
     .unwrap();
     assert!(
@@ -286,6 +287,22 @@ async fn denied_expired_and_invalid_client() {
         Some(401)
     );
     assert!(invalid.into_service_error().is_invalid_client_exception());
+}
+
+/// The device page and `approve` find a code the same way: in any case, with or without its dash.
+#[tokio::test]
+async fn the_device_page_takes_a_user_code_as_a_person_types_it() {
+    let emulator = Emulator::start(Config::default());
+    let (_, _, _, user_code) = start(&emulator).await;
+    let typed = user_code.to_lowercase().replace('-', "");
+    let (head, body) = raw_get(&emulator, &format!("/device?user_code={typed}"));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("<h1>Request approved</h1>"), "{body}");
+    let (_, body) = raw_get(&emulator, &format!("/device?user_code={typed}"));
+    assert!(body.contains("This request was already approved"), "{body}");
+    let (head, body) = raw_get(&emulator, "/device?user_code=NOPE-NOPE");
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(body.contains("Unknown code"), "{body}");
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
+use crate::clock::epoch_secs;
 use crate::sigv4::{
     SigV4, canonical_request, format_amz_date, parse_amz_date, sign, signature_matches,
     string_to_sign,
 };
-use crate::{Config, Emulator, IssuedRoleCredentials, Op, epoch_secs};
+use crate::{Config, Emulator, IssuedRoleCredentials, Op};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -303,7 +304,7 @@ fn issue(emulator: &Emulator, account: &str, role: &str) -> IssuedRoleCredential
     let secret = state.secret(crate::minting::Mint::secret_access_key);
     let token = state.secret(crate::minting::Mint::session_token);
     let expiration =
-        u64::try_from(crate::epoch(SystemTime::now() + Duration::from_hours(1)).as_millis())
+        u64::try_from(crate::clock::epoch(SystemTime::now() + Duration::from_hours(1)).as_millis())
             .unwrap();
     let issued = IssuedRoleCredentials {
         account_id: account.to_owned(),

@@ -20,9 +20,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{Map, Value};
 
-#[path = "support/awscli.rs"]
-mod awscli;
 use ssokey::config_file::{ConfigFile, RawValue};
+
+use crate::awscli;
 
 const FILES: usize = 5000;
 const SEED: u64 = 0x0005_eed0_fb07_0c0e;
