@@ -108,4 +108,13 @@ mod tests {
         assert!(!credentials.is_fresh(10_000 - 900, Duration::from_mins(15)));
         assert!(credentials.is_fresh(9_999, Duration::ZERO));
     }
+
+    #[test]
+    fn credentials_are_served_while_more_than_the_margin_is_left() {
+        let margin = Duration::from_mins(15);
+        assert!(is_fresh(10_000, 10_000 - 901, margin));
+        assert!(!is_fresh(10_000, 10_000 - 900, margin));
+        assert!(!is_fresh(10_000, 20_000, margin));
+        assert!(is_fresh(10_000, 9_999, Duration::ZERO));
+    }
 }

@@ -222,7 +222,9 @@ impl Listing {
         files::write_private(path, &text)
     }
 
-    pub fn is_fresh(&self, now: u64) -> bool {
+    /// Whether the listing is younger than its lifetime (24 hours): an
+    /// account name may have moved to another account since.
+    pub fn is_recent(&self, now: u64) -> bool {
         now.saturating_sub(self.fetched_at) < CACHE_LIFETIME.as_secs()
     }
 }
@@ -238,7 +240,7 @@ pub fn obtain(
     let path = paths::listing(&ctx.cache_dir, &session.name);
     let now = clock::now();
     if !refresh
-        && let Some(listing) = Listing::load(&path).filter(|l| l.roles_listed && l.is_fresh(now))
+        && let Some(listing) = Listing::load(&path).filter(|l| l.roles_listed && l.is_recent(now))
     {
         if ctx.stderr_is_terminal {
             crate::ui::say(format_args!(
@@ -665,8 +667,8 @@ pub(crate) mod tests {
         let path = paths::listing(dir.path(), "work");
         listing().save(&path).unwrap();
         assert_eq!(Listing::load(&path), Some(listing()));
-        assert!(listing().is_fresh(100 + 24 * 3600 - 1));
-        assert!(!listing().is_fresh(100 + 24 * 3600));
+        assert!(listing().is_recent(100 + 24 * 3600 - 1));
+        assert!(!listing().is_recent(100 + 24 * 3600));
         std::fs::write(&path, "{damaged").unwrap();
         assert_eq!(Listing::load(&path), None);
     }

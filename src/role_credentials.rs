@@ -118,7 +118,7 @@ impl<'a> Roles<'a> {
         let account_id = match account {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => {
-                let Some(id) = fresh_listing(self.ctx, session)
+                let Some(id) = recent_listing(self.ctx, session)
                     .and_then(|listing| listing.account_id(name).map(str::to_owned))
                 else {
                     return Ok(None);
@@ -222,7 +222,7 @@ impl<'a> Roles<'a> {
         net: &Net,
         name: &str,
     ) -> anyhow::Result<String> {
-        let accounts = match fresh_listing(self.ctx, &session.name) {
+        let accounts = match recent_listing(self.ctx, &session.name) {
             Some(listing) if listing.accounts.iter().any(|a| a.account_name == name) => {
                 listing.accounts
             }
@@ -270,9 +270,9 @@ impl<'a> Roles<'a> {
 
 /// The session's listing cache, unless it is older than its lifetime: a name
 /// may have moved to another account since.
-fn fresh_listing(ctx: &Context, session: &str) -> Option<Listing> {
+fn recent_listing(ctx: &Context, session: &str) -> Option<Listing> {
     Listing::load(&paths::listing(&ctx.cache_dir, session))
-        .filter(|listing| listing.is_fresh(clock::now()))
+        .filter(|listing| listing.is_recent(clock::now()))
 }
 
 /// A signed-in conversation with the portal, for asking it more.

@@ -334,15 +334,6 @@ mod tests {
         assert_eq!(verdict(&Method::GET, PATH, ok, &t), Verdict::Serve);
     }
 
-    #[test]
-    fn credentials_are_served_while_more_than_the_margin_is_left() {
-        let margin = Duration::from_mins(15);
-        assert!(crate::credentials::is_fresh(10_000, 10_000 - 901, margin));
-        assert!(!crate::credentials::is_fresh(10_000, 10_000 - 900, margin));
-        assert!(!crate::credentials::is_fresh(10_000, 20_000, margin));
-        assert!(crate::credentials::is_fresh(10_000, 9_999, Duration::ZERO));
-    }
-
     fn credentials(key: &str, expiration: u64) -> RoleCredentials {
         RoleCredentials {
             access_key_id: key.to_owned(),
