@@ -102,6 +102,8 @@ pub enum ConsoleError {
     BadDestination(String),
     #[error("could not open a browser: {0}")]
     NoBrowser(String),
+    #[error("'{0}' is not an AWS region name")]
+    BadRegion(String),
 }
 
 impl ConsoleError {
@@ -115,6 +117,7 @@ impl ConsoleError {
                 "give a console URL, e.g. --destination https://us-east-1.console.aws.amazon.com/ec2/home"
                     .to_owned()
             }
+            ConsoleError::BadRegion(_) => "set the region to a region name such as us-east-1: --region, the profile's region, or AWS_REGION".to_owned(),
             ConsoleError::NoBrowser(_) => {
                 "set BROWSER to a browser command, or run again with --print and open the URL yourself"
                     .to_owned()
@@ -234,7 +237,9 @@ impl Reported for ConsoleError {
     }
     fn exit(&self) -> Exit {
         match self {
-            ConsoleError::BadService(_) | ConsoleError::BadDestination(_) => Exit::Usage,
+            ConsoleError::BadService(_)
+            | ConsoleError::BadDestination(_)
+            | ConsoleError::BadRegion(_) => Exit::Usage,
             ConsoleError::NoBrowser(_) => Exit::Failure,
         }
     }

@@ -62,6 +62,11 @@ pub struct Context {
     reach: std::sync::OnceLock<Reach>,
     /// `SSOKEY_AUTO_LOGIN`, as set: whether commands may sign in by themselves.
     pub auto_login: Option<String>,
+    /// `BROWSER`, when set: the only browser that ssokey starts.
+    pub browser_var: Option<String>,
+    /// Where pages for the browser are written ([`crate::browser`]): ssokey's
+    /// directory in `XDG_RUNTIME_DIR`, else in its cache dir.
+    pub pages_dir: PathBuf,
     /// What the run reads of its files, each at most once: shared by every
     /// part of the run, auto sign-in included.
     reads: Arc<Reads>,
@@ -133,6 +138,10 @@ impl Context {
         let reads = Reads::new(&aws_config_file);
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let pages_dir = non_empty("XDG_RUNTIME_DIR").map_or_else(
+            || cache_dir.join("pages"),
+            |dir| PathBuf::from(dir).join("ssokey"),
+        );
         Ok(Self {
             config_dir,
             cache_dir,
@@ -158,6 +167,8 @@ impl Context {
             started_ms: crate::clock::now_ms(),
             reach: std::sync::OnceLock::new(),
             auto_login: non_empty("SSOKEY_AUTO_LOGIN"),
+            browser_var: non_empty("BROWSER"),
+            pages_dir,
             reads,
             fast_tier: !non_empty("SSOKEY_FAST_TIER").is_some_and(|v| {
                 matches!(

@@ -7,6 +7,7 @@ use crate::auth::AuthError;
 use crate::aws::federation::FederationError;
 use crate::aws::oidc::OidcError;
 use crate::aws::sdk::CallError;
+use crate::browser::BrowserError;
 use crate::config_file::ConfigError;
 use crate::console::ConsoleError;
 use crate::exit::{Exit, Reported};
@@ -52,6 +53,7 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         CallError,
         FederationError,
         ConsoleError,
+        BrowserError,
         std::io::Error
     );
     None

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod browser;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -11,6 +11,9 @@ use crate::console::{self, ConsoleError, Destination};
 use crate::context::Context;
 use crate::fetch;
 
+/// How long `console` waits for the browser to come for the sign-in URL.
+const BROWSER_WAIT: std::time::Duration = std::time::Duration::from_mins(2);
+
 pub fn run(
     ctx: &Context,
     session_flag: Option<&str>,
@@ -18,6 +21,13 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let destination =
         Destination::from_flags(args.service.as_deref(), args.destination.as_deref())?;
+    // Decided as a sign-in decides it, before any credential is fetched.
+    if !args.print && !ctx.reach().browser {
+        return Err(ConsoleError::NoBrowser(
+            "no browser can open here (over SSH, or no display)".to_owned(),
+        )
+        .into());
+    }
     let wanted = target::wanted(ctx, session_flag, &args.target, "console", true)?;
     let (role_credentials, label) = fetch::credentials(
         ctx,
@@ -35,6 +45,11 @@ pub fn run(
         })
         .or_else(|| ctx.aws_region.clone())
         .unwrap_or_else(|| console::DEFAULT_REGION.to_owned());
+    // The region names the sign-in host that gets the credentials: only a
+    // region's name may (a value such as 127.0.0.1:PORT/x? would send them
+    // elsewhere).
+    crate::start_url::validate_region(&region)
+        .map_err(|_| ConsoleError::BadRegion(region.clone()))?;
     let endpoint = console::endpoint(&region, &ctx.federation_endpoints);
     tracing::debug!(%endpoint, %region, "asking for a sign-in token");
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
@@ -54,9 +69,12 @@ pub fn run(
     crate::ui::say(format_args!(
         "Opening the AWS console as {label} in the browser."
     ));
-    // The browser's error may quote its command line, which holds the URL.
-    webbrowser::open(url.expose()).map_err(|err| {
-        ConsoleError::NoBrowser(err.to_string().replace(url.expose(), "<the sign-in URL>"))
-    })?;
+    crate::browser::hand_off(
+        &url,
+        &ctx.pages_dir,
+        ctx.browser_var.as_deref(),
+        BROWSER_WAIT,
+    )
+    .map_err(|err| ConsoleError::NoBrowser(err.to_string()))?;
     Ok(ExitCode::SUCCESS)
 }

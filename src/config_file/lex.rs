@@ -219,7 +219,7 @@ pub(super) fn section_kind(name: &str) -> SectionKind {
 /// Python's `shlex.split`: words split at spaces, tabs and line breaks, with
 /// quotes and backslash escapes; `None` for an unclosed quote or a trailing
 /// backslash.
-fn shell_words(text: &str) -> Option<Vec<String>> {
+pub fn shell_words(text: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
     let mut chars = text.chars();

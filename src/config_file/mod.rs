@@ -81,6 +81,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::exit::{Exit, Reported};
+pub use lex::shell_words;
 use lex::{Line, SectionKind};
 
 #[derive(Debug, thiserror::Error)]

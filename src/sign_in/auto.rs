@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use super::flow::{self, Asker};
+use super::flow::{self, Asker, Flow};
 use super::{cool_down, users_no};
 use crate::auth::{self, AuthError};
 use crate::clock;
@@ -167,8 +167,13 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
             Ok(true)
         }
         Err(err) => {
+            // After the user's no, and after any failure once a browser tab
+            // was opened: the next run must not open another (a portal that
+            // fails each code exchange would get a tab per run).
             if let Some(reason) = users_no(&err) {
                 cool_down::start(ctx, name, reason, clock::now());
+            } else if how.flow == Flow::Pkce {
+                cool_down::start(ctx, name, "unsuccessful", clock::now());
             }
             Err(failed(err).into())
         }

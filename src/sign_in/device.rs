@@ -40,13 +40,25 @@ pub(super) fn sign_in(
         "(or go to {} and enter the code there)",
         authorization.verification_uri
     ));
-    if how.open_browser
-        && let Err(err) = open_browser(&authorization.verification_uri_complete)
-    {
-        crate::ui::warning(format_args!(
-            "could not open a browser ({err}); open the URL above yourself"
-        ));
-    }
+    // Kept until the sign-in ends: the browser reads it meanwhile.
+    let _page = how
+        .open_browser
+        .then(|| {
+            open_browser(
+                &ctx.pages_dir,
+                ctx.browser_var.as_deref(),
+                &authorization.verification_uri_complete,
+            )
+        })
+        .and_then(|opened| {
+            opened
+                .inspect_err(|err| {
+                    crate::ui::warning(format_args!(
+                        "could not open a browser ({err}); open the URL above yourself"
+                    ));
+                })
+                .ok()
+        });
     poll(
         ctx,
         net,

@@ -8,8 +8,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub use crate::aws::oidc::Flow;
 use crate::aws::oidc::OidcError;
+use crate::browser::{self, BrowserError, Page};
 use crate::context::Reach;
 use crate::exit::{Exit, Reported};
+use crate::secret::Secret;
 
 /// How a sign-in talks to the user.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +81,9 @@ pub fn choose(reach: Reach, asker: Asker) -> Option<How> {
             } else {
                 Flow::Pkce
             },
-            open_browser: !no_browser,
+            // Over SSH or without a display, a browser would open where the
+            // user is not: the code and the URL are printed alone.
+            open_browser: !no_browser && reach.browser,
             catch_ctrl_c: false,
         }),
         Asker::Auto { terminal } => {
@@ -99,10 +103,15 @@ pub fn choose(reach: Reach, asker: Asker) -> Option<How> {
     }
 }
 
-/// Opens `url` in the browser (`BROWSER`, else the system's); `Err` says why not.
-pub(super) fn open_browser(url: &str) -> std::io::Result<()> {
-    tracing::debug!("opening the browser");
-    webbrowser::open(url)
+/// Opens `url` in the browser (`BROWSER`, else the system's) through a
+/// private page ([`browser`]): the page goes when the returned value is
+/// dropped. `Err` says why it could not.
+pub(super) fn open_browser(
+    pages_dir: &std::path::Path,
+    browser_var: Option<&str>,
+    url: &str,
+) -> Result<Page, BrowserError> {
+    browser::open(&Secret::new(url), pages_dir, browser_var)
 }
 
 /// Waits for Ctrl-C when `catch` is set; else never completes, and Ctrl-C

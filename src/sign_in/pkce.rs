@@ -16,6 +16,7 @@ use super::callback::{self, Outcome};
 use super::flow::{How, SignInError, ctrl_c, open_browser, spinner};
 use crate::aws::oidc::{self, CALLBACK_PATH, OidcClient, Registration};
 use crate::aws::sdk::Net;
+use crate::browser::Page;
 use crate::loopback::{self, Request};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -58,16 +59,23 @@ pub(super) fn sign_in(
     crate::ui::say(format_args!(
         "If no browser tab opens, open this URL on this machine:\n  {url}"
     ));
-    if let Err(err) = open_browser(&url) {
-        crate::ui::warning(format_args!(
-            "could not open a browser ({err}); open the URL above yourself, or sign in with: ssokey login --device-code"
-        ));
-    }
+    let open = {
+        let (pages_dir, browser_var) = (ctx.pages_dir.clone(), ctx.browser_var.clone());
+        move || {
+            open_browser(&pages_dir, browser_var.as_deref(), &url)
+                .inspect_err(|err| {
+                    crate::ui::warning(format_args!(
+                        "could not open a browser ({err}); open the URL above yourself, or sign in with: ssokey login --device-code"
+                    ));
+                })
+                .ok()
+        }
+    };
     let spinner = spinner(
         ctx.stderr_is_terminal,
         "Waiting for the sign-in in the browser (Ctrl-C to cancel)...",
     );
-    let outcome = net.block_on(wait(listener, state, how.catch_ctrl_c));
+    let outcome = net.block_on(wait(listener, state, how.catch_ctrl_c, open));
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
@@ -80,13 +88,23 @@ pub(super) fn sign_in(
         .context("the portal did not accept the sign-in")
 }
 
-/// Serves the callback until a request ends the wait, the wait runs out,
-/// or (when caught) Ctrl-C.
+/// Opens the browser with `open` and serves the callback until a request
+/// ends the wait, the wait runs out, or (when caught) Ctrl-C. Ctrl-C is
+/// caught before the browser opens; the page that `open` wrote stays until
+/// the wait is over.
 async fn wait(
     listener: loopback::Listener,
     state: Secret,
     catch_ctrl_c: bool,
+    open: impl FnOnce() -> Option<Page> + Send + 'static,
 ) -> Result<Outcome, SignInError> {
+    let mut interrupted = std::pin::pin!(ctrl_c(catch_ctrl_c));
+    // One poll registers the handler: a Ctrl-C from now on is a cancel.
+    tokio::select! {
+        biased;
+        () = &mut interrupted => return Err(SignInError::Cancelled),
+        () = std::future::ready(()) => {}
+    }
     let (sender, mut outcomes) = tokio::sync::mpsc::channel::<Outcome>(1);
     let handler = move |request: Request| {
         let sender = sender.clone();
@@ -109,11 +127,17 @@ async fn wait(
     let serving = tokio::spawn(loopback::serve(listener, handler, async {
         let _ = stopped.await;
     }));
-    let result = tokio::select! {
-        Some(outcome) = outcomes.recv() => Ok(outcome),
-        () = tokio::time::sleep(WAIT) => Err(SignInError::TimedOut(WAIT)),
-        () = ctrl_c(catch_ctrl_c) => Err(SignInError::Cancelled),
+    let mut opening = tokio::task::spawn_blocking(open);
+    let mut page = None;
+    let result = loop {
+        tokio::select! {
+            opened = &mut opening, if page.is_none() => page = Some(opened.ok().flatten()),
+            Some(outcome) = outcomes.recv() => break Ok(outcome),
+            () = tokio::time::sleep(WAIT) => break Err(SignInError::TimedOut(WAIT)),
+            () = &mut interrupted => break Err(SignInError::Cancelled),
+        }
     };
+    drop(page);
     let _ = stop.send(());
     let _ = serving.await;
     result

@@ -123,7 +123,11 @@ fn console_opens_the_browser_with_the_url_and_prints_nothing() {
     let script = outside.path().join("browser");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", got.display()),
+        format!(
+            "#!/bin/sh\n{}printf '%s' \"$url\" > '{}'\n",
+            crate::harness::FOLLOW_PAGE,
+            got.display()
+        ),
     )
     .unwrap();
     {
@@ -205,4 +209,50 @@ fn console_failures_print_nothing_and_say_what_to_do() {
         .failure(1)
         .stderr_has("could not open a browser");
     assert_eq!(env.emulator.signin_tokens().len(), 1);
+}
+
+/// Where no browser can open (no BROWSER, no display), `console` says so and
+/// how to go on, as a sign-in decides it, before it fetches anything: no
+/// machine's browser is started (the harness's stand-ins check).
+#[test]
+fn console_with_no_browser_to_open_says_print_and_starts_nothing() {
+    let mut env = signed_in(config());
+    env.set_env("BROWSER", "");
+    let run = console(&env, &[]);
+    run.failure(1)
+        .stderr_has("no browser can open here")
+        .stderr_has("--print");
+    assert_eq!(run.stdout, "");
+    assert_eq!(env.emulator.signin_tokens().len(), 0);
+    assert!(env.decoy_runs().is_empty(), "{:?}", env.decoy_runs());
+    // --print needs no browser.
+    console(&env, &["--print"]).success();
+}
+
+/// A region names the sign-in host that gets the role credentials: a value
+/// that is no region's name (from a profile, or AWS_REGION) is refused
+/// before any request, so that nothing reaches the host it would name.
+#[test]
+fn a_region_that_is_no_regions_name_sends_nothing_anywhere() {
+    let mut env = signed_in(config());
+    env.set_env("AWS_ENDPOINT_URL_SIGNIN", "");
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let hostile = format!("127.0.0.1:{}/x?y=", trap.local_addr().unwrap().port());
+    env.write_config(&format!(
+        "[profile evil]\nssokey_session = {}\nssokey_account_id = {ACCOUNT}\nssokey_role_name = Admin\nregion = {hostile}\n",
+        crate::harness::SESSION
+    ));
+    env.run(&["console", "--profile", "evil", "--print"])
+        .failure(2)
+        .stderr_has("is not an AWS region name");
+    env.set_env("AWS_REGION", &hostile);
+    let run = console(&env, &["--print"]);
+    run.failure(2).stderr_has("is not an AWS region name");
+    assert_eq!(run.stdout, "");
+    assert!(
+        matches!(trap.accept(), Err(err) if err.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the host the region named"
+    );
+    assert_eq!(env.emulator.signin_tokens().len(), 0);
 }

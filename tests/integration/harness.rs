@@ -107,6 +107,13 @@ impl Drop for TestEnv {
     /// expire, and for a user other than root they would fill the key quota
     /// of later tests. A throwaway user's keyrings are emptied.
     fn drop(&mut self) {
+        // No test may start a browser of the machine's: only the scripts
+        // that BROWSER names. Said once, by a test that has not failed yet.
+        let decoys = self.decoy_runs();
+        assert!(
+            decoys.is_empty() || std::thread::panicking(),
+            "ssokey started a browser of the machine's: {decoys:?}"
+        );
         if let Some(uid) = self.uid {
             let _ = TestEnv::as_user(uid, "keyctl clear @u; keyctl session - sh -c 'keyctl clear $(keyctl get_persistent @s)'")
                 .output();
@@ -131,6 +138,33 @@ pub enum Browser {
     /// Notes the URL and loads nothing: the test plays the browser.
     Record,
 }
+
+/// Shell lines that set `$url` to where the page in `$1` sends a browser,
+/// as a browser reads ssokey's page (`file://`, a meta refresh), and where a
+/// one-time address on ssokey's loopback listener sends it (the console's
+/// hand-off); another `$1` is taken as the address itself.
+pub const FOLLOW_PAGE: &str = "url=\"$1\"\ncase \"$url\" in file://*) \
+    url=$(sed -n 's/.*http-equiv=\"refresh\" content=\"0;url=\\([^\"]*\\)\".*/\\1/p' \"${url#file://}\" | \
+    sed -e 's/&quot;/\"/g' -e \"s/&#39;/'/g\" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\\&/g');; esac\n\
+    case \"$url\" in http://127.0.0.1:*/open/*) \
+    url=$(printf 'url = \"%s\"\\n' \"$url\" | curl -s -o /dev/null -w '%{redirect_url}' -K -);; esac\n";
+
+/// The machine's browsers and openers that ssokey (or the webbrowser crate)
+/// could start: each has a recording stand-in first on every test's PATH.
+pub const DECOYS: [&str; 12] = [
+    "xdg-open",
+    "gio",
+    "wslview",
+    "sensible-browser",
+    "x-www-browser",
+    "www-browser",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "firefox",
+    "epiphany",
+    "kde-open",
+];
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -289,7 +323,27 @@ impl TestEnv {
         }
     }
 
-    /// The URLs the browser scripts were started with, one per run.
+    /// The machine's browsers and openers that were started: the stand-ins
+    /// on PATH record each call (there must be none).
+    pub fn decoy_runs(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("decoy-runs"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// What the browser scripts were given, one per run: the page that
+    /// ssokey wrote, never the address itself.
+    pub fn browser_args(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("browser-args"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The URLs the browser scripts were sent to, one per run.
     pub fn browser_runs(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("browser-runs"))
             .unwrap_or_default()
@@ -334,6 +388,15 @@ impl TestEnv {
         keys
     }
 
+    /// PATH with the stand-ins for the machine's browsers first.
+    pub fn path_with_decoys(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.dir.path().join("decoys")];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        std::env::join_paths(dirs).unwrap()
+    }
+
     /// The test's root directory: HOME, the XDG dirs and TMPDIR are inside.
     pub fn root(&self) -> &Path {
         self.dir.path()
@@ -348,19 +411,37 @@ impl TestEnv {
     }
 
     fn write_browser_scripts(&self) {
-        // Each run appends a line to browser-runs, so that tests count the tabs opened.
+        // ssokey hands a browser a page of its own (file://) that sends it on
+        // to the address: each script reads it as a browser does, records
+        // what it was given in browser-args and the address in browser-runs,
+        // so that tests count the tabs opened and read the addresses.
+        let follow = format!(
+            "#!/bin/sh\nhere=$(dirname \"$0\")\necho \"$1\" >> \"$here/browser-args\"\n{FOLLOW_PAGE}\
+             echo \"$url\" >> \"$here/browser-runs\"\n"
+        );
         // curl -L follows the portal's redirect to ssokey's PKCE callback.
-        let approve = "#!/bin/sh\n# A person's browser: load the page, which approves the sign-in.\n\
-                       echo \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n\
-                       (sleep 0.2; curl -fsSL -o /dev/null \"$1\") >/dev/null 2>&1 &\n";
-        let deny = "#!/bin/sh\necho \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n\
-                    (sleep 0.2; curl -fsSL -o /dev/null \"$1&action=deny\") >/dev/null 2>&1 &\n";
-        let record = "#!/bin/sh\necho \"$1\" >> \"$(dirname \"$0\")/browser-runs\"\n";
-        for (name, text) in [
-            ("approve-browser", approve),
-            ("deny-browser", deny),
-            ("record-browser", record),
-        ] {
+        let approve = format!(
+            "{follow}# A person's browser: load the page, which approves the sign-in.\n\
+             (sleep 0.2; curl -fsSL -o /dev/null \"$url\") >/dev/null 2>&1 &\n"
+        );
+        let deny = format!(
+            "{follow}(sleep 0.2; curl -fsSL -o /dev/null \"$url&action=deny\") >/dev/null 2>&1 &\n"
+        );
+        let record = follow.clone();
+        // Stand-ins for the machine's browsers and openers, first on PATH:
+        // a test that starts one fails (see Drop).
+        let decoy =
+            "#!/bin/sh\necho \"$(basename \"$0\") $*\" >> \"$(dirname \"$0\")/../decoy-runs\"\n";
+        std::fs::create_dir_all(self.dir.path().join("decoys")).unwrap();
+        let mut scripts = vec![
+            ("approve-browser".to_owned(), approve),
+            ("deny-browser".to_owned(), deny),
+            ("record-browser".to_owned(), record),
+        ];
+        for name in DECOYS {
+            scripts.push((format!("decoys/{name}"), decoy.to_owned()));
+        }
+        for (name, text) in scripts {
             let path = self.dir.path().join(name);
             std::fs::write(&path, text).unwrap();
             #[cfg(unix)]
@@ -391,7 +472,7 @@ impl TestEnv {
         };
         cmd.args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", self.path_with_decoys())
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("XDG_CACHE_HOME", self.home.join(".cache"))

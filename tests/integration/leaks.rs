@@ -56,9 +56,10 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
     std::fs::write(
         &browser,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" >> '{}'\n\
-             (sleep 0.2; curl -fsSL -o /dev/null \"$1\") >/dev/null 2>&1 &\n",
-            argv_file.display()
+            "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" >> '{}'\n{}\
+             (sleep 0.2; curl -fsSL -o /dev/null \"$url\") >/dev/null 2>&1 &\n",
+            argv_file.display(),
+            crate::harness::FOLLOW_PAGE
         ),
     )
     .unwrap();
@@ -119,10 +120,12 @@ fn no_secret_reaches_a_file_an_output_or_a_command_line() {
     outputs.runs.push((run(&["logout"]), false));
     outputs.runs.push((run(&["status"]), false));
 
-    // The command lines were recorded and hold what they should.
+    // The command lines were recorded: the browser got ssokey's private
+    // pages, never the sign-in addresses (their state, their user code).
     let argv = std::fs::read_to_string(&argv_file).unwrap();
-    assert!(argv.contains("/device?user_code="), "{argv}");
-    assert!(argv.contains("/authorize?response_type=code"), "{argv}");
+    assert!(argv.contains("file://"), "{argv}");
+    assert!(!argv.contains("/device?user_code="), "{argv}");
+    assert!(!argv.contains("/authorize?response_type=code"), "{argv}");
     let lines = std::fs::read_to_string(&cmdlines).unwrap();
     let processes = lines.lines().filter(|l| !l.is_empty()).count();
     assert!(lines.contains("exec-ran"), "the dump saw itself");

@@ -13,6 +13,7 @@ mod harness;
 mod awscli;
 mod bad_input;
 mod botocore;
+mod browsers;
 mod config_botocore;
 mod console;
 mod core_dumps;

@@ -207,3 +207,28 @@ fn in_a_ci_job_nothing_changes_whatever_browser_there_is() {
     assert_eq!(env.browser_runs().len(), 1, "only the login's tab");
     assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
 }
+
+/// A sign-in that fails after its browser tab opened (here the portal
+/// answers 500 to every code exchange) pauses auto sign-in as a refusal
+/// does: ten parallel runs open one tab, not one each.
+#[test]
+fn a_sign_in_that_fails_after_its_tab_opened_pauses_auto_sign_in() {
+    let mut env = TestEnv::new();
+    env.write_config(&format!(
+        "[sso-session {SESSION}]\nsso_start_url = {}\nsso_region = {}\n",
+        crate::harness::START_URL,
+        crate::harness::REGION
+    ));
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    env.emulator
+        .fail_next(sso_emulator::Op::CreateToken, 500, 10_000);
+    for run in parallel(&env, 10) {
+        run.failure(3);
+        assert_eq!(run.stdout, "");
+    }
+    assert_eq!(env.browser_runs().len(), 1, "{:?}", env.browser_runs());
+    env.run(&args().iter().map(String::as_str).collect::<Vec<_>>())
+        .failure(3)
+        .stderr_has("auto sign-in is paused: the last one was unsuccessful");
+    assert_eq!(env.browser_runs().len(), 1);
+}
