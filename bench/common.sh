@@ -132,7 +132,7 @@ start_emulator() {
     emulator_pid=$!
     url=
     for _ in $(seq 100); do
-        url=$(sed -n 's/^export AWS_ENDPOINT_URL_SSO=//p' "$out/emulator-$name.out")
+        url=$(sed -n 's/^export AWS_ENDPOINT_URL=//p' "$out/emulator-$name.out")
         [[ -n $url ]] && break
         kill -0 "$emulator_pid" 2>/dev/null || break
         sleep 0.1

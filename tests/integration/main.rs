@@ -33,6 +33,7 @@ mod load;
 mod locks;
 mod login;
 mod logout;
+mod offline;
 mod profiles;
 mod server;
 mod shells;

@@ -18,6 +18,7 @@
 //!
 //! Used by ssokey's integration tests and by the `sso-emulator` binary.
 
+pub mod args;
 mod authorize;
 mod clock;
 mod config;
