@@ -223,6 +223,7 @@ impl Context {
         if let Some((_, net)) = nets.iter().find(|(r, _)| r == region) {
             return Ok(Arc::clone(net));
         }
+        tracing::debug!(region, "starting the network client");
         let net = Arc::new(Net::new(region).context("could not start the network runtime")?);
         nets.push((region.to_owned(), Arc::clone(&net)));
         Ok(net)

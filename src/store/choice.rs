@@ -3,7 +3,7 @@
 //! answers, else (on Linux) the kernel keyring.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::raw::{KeychainError, RawStore};
 
@@ -122,9 +122,39 @@ pub fn fell_back() -> Option<&'static str> {
     FELL_BACK.get().map(String::as_str)
 }
 
-/// Opens the store that `choice` names.
+/// A store opened by this process.
+type Opened = (Arc<dyn RawStore + Send + Sync>, Kind);
+
+/// The stores this process has opened, by what was wanted and where: a run
+/// connects to each once (the auto sign-in around a fetch, say, uses the
+/// fetch's own connection).
+static OPENED: Mutex<Vec<(Preference, PathBuf, Opened)>> = Mutex::new(Vec::new());
+
+/// Opens the store that `choice` names, or hands out the one this process
+/// opened for the same choice already.
 pub fn open(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
     let wanted = choice.wanted()?;
+    let mut opened = OPENED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let found = opened
+        .iter()
+        .find(|(w, namespace, _)| *w == wanted && *namespace == choice.namespace_of);
+    let (store, kind) = if let Some((_, _, (store, kind))) = found {
+        (Arc::clone(store), *kind)
+    } else {
+        let (store, kind) = open_anew(choice, wanted)?;
+        opened.push((
+            wanted,
+            choice.namespace_of.clone(),
+            (Arc::clone(&store), kind),
+        ));
+        (store, kind)
+    };
+    Ok((Box::new(store), kind))
+}
+
+fn open_anew(choice: &Choice, wanted: Preference) -> Result<Opened, KeychainError> {
     tracing::debug!(?wanted, "opening the keychain");
     match wanted {
         Preference::SecretService => native(),
@@ -151,19 +181,19 @@ pub fn open(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError>
     }
 }
 
-fn native() -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+fn native() -> Result<Opened, KeychainError> {
     let store = super::native::NativeStore::open()?;
-    Ok((Box::new(store), Kind::Native))
+    Ok((Arc::new(store), Kind::Native))
 }
 
 #[cfg(target_os = "linux")]
-fn kernel(choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+fn kernel(choice: &Choice) -> Result<Opened, KeychainError> {
     let store = super::kernel::KernelStore::open(&choice.namespace_of)?;
-    Ok((Box::new(store), Kind::Kernel))
+    Ok((Arc::new(store), Kind::Kernel))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn kernel(_choice: &Choice) -> Result<(Box<dyn RawStore>, Kind), KeychainError> {
+fn kernel(_choice: &Choice) -> Result<Opened, KeychainError> {
     Err(KeychainError::KernelUnavailable {
         cause: "the kernel keyring is a store of Linux".to_owned(),
     })

@@ -3,6 +3,8 @@
 //! ([`KeychainError`]), and the user's kernel key quota ([`Usage`]) that the
 //! kernel store and the fast tier keep within.
 
+use std::sync::Arc;
+
 use crate::exit::{Exit, Reported};
 
 /// The one service name that every ssokey entry is stored under.
@@ -92,6 +94,25 @@ fn unavailable_hint() -> &'static str {
 #[cfg(not(target_os = "linux"))]
 fn unavailable_hint() -> &'static str {
     "ssokey keeps tokens only in the OS keychain; sign in to a desktop session where it is available"
+}
+
+/// A store shared by the keychains of one run (see [`super::choice::open`]).
+impl<T: RawStore + ?Sized> RawStore for Arc<T> {
+    fn get(&self, user: &str) -> Result<Option<String>, KeychainError> {
+        (**self).get(user)
+    }
+    fn set(&self, user: &str, value: &str) -> Result<(), KeychainError> {
+        (**self).set(user, value)
+    }
+    fn delete(&self, user: &str) -> Result<bool, KeychainError> {
+        (**self).delete(user)
+    }
+    fn users(&self) -> Result<Vec<String>, KeychainError> {
+        (**self).users()
+    }
+    fn quota(&self) -> Option<Usage> {
+        (**self).quota()
+    }
 }
 
 /// The primitive operations of a credential store, one item per `user` name.

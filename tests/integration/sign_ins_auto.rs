@@ -232,3 +232,26 @@ fn a_sign_in_that_fails_after_its_tab_opened_pauses_auto_sign_in() {
         .stderr_has("auto sign-in is paused: the last one was unsuccessful");
     assert_eq!(env.browser_runs().len(), 1);
 }
+
+/// One resolution per run, auto sign-in included: the run that finds the
+/// sign-in over, signs in and fetches reads the config file and the
+/// remembered sessions once each, opens the keychain once and starts one
+/// network client (`-vv` logs each).
+#[test]
+fn an_auto_sign_in_reuses_what_the_run_resolved() {
+    let env = ended();
+    let mut args = vec!["-vv".to_owned()];
+    args.extend(self::args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = env.run(&args);
+    run.success()
+        .stderr_has(&format!("Signing in to '{SESSION}' for credential-process"));
+    for (what, times) in [
+        ("reading the AWS config file", 1),
+        ("reading the remembered sessions", 1),
+        ("opening the keychain", 1),
+        ("starting the network client", 1),
+    ] {
+        assert_eq!(run.stderr.matches(what).count(), times, "{what}\n{run}");
+    }
+}
