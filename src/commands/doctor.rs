@@ -12,6 +12,7 @@ use crate::cli::{DoctorArgs, Output};
 use crate::config_file;
 use crate::context::Context;
 use crate::doctor::{self, BrowserFact, ConfigFact, KeychainFact, PathFact, Verdict};
+use crate::output::render;
 use crate::session::{self, State};
 use crate::store::choice::{Choice, Kind};
 use crate::store::kernel::{self, Usage};
@@ -73,11 +74,7 @@ pub fn run(
 
     let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
     let out = match args.output {
-        Output::Json => {
-            let mut text = serde_json::to_string_pretty(&checks)?;
-            text.push('\n');
-            text
-        }
+        Output::Json => render::json(&checks)?,
         Output::Table => doctor::render(&checks),
     };
     crate::output::print(&out)?;

@@ -5,7 +5,7 @@
 
 use sso_emulator::{Account, Fault, Op};
 
-use crate::harness::{Run, TestEnv, config};
+use crate::harness::{REGION, Run, SESSION, START_URL, TestEnv, config};
 
 /// A title, a cleared screen, a clipboard write (OSC 52), the same in C1
 /// controls, and text reordered or hidden by bidirectional and zero-width
@@ -227,4 +227,64 @@ fn config_file_lines_reach_the_terminal_escaped() {
         false,
     );
     scan.assert_clean();
+}
+
+/// `--output json` writes DEL, the C1 controls and the bidirectional and
+/// zero-width characters as `\uXXXX`, as it writes the C0 controls; what a
+/// parser reads back is the name itself.
+#[test]
+fn json_output_escapes_every_hidden_character_and_reads_back_the_same() {
+    let name =
+        "json\u{7f}\u{80}\u{9b}31m\u{9f}\u{202a}\u{202e}\u{2066}\u{2069}\u{200e}\u{200f}\u{61c}";
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![Account::new("100000000001", name, &["Admin"])],
+        ..config()
+    });
+    env.login().success();
+    // A session remembered under a hostile name (sessions.json is plain
+    // JSON that anything of the user's may write), for status.
+    let session = "s\u{9b}2J\u{202e}\u{2066}\u{7f}".to_owned();
+    let state = serde_json::json!({ "last": SESSION, "sessions": {
+        SESSION: { "startUrl": START_URL, "region": REGION },
+        session.as_str(): { "startUrl": "https://x.awsapps.com/start", "region": name },
+    }});
+    std::fs::write(
+        env.home.join(".config/ssokey/sessions.json"),
+        state.to_string(),
+    )
+    .unwrap();
+    let list = env.run(&["list", "--output", "json"]);
+    let status = env.run(&["status", "--output", "json"]);
+    for (what, run) in [("list", &list), ("status", &status)] {
+        run.success();
+        let raw: Vec<char> = run
+            .stdout
+            .chars()
+            .filter(|&c| is_raw(c) || c == '\u{7f}')
+            .collect();
+        assert!(raw.is_empty(), "{what}: {raw:?} raw on stdout\n{run}");
+    }
+    assert!(
+        list.stdout
+            .contains(r"json\u007f\u0080\u009b31m\u009f\u202a\u202e\u2066\u2069\u200e\u200f\u061c"),
+        "{list}"
+    );
+    assert_eq!(list.json()[0]["accountName"], name);
+    let sessions: Vec<String> = status
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["session"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(sessions.contains(&session), "{sessions:?}\n{status}");
+    let row = status
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["session"] == session.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["region"], name);
 }
