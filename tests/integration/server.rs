@@ -19,14 +19,14 @@ fn signed_in(config: sso_emulator::Config) -> TestEnv {
 }
 
 /// A running `ssokey serve`, stopped (SIGTERM, then SIGKILL) on drop.
-struct Serving {
+pub struct Serving {
     child: Option<Child>,
-    port: u16,
-    token: String,
+    pub port: u16,
+    pub token: String,
 }
 
 impl Serving {
-    fn start(env: &TestEnv, extra: &[&str]) -> Serving {
+    pub fn start(env: &TestEnv, extra: &[&str]) -> Serving {
         let mut args = vec![
             "serve",
             "--account",
@@ -64,6 +64,11 @@ impl Serving {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
     fn get(&self, auth: Option<&str>) -> (u16, String) {
         request(
             self.port,
@@ -75,7 +80,7 @@ impl Serving {
     }
 
     /// Stops the server with SIGTERM, as a person or a supervisor would.
-    fn stop(mut self) -> Run {
+    pub fn stop(mut self) -> Run {
         let child = self.child.take().unwrap();
         signal(&child, "TERM");
         let output = wait_within(child, Duration::from_secs(10), "ssokey serve");
