@@ -170,7 +170,11 @@ impl Reported for TargetError {
         Some(TargetError::hint(self))
     }
     fn exit(&self) -> Exit {
-        Exit::Usage
+        match self {
+            // Not the user's words: the portal's answer.
+            TargetError::RoleRefused { .. } => Exit::Failure,
+            _ => Exit::Usage,
+        }
     }
 }
 
