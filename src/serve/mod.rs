@@ -11,6 +11,8 @@
 //! constant time; neither it nor a credential is ever logged.
 
 pub mod child;
+#[cfg(target_os = "linux")]
+pub mod parent_death;
 pub mod signals;
 
 use std::future::Future;
