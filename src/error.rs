@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::auth::AuthError;
 use crate::aws::oidc::OidcError;
-use crate::aws::sdk::CallError;
+use crate::aws::sdk::{CallError, InsecureEndpoint, NetError};
 use crate::aws::signin::SigninError;
 use crate::config_file::ConfigError;
 use crate::console::ConsoleError;
@@ -77,6 +77,8 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         OidcError,
         CallError,
         SigninError,
+        InsecureEndpoint,
+        NetError,
         ConsoleError,
         std::io::Error
     );
@@ -233,7 +235,35 @@ impl Reported for SigninError {
         Some(SigninError::hint(self))
     }
     fn exit(&self) -> Exit {
-        Exit::Failure
+        match self {
+            SigninError::Insecure(_) => Exit::Usage,
+            _ => Exit::Failure,
+        }
+    }
+}
+
+impl Reported for NetError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            NetError::Runtime(err) => Some(io_hint(err)),
+            NetError::Insecure(err) => err.hint(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            NetError::Runtime(_) => Exit::Failure,
+            NetError::Insecure(err) => err.exit(),
+        }
+    }
+}
+
+impl Reported for InsecureEndpoint {
+    fn hint(&self) -> Option<String> {
+        Some(InsecureEndpoint::hint().to_owned())
+    }
+    fn exit(&self) -> Exit {
+        // A setting to change, as a wrong option is.
+        Exit::Usage
     }
 }
 

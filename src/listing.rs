@@ -268,7 +268,7 @@ pub fn obtain(
 /// A fresh listing from the portal; nothing is printed unless all of it came.
 fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
     let keychain = Keychain::open(&Choice::for_session(ctx, session))?;
-    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let net = Net::new(&session.region)?;
     let portal = PortalClient::without_retries(&net.config);
     let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {
         net.block_on(fetch(

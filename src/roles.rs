@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::auth;
 use crate::aws::portal::{PortalClient, RoleCredentials};
 use crate::aws::sdk::{CallError, Net};
@@ -150,7 +148,7 @@ impl<'a> Roles<'a> {
         options: &Options,
     ) -> anyhow::Result<RoleCredentials> {
         tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
-        let net = Net::new(&session.region).context("could not start the network runtime")?;
+        let net = Net::new(&session.region)?;
         let account_id = match account {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => self.account_id_by_name(session, &net, name)?,

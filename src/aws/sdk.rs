@@ -172,6 +172,59 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// An endpoint that ssokey would send secrets to in clear text: plain http
+/// to a host that is not loopback.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the endpoint {endpoint} is plain http to a host that is not loopback: ssokey sends tokens and keys only over https (or to 127.0.0.1, ::1 and localhost)"
+)]
+pub struct InsecureEndpoint {
+    /// Its scheme, host and port: never a path or query.
+    pub endpoint: String,
+}
+
+impl InsecureEndpoint {
+    pub fn hint() -> &'static str {
+        "use https in AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SIGNIN and AWS_ENDPOINT_URL (and endpoint_url in the config file), or unset them"
+    }
+}
+
+/// Pure: `url` unless it is plain http (or another scheme without TLS) to a
+/// host that is not loopback (127.0.0.0/8, ::1, localhost). Whatever ssokey
+/// sends there carries a secret (a client secret, a token, role
+/// credentials), so the check comes before any connection.
+pub fn check_secure(url: &str) -> Result<(), InsecureEndpoint> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let insecure = || InsecureEndpoint {
+        endpoint: format!("{scheme}://{authority}"),
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+        return Ok(());
+    }
+    if !scheme.eq_ignore_ascii_case("http") || authority.contains(['@', '\\']) {
+        return Err(insecure());
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if crate::start_url::is_loopback(host) {
+        Ok(())
+    } else {
+        Err(insecure())
+    }
+}
+
+/// Why a command's network set-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("could not start the network runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    #[error(transparent)]
+    Insecure(#[from] InsecureEndpoint),
+}
+
 /// The runtime and SDK configuration that a command's network calls share.
 pub struct Net {
     runtime: tokio::runtime::Runtime,
@@ -179,13 +232,70 @@ pub struct Net {
 }
 
 impl Net {
-    pub fn new(region: &str) -> std::io::Result<Self> {
+    /// The runtime and the SDK configuration for `region`, whose endpoints
+    /// for the OIDC service and the portal (as the SDK resolves them from
+    /// the `AWS_ENDPOINT_URL*` variables and the config file) are checked
+    /// by [`check_secure`] before any call.
+    pub fn new(region: &str) -> Result<Self, NetError> {
         let runtime = runtime()?;
         let config = runtime.block_on(load(region));
+        let endpoints = runtime.block_on(async {
+            [
+                super::oidc::endpoint(&config).await.ok(),
+                super::portal::endpoint(&config).await,
+            ]
+        });
+        for endpoint in endpoints.iter().flatten() {
+            check_secure(endpoint)?;
+        }
         Ok(Self { runtime, config })
     }
 
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_passes_only_to_loopback() {
+        for ok in [
+            "https://oidc.us-east-1.amazonaws.com",
+            "HTTPS://portal.sso.eu-west-1.amazonaws.com/",
+            "https://192.0.2.2:8443",
+            "http://127.0.0.1:4566",
+            "http://127.9.9.9",
+            "http://localhost:4566/x",
+            "http://[::1]:4566",
+        ] {
+            assert!(check_secure(ok).is_ok(), "{ok}");
+        }
+        for (bad, shown) in [
+            ("http://192.0.2.2:8080", "http://192.0.2.2:8080"),
+            (
+                "http://192.0.2.2:8080/federation?Session=secret",
+                "http://192.0.2.2:8080",
+            ),
+            ("HTTP://localstack:4566", "HTTP://localstack:4566"),
+            ("http://[::2]:80", "http://[::2]:80"),
+            (
+                "http://localhost.evil.example",
+                "http://localhost.evil.example",
+            ),
+            ("http://127.0.0.1.nip.io", "http://127.0.0.1.nip.io"),
+            (
+                "http://evil.example@127.0.0.1",
+                "http://evil.example@127.0.0.1",
+            ),
+            ("ftp://127.0.0.1", "ftp://127.0.0.1"),
+            ("127.0.0.1:80", "://127.0.0.1:80"),
+        ] {
+            let err = check_secure(bad).unwrap_err();
+            assert_eq!(err.endpoint, shown, "{bad}");
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
     }
 }

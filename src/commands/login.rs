@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
 use crate::auth::{self, Refreshed};
 use crate::aws::sdk::Net;
 use crate::cli::LoginArgs;
@@ -27,7 +25,7 @@ pub fn run(
     };
     let (session, mut state) = session::resolve_for(env, &request)?;
     let keychain = Keychain::open(&Choice::for_session(env, &session))?;
-    let net = Net::new(&session.region).context("could not start the network runtime")?;
+    let net = Net::new(&session.region)?;
     // The user is here: auto sign-in may start again, whatever comes next.
     sign_in::cool_down::clear(env, &session.name);
 
