@@ -160,7 +160,7 @@ impl State {
     /// one (it holds no secret and is rebuilt by the next login), with a warning.
     pub fn load(config_dir: &Path) -> Self {
         let path = paths::sessions(config_dir);
-        match std::fs::read(&path) {
+        match files::read_trusted(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
                 crate::ui::warning(format_args!(
                     "ignoring {} ({err}); it is rebuilt at the next login",
@@ -168,14 +168,18 @@ impl State {
                 ));
                 Self::default()
             }),
-            Err(_) => Self::default(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Self::default(),
+            Err(err) => {
+                crate::ui::warning(format_args!("ignoring {} ({err})", path.display()));
+                Self::default()
+            }
         }
     }
 
     /// Reads the state without a word on stderr (for shell completion): a
     /// missing or damaged file is an empty state.
     pub fn load_quietly(config_dir: &Path) -> Self {
-        std::fs::read(paths::sessions(config_dir))
+        files::read_trusted(&paths::sessions(config_dir))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
