@@ -342,7 +342,7 @@ pub fn usage(err: &clap::Error, args: impl IntoIterator<Item = std::ffi::OsStrin
         return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(0));
     }
     let (message, hint) = usage_message(&err.render().to_string(), subcommand(args).as_deref());
-    ui::error(&message, Some(&hint));
+    ui::usage_error(&message, &hint);
     Exit::Usage.into()
 }
 

@@ -160,10 +160,23 @@ pub fn error(message: &str, hint: Option<&str>) {
     } else {
         ("error:".to_owned(), "hint:".to_owned())
     };
-    line(&format!("ssokey: {error_label} "), message);
+    line(&format!("ssokey: {error_label} "), &escape(message));
     if let Some(hint) = hint {
-        line(&format!("{hint_label} "), hint);
+        line(&format!("{hint_label} "), &escape(hint));
     }
+}
+
+/// [`error`] for a usage error, whose message is clap's text of several
+/// lines (the possible values, a tip): its line breaks stay. It names only
+/// the user's own arguments, never text from elsewhere.
+pub fn usage_error(message: &str, hint: &str) {
+    let (error_label, hint_label) = if stderr_color() {
+        (bold_red("error:"), bold("hint:"))
+    } else {
+        ("error:".to_owned(), "hint:".to_owned())
+    };
+    line(&format!("ssokey: {error_label} "), &escape_lines(message));
+    line(&format!("{hint_label} "), &escape(hint));
 }
 
 /// The user's terminal (`/dev/tty`), opened once, when there is one.
@@ -218,12 +231,12 @@ fn for_people(write: impl FnOnce(&mut dyn Write)) {
     write(&mut std::io::stderr().lock());
 }
 
-/// Writes ssokey's own `label` (its styling included), then `text` on the
-/// same line with its hidden characters, line breaks included, escaped, on
-/// stderr; a stderr that is gone loses it, as it must.
+/// Writes ssokey's own `label` (its styling included), then `text`,
+/// escaped by the caller, on stderr; a stderr that is gone loses it, as it
+/// must.
 fn line(label: &str, text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{label}{}", escape(text));
+    let _ = writeln!(stderr, "{label}{text}");
 }
 
 #[cfg(test)]
