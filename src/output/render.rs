@@ -263,7 +263,18 @@ pub fn cmd_escape(value: &str) -> String {
 /// escape means the same character, and all are in the Basic Multilingual
 /// Plane, so four hex digits hold each.
 pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
-    let text = serde_json::to_string_pretty(value)?;
+    let mut out = escape_json(&serde_json::to_string_pretty(value)?);
+    out.push('\n');
+    Ok(out)
+}
+
+/// `value` as JSON on one line, escaped as [`json`] escapes it: for the
+/// answers of the credential server, which may carry a portal's message.
+pub fn json_line(value: &serde_json::Value) -> String {
+    escape_json(&value.to_string())
+}
+
+fn escape_json(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     for c in text.chars() {
         // The C0 controls stand raw only as the layout's line breaks.
@@ -274,8 +285,7 @@ pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
             out.push(c);
         }
     }
-    out.push('\n');
-    Ok(out)
+    out
 }
 
 /// The JSON that the AWS CLI and SDKs read from a `credential_process`.
@@ -287,7 +297,7 @@ pub fn credential_process_json(credentials: &RoleCredentials) -> String {
         "SessionToken": credentials.session_token.expose(),
         "Expiration": rfc3339(credentials.expiration),
     });
-    let mut text = value.to_string();
+    let mut text = json_line(&value);
     text.push('\n');
     text
 }
