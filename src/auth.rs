@@ -1,8 +1,9 @@
 //! A session's sign-in state: its token and client registration in the keychain,
 //! and the silent refresh that keeps a day's work to one sign-in.
 
+use crate::aws::net::Net;
 use crate::aws::oidc::{OidcClient, OidcError, Registration, Token};
-use crate::aws::sdk::{CallError, Net};
+use crate::aws::sdk::CallError;
 use crate::clock;
 use crate::context::Context;
 use crate::exit::{Exit, Reported};

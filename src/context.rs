@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::aws::sdk::Net;
+use crate::aws::net::Net;
 use crate::config_file::{self, ConfigError, ConfigFile};
 use crate::store::choice::{Choice, Setting};
 use crate::store::sessions::State;
@@ -224,7 +224,7 @@ impl Context {
             return Ok(Arc::clone(net));
         }
         tracing::debug!(region, "starting the network client");
-        let net = Arc::new(Net::new(region).context("could not start the network runtime")?);
+        let net = Arc::new(Net::new(region)?);
         nets.push((region.to_owned(), Arc::clone(&net)));
         Ok(net)
     }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use crate::auth::AuthError;
 use crate::aws::federation::FederationError;
+use crate::aws::net::NetError;
 use crate::aws::oidc::OidcError;
-use crate::aws::sdk::CallError;
+use crate::aws::sdk::{CallError, InsecureEndpoint};
 use crate::browser::BrowserError;
 use crate::config_file::ConfigError;
 use crate::console::ConsoleError;
@@ -52,6 +53,8 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         OidcError,
         CallError,
         FederationError,
+        InsecureEndpoint,
+        NetError,
         ConsoleError,
         BrowserError,
         std::io::Error
@@ -68,7 +71,7 @@ pub fn usage(err: &clap::Error, args: impl IntoIterator<Item = std::ffi::OsStrin
         return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(0));
     }
     let (message, hint) = usage_message(&err.render().to_string(), subcommand(args).as_deref());
-    ui::error(&message, Some(&hint));
+    ui::usage_error(&message, &hint);
     Exit::Usage.into()
 }
 
@@ -211,7 +214,10 @@ mod tests {
     fn every_error_type_says_its_hint_and_exit_code() {
         // Types that never reach the top alone: each lives only inside
         // another, which reports for it.
-        const WRAPPED: [&str; 1] = ["ParseError"]; // inside ConfigError
+        const WRAPPED: [&str; 2] = [
+            "ParseError",   // inside ConfigError
+            "UntrustedDir", // inside std::io::Error, whose io_hint says its hint
+        ];
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let this = std::fs::read_to_string(src.join("error.rs")).unwrap();
         let looked_for = &this[this.find("first_of!(\n").unwrap()..];

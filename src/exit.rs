@@ -43,6 +43,12 @@ impl Reported for std::io::Error {
 
 /// A file or directory that ssokey could not use: the message names it.
 pub(crate) fn io_hint(err: &std::io::Error) -> String {
+    if let Some(untrusted) = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::store::files::UntrustedDir>())
+    {
+        return untrusted.hint();
+    }
     match err.kind() {
         std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
             "make the path named above writable by your user, then run the command again"

@@ -213,7 +213,7 @@ impl Listing {
 
     /// The cached listing, if there is a readable one; a damaged file is a miss.
     pub fn load(path: &Path) -> Option<Self> {
-        let bytes = std::fs::read(path).ok()?;
+        let bytes = files::read_trusted(path).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

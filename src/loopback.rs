@@ -10,15 +10,24 @@
 //! - a request whose `Host` (or absolute-form target) is not this address and
 //!   port is refused with 403 before a handler sees it, so that a web page on
 //!   a rebound DNS name cannot reach the listener;
-//! - reading a request's headers is bounded, so a connection that sends
-//!   nothing cannot hold the listener;
+//! - reading a request's headers is bounded in time and size (16 KB), so a
+//!   connection that sends nothing, or too much, cannot hold the listener;
+//! - at most [`MAX_CONNECTIONS`] are open: when all are taken, the oldest
+//!   that has not sent a request gives way, so that a flood of connections
+//!   neither exhausts file handles and memory nor keeps a client out;
+//! - a request with two `Host` headers is refused (400);
+//! - every refusal (4xx, 5xx) closes its connection, so that a client
+//!   without the token cannot keep one open by asking again;
 //! - request bodies are never read.
 //!
 //! The handlers decide everything else: paths, methods, tokens.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -29,6 +38,19 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 
 /// How long a connection may take to send a request's headers.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections open at once. A browser opens up to 6 to one host,
+/// and an SDK's pool a few per client; 64 leaves room for a build that runs
+/// a dozen SDK clients at once, while a flood of connections costs ssokey at
+/// most 64 file handles of its 1,024 and 64 × [`MAX_REQUEST_HEAD`] of
+/// memory. When all are taken, the oldest that has not sent a request yet
+/// gives way (see `Connections::make_room`).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// The largest request head (request line and headers) read, in bytes: a
+/// real one is under 1 KB (a browser's callback, with cookies, a few);
+/// beyond it, 431 and the connection is closed.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
 /// A socket bound to `127.0.0.1`, not yet served.
 #[derive(Debug)]
@@ -163,6 +185,11 @@ impl Response {
         for (name, value) in self.headers {
             headers.insert(name, value);
         }
+        // A refusal ends its connection: a client without the token (or the
+        // sign-in's state) cannot hold a connection open by asking again.
+        if self.status.is_client_error() || self.status.is_server_error() {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
@@ -186,6 +213,58 @@ where
     serve_with(listener, handler, until, READ_TIMEOUT).await
 }
 
+/// One open connection, as the accept loop keeps track of it.
+struct Open {
+    task: tokio::task::AbortHandle,
+    /// Set when a whole request head has come in on it.
+    asked: Arc<AtomicBool>,
+}
+
+/// The open connections, oldest first (ids only grow), and which of them
+/// to shed when a new one comes and all places are taken.
+#[derive(Default)]
+struct Connections {
+    open: BTreeMap<u64, Open>,
+    next: u64,
+}
+
+impl Connections {
+    /// Makes room for one more connection when [`MAX_CONNECTIONS`] are open:
+    /// the oldest that has not sent a whole request yet is dropped (a
+    /// client's own connection sends its request at once, so the oldest of
+    /// those is a flood's, or a slow client's). Returns false when every
+    /// open connection has asked something: the new one must wait its turn.
+    fn make_room(&mut self) -> bool {
+        if self.open.len() < MAX_CONNECTIONS {
+            return true;
+        }
+        // Connections that have ended but are not reaped yet take no place.
+        self.open.retain(|_, open| !open.task.is_finished());
+        if self.open.len() < MAX_CONNECTIONS {
+            return true;
+        }
+        let oldest_silent = self
+            .open
+            .iter()
+            .find(|(_, open)| !open.asked.load(Ordering::Relaxed))
+            .map(|(&id, _)| id);
+        let Some(id) = oldest_silent else {
+            return false;
+        };
+        if let Some(open) = self.open.remove(&id) {
+            open.task.abort();
+        }
+        true
+    }
+
+    fn add(&mut self, task: tokio::task::AbortHandle, asked: Arc<AtomicBool>) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        self.open.insert(id, Open { task, asked });
+        id
+    }
+}
+
 async fn serve_with<H, F>(
     listener: Listener,
     handler: H,
@@ -198,12 +277,13 @@ where
 {
     let port = listener.port;
     let socket = tokio::net::TcpListener::from_std(listener.socket)?;
-    let mut connections = tokio::task::JoinSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut connections = Connections::default();
     tokio::pin!(until);
     loop {
         tokio::select! {
             () = &mut until => {
-                let drained = async { while connections.join_next().await.is_some() {} };
+                let drained = async { while tasks.join_next().await.is_some() {} };
                 let _ = tokio::time::timeout(DRAIN, drained).await;
                 return Ok(());
             }
@@ -217,27 +297,53 @@ where
                         continue;
                     }
                 };
+                if !connections.make_room() {
+                    // Every place is taken by a connection being served:
+                    // this one is closed at once, and its client may retry.
+                    tracing::debug!("refused a connection: too many are open");
+                    let _ = stream.try_write(BUSY);
+                    continue;
+                }
+                let asked = Arc::new(AtomicBool::new(false));
+                let on_request = Arc::clone(&asked);
                 let handler = handler.clone();
-                connections.spawn(async move {
+                let next = connections.next;
+                let task = tasks.spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
+                        on_request.store(true, Ordering::Relaxed);
                         let handler = handler.clone();
                         async move { Ok::<_, Infallible>(answer(port, request, handler).await) }
                     });
                     let served = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(read_timeout)
+                        .max_buf_size(MAX_REQUEST_HEAD)
+                        .max_header_size(MAX_REQUEST_HEAD)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                     if let Err(err) = served {
                         tracing::debug!(%err, "a connection ended badly");
                     }
+                    next
                 });
+                connections.add(task, asked);
+                // Let the new connection read its request before the next
+                // accept: a client's request is there already, and once read
+                // its connection never gives way to a flood's.
+                tokio::task::yield_now().await;
             }
-            // Reap finished connections as they end.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            // Forget connections as they end.
+            Some(ended) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok(id) = ended {
+                    connections.open.remove(&id);
+                }
+            }
         }
     }
 }
+
+/// What a connection that finds no place gets before it is closed.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\nretry-after: 1\r\n\r\n";
 
 async fn answer<H, F, B>(
     port: u16,
@@ -249,14 +355,17 @@ where
     F: Future<Output = Response>,
 {
     let (parts, _body) = request.into_parts();
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let (host, second) = (hosts.next(), hosts.next());
+    if second.is_some() {
+        tracing::debug!("refused a request with two Host headers");
+        return Response::text(StatusCode::BAD_REQUEST, "one Host header, please\n").into_hyper();
+    }
+    let host = host.and_then(|value| value.to_str().ok());
     let authority = parts
         .uri
         .authority()
         .map(hyper::http::uri::Authority::as_str);
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok());
     if !is_own_host(host, port)
         || authority.is_some_and(|authority| !is_own_host(Some(authority), port))
     {
@@ -466,5 +575,80 @@ mod tests {
         assert!(own.contains("cache-control: no-store"), "{own}");
         assert!(other.starts_with("HTTP/1.1 403"), "{other}");
         assert!(!other.contains("/hello"), "{other}");
+    }
+
+    /// A refusal closes its keep-alive connection (a client without the
+    /// token cannot hold one by asking again every few seconds), an answer
+    /// does not; a request head over 16 KB gets 431 and is closed.
+    #[test]
+    fn refusals_and_huge_heads_close_their_connection() {
+        use std::io::{Read as _, Write as _};
+        let handler = |request: Request| {
+            if request.path == "/ok" {
+                Response::text(StatusCode::OK, "ok")
+            } else {
+                Response::text(StatusCode::UNAUTHORIZED, "no")
+            }
+        };
+        let (refused, served, huge) = serve_while(READ_TIMEOUT, handler, |port| {
+            let keep_alive = |path: &str, extra: &str| {
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n")
+            };
+            // Each answer is read whole; then the connection is at its end
+            // (a read sees EOF) or still open (a short read times out).
+            let after = |request: String| {
+                let mut stream = connect(port);
+                stream.write_all(request.as_bytes()).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                let mut answer = Vec::new();
+                let mut buf = [0; 4096];
+                let closed = loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) => break true,
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                        Err(_) => break false,
+                    }
+                };
+                (String::from_utf8_lossy(&answer).into_owned(), closed)
+            };
+            let filler = format!("X-Fill: {}\r\n", "a".repeat(MAX_REQUEST_HEAD));
+            (
+                after(keep_alive("/no", "")),
+                after(keep_alive("/ok", "")),
+                after(keep_alive("/ok", &filler)),
+            )
+        });
+        assert!(refused.0.starts_with("HTTP/1.1 401"), "{}", refused.0);
+        assert!(refused.0.contains("connection: close"), "{}", refused.0);
+        assert!(refused.1, "a refused keep-alive connection stayed open");
+        assert!(served.0.starts_with("HTTP/1.1 200"), "{}", served.0);
+        assert!(!served.1, "a served keep-alive connection was closed");
+        assert!(huge.0.starts_with("HTTP/1.1 431"), "{}", huge.0);
+        assert!(huge.1, "a huge head's connection stayed open");
+    }
+
+    /// Two `Host` headers, whichever comes first: the request is refused
+    /// with 400, not judged by one of them.
+    #[test]
+    fn two_host_headers_are_refused() {
+        let ok = |_: Request| Response::text(StatusCode::OK, "ok");
+        let answers = serve_while(READ_TIMEOUT, ok, |port| {
+            let own = format!("127.0.0.1:{port}");
+            let other = format!("rebound.example:{port}");
+            [(&own, &other), (&other, &own), (&own, &own)].map(|(first, second)| {
+                ask(
+                    port,
+                    &format!(
+                        "GET / HTTP/1.1\r\nHost: {first}\r\nHost: {second}\r\nConnection: close\r\n\r\n"
+                    ),
+                )
+            })
+        });
+        for answer in answers {
+            assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+            assert!(!answer.ends_with("ok"), "{answer}");
+        }
     }
 }

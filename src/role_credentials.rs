@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use crate::auth;
+use crate::aws::net::Net;
 use crate::aws::portal::PortalClient;
-use crate::aws::sdk::{CallError, Net};
+use crate::aws::sdk::CallError;
 use crate::clock;
 use crate::context::Context;
 use crate::credentials::RoleCredentials;
@@ -285,8 +286,8 @@ struct PortalCall<'a> {
 
 impl PortalCall<'_> {
     /// Turns a failed GetRoleCredentials into what the user can act on: a
-    /// revoked sign-in, or an account or role that is not assigned, with the
-    /// close matches.
+    /// revoked sign-in, an account or role that is not assigned, with the
+    /// close matches, or one that is assigned and refused all the same.
     fn explain(&self, account_id: &str, role: &str, err: CallError) -> anyhow::Error {
         let signed_out = |err| auth::signed_out_if_unauthorized(self.session, err);
         if err.code() != Some("ForbiddenException") {
@@ -312,6 +313,14 @@ impl PortalCall<'_> {
             .net
             .block_on(self.portal.roles(self.access_token, account_id))
         {
+            // Assigned, and refused all the same: a new assignment that has
+            // not reached the portal yet, or one being changed.
+            Ok(roles) if roles.iter().any(|r| r == role) => TargetError::RoleRefused {
+                account: account_id.to_owned(),
+                role: role.to_owned(),
+                cause: err.to_string(),
+            }
+            .into(),
             Ok(roles) => TargetError::UnknownRole {
                 account: account_id.to_owned(),
                 role: role.to_owned(),

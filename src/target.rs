@@ -77,6 +77,16 @@ pub enum TargetError {
         role: String,
         close: Vec<String>,
     },
+    /// The portal refused credentials (403) for a role that its own listing
+    /// says is assigned.
+    #[error(
+        "the portal refused the role '{role}' in the account {account}, although it lists it as assigned to you ({cause})"
+    )]
+    RoleRefused {
+        account: String,
+        role: String,
+        cause: String,
+    },
 }
 
 fn suggestions(close: &[String]) -> String {
@@ -97,6 +107,7 @@ impl TargetError {
             Self::NotOurs { .. } => "add ssokey_account_id and ssokey_role_name to the profile, or use --account and --role".to_owned(),
             Self::UnknownAccount { .. } | Self::UnknownRole { .. } => "see what is assigned to you with: ssokey list --refresh".to_owned(),
             Self::AmbiguousAccount { .. } => "use the account id instead of its name".to_owned(),
+            Self::RoleRefused { .. } => "a new or changed assignment can take a few minutes to reach the portal: try again shortly; if it goes on, ask your administrator to check the permission set and its assignment".to_owned(),
         }
     }
 }
@@ -203,7 +214,11 @@ impl Reported for TargetError {
         Some(TargetError::hint(self))
     }
     fn exit(&self) -> Exit {
-        Exit::Usage
+        match self {
+            // Not the user's words: the portal's answer.
+            TargetError::RoleRefused { .. } => Exit::Failure,
+            _ => Exit::Usage,
+        }
     }
 }
 

@@ -131,33 +131,52 @@ pub fn say_emphasised(before: impl Display, emphasised: impl Display, after: imp
     });
 }
 
-/// `ssokey: note: ...`: something the user may want to know.
+/// `ssokey: note: ...`: something the user may want to know, on one line
+/// (see [`error`]).
 pub fn note(message: impl Display) {
     let text = message.to_string();
     for_people(|out| {
-        let _ = writeln!(out, "ssokey: note: {}", escape_lines(&text));
+        let _ = writeln!(out, "ssokey: note: {}", escape(&text));
     });
 }
 
-/// `ssokey: warning: ...`: something went wrong, and the command goes on.
+/// `ssokey: warning: ...`: something went wrong, and the command goes on;
+/// one line (see [`error`]).
 pub fn warning(message: impl Display) {
     let text = message.to_string();
     for_people(|out| {
-        let _ = writeln!(out, "ssokey: warning: {}", escape_lines(&text));
+        let _ = writeln!(out, "ssokey: warning: {}", escape(&text));
     });
 }
 
-/// `ssokey: error: ...` and a `hint:` line: the command failed.
+/// `ssokey: error: ...` and a `hint:` line: the command failed. Each is one
+/// line, escaped whole, newlines included: the message carries text from
+/// elsewhere (a portal's account names and error messages, the pause file's
+/// reason), and a newline in it must not start a line that passes for
+/// ssokey's own `hint:`.
 pub fn error(message: &str, hint: Option<&str>) {
     let (error_label, hint_label) = if stderr_color() {
         (bold_red("error:"), bold("hint:"))
     } else {
         ("error:".to_owned(), "hint:".to_owned())
     };
-    line(&format!("ssokey: {error_label} "), message);
+    line(&format!("ssokey: {error_label} "), &escape(message));
     if let Some(hint) = hint {
-        line(&format!("{hint_label} "), hint);
+        line(&format!("{hint_label} "), &escape(hint));
     }
+}
+
+/// [`error`] for a usage error, whose message is clap's text of several
+/// lines (the possible values, a tip): its line breaks stay. It names only
+/// the user's own arguments, never text from elsewhere.
+pub fn usage_error(message: &str, hint: &str) {
+    let (error_label, hint_label) = if stderr_color() {
+        (bold_red("error:"), bold("hint:"))
+    } else {
+        ("error:".to_owned(), "hint:".to_owned())
+    };
+    line(&format!("ssokey: {error_label} "), &escape_lines(message));
+    line(&format!("{hint_label} "), &escape(hint));
 }
 
 /// The user's terminal (`/dev/tty`), opened once, when there is one.
@@ -212,13 +231,12 @@ fn for_people(write: impl FnOnce(&mut dyn Write)) {
     write(&mut std::io::stderr().lock());
 }
 
-/// Writes ssokey's own `label` (its styling included), then `text` with its
-/// hidden characters escaped, on stderr; a stderr that is gone loses it, as
-/// it must. Every line of this module goes out here, so no text from
-/// elsewhere reaches the terminal unescaped.
+/// Writes ssokey's own `label` (its styling included), then `text`,
+/// escaped by the caller, on stderr; a stderr that is gone loses it, as it
+/// must.
 fn line(label: &str, text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{label}{}", escape_lines(text));
+    let _ = writeln!(stderr, "{label}{text}");
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ const MAX_BODY: usize = 64 * 1024;
 pub enum FederationError {
     #[error("the sign-in endpoint {host} is not a URL ssokey can call")]
     BadEndpoint { host: String },
+    /// Plain http to a host that is not loopback: refused before any request.
+    #[error(transparent)]
+    Insecure(#[from] crate::aws::sdk::InsecureEndpoint),
     #[error("could not reach the sign-in service at {host}: {cause}")]
     Unreachable { host: String, cause: String },
     #[error("the sign-in service at {host} refused the credentials (HTTP {status})")]
@@ -39,6 +42,7 @@ impl FederationError {
             FederationError::BadEndpoint { .. } => {
                 "check AWS_ENDPOINT_URL_SIGNIN and AWS_ENDPOINT_URL, or unset them".to_owned()
             }
+            FederationError::Insecure(_) => crate::aws::sdk::InsecureEndpoint::hint().to_owned(),
             FederationError::Unreachable { .. } => {
                 "check the network, or the proxy (HTTPS_PROXY is not used for the sign-in service)"
                     .to_owned()
@@ -63,6 +67,8 @@ fn host_of(url: &str) -> String {
 /// `GET url` (the URL of [`crate::console::signin_token_url`]), and the
 /// sign-in token in the answer.
 pub async fn signin_token(url: &Secret) -> Result<Secret, FederationError> {
+    // The query carries the session key: never in clear text over a network.
+    crate::aws::sdk::check_secure(url.expose())?;
     let host = host_of(url.expose());
     let uri: hyper::Uri = url
         .expose()
@@ -137,7 +143,10 @@ impl Reported for FederationError {
         Some(FederationError::hint(self))
     }
     fn exit(&self) -> Exit {
-        Exit::Failure
+        match self {
+            FederationError::Insecure(_) => Exit::Usage,
+            _ => Exit::Failure,
+        }
     }
 }
 

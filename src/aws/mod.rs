@@ -3,6 +3,7 @@
 //! sign-in service's federation endpoint (for the console).
 
 pub mod federation;
+pub mod net;
 pub mod oidc;
 pub mod pace;
 pub mod portal;

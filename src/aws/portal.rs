@@ -134,6 +134,34 @@ pub struct PortalClient {
     client: aws_sdk_sso::Client,
 }
 
+/// The base URL of the portal, as the SDK resolves it for its calls:
+/// `AWS_ENDPOINT_URL_SSO` (or `endpoint_url` in the profile's services
+/// section), else `AWS_ENDPOINT_URL`, else the region's endpoint; none when
+/// it cannot be resolved (the calls then fail as they would).
+pub async fn endpoint(config: &SdkConfig) -> Option<String> {
+    use aws_sdk_sso::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
+    let configured = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("SSO")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()
+        .and_then(|key| config.service_config()?.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let params = Params::builder()
+        .set_region(config.region().map(ToString::to_string))
+        .use_fips(config.use_fips().unwrap_or(false))
+        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
+        .set_endpoint(configured)
+        .build()
+        .ok()?;
+    let resolved = DefaultResolver::new()
+        .resolve_endpoint(&params)
+        .await
+        .ok()?;
+    Some(resolved.url().to_owned())
+}
+
 impl PortalClient {
     pub fn new(config: &SdkConfig) -> Self {
         Self {

@@ -173,22 +173,47 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// The runtime and SDK configuration that a command's network calls share.
-#[derive(Debug)]
-pub struct Net {
-    runtime: tokio::runtime::Runtime,
-    pub config: SdkConfig,
+/// An endpoint that ssokey would send secrets to in clear text: plain http
+/// to a host that is not loopback.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the endpoint {endpoint} is plain http to a host that is not loopback: ssokey sends tokens and keys only over https (or to 127.0.0.1, ::1 and localhost)"
+)]
+pub struct InsecureEndpoint {
+    /// Its scheme, host and port: never a path or query.
+    pub endpoint: String,
 }
 
-impl Net {
-    pub fn new(region: &str) -> std::io::Result<Self> {
-        let runtime = runtime()?;
-        let config = runtime.block_on(load(region));
-        Ok(Self { runtime, config })
+impl InsecureEndpoint {
+    pub fn hint() -> &'static str {
+        "use https in AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SIGNIN and AWS_ENDPOINT_URL (and endpoint_url in the config file), or unset them"
     }
+}
 
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+/// Pure: `url` unless it is plain http (or another scheme without TLS) to a
+/// host that is not loopback (127.0.0.0/8, ::1, localhost). Whatever ssokey
+/// sends there carries a secret (a client secret, a token, role
+/// credentials), so the check comes before any connection.
+pub fn check_secure(url: &str) -> Result<(), InsecureEndpoint> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let insecure = || InsecureEndpoint {
+        endpoint: format!("{scheme}://{authority}"),
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+        return Ok(());
+    }
+    if !scheme.eq_ignore_ascii_case("http") || authority.contains(['@', '\\']) {
+        return Err(insecure());
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if crate::start_url::is_loopback(host) {
+        Ok(())
+    } else {
+        Err(insecure())
     }
 }
 
@@ -212,5 +237,59 @@ pub(crate) fn hint_for(err: &CallError) -> String {
             "the portal is throttling requests; wait a minute and try again".to_owned()
         }
         _ => "try again in a moment; if it persists, check the start URL and region of the session".to_owned(),
+    }
+}
+
+impl Reported for InsecureEndpoint {
+    fn hint(&self) -> Option<String> {
+        Some(InsecureEndpoint::hint().to_owned())
+    }
+    fn exit(&self) -> Exit {
+        // A setting to change, as a wrong option is.
+        Exit::Usage
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_passes_only_to_loopback() {
+        for ok in [
+            "https://oidc.us-east-1.amazonaws.com",
+            "HTTPS://portal.sso.eu-west-1.amazonaws.com/",
+            "https://192.0.2.2:8443",
+            "http://127.0.0.1:4566",
+            "http://127.9.9.9",
+            "http://localhost:4566/x",
+            "http://[::1]:4566",
+        ] {
+            assert!(check_secure(ok).is_ok(), "{ok}");
+        }
+        for (bad, shown) in [
+            ("http://192.0.2.2:8080", "http://192.0.2.2:8080"),
+            (
+                "http://192.0.2.2:8080/federation?Session=secret",
+                "http://192.0.2.2:8080",
+            ),
+            ("HTTP://localstack:4566", "HTTP://localstack:4566"),
+            ("http://[::2]:80", "http://[::2]:80"),
+            (
+                "http://localhost.evil.example",
+                "http://localhost.evil.example",
+            ),
+            ("http://127.0.0.1.nip.io", "http://127.0.0.1.nip.io"),
+            (
+                "http://evil.example@127.0.0.1",
+                "http://evil.example@127.0.0.1",
+            ),
+            ("ftp://127.0.0.1", "ftp://127.0.0.1"),
+            ("127.0.0.1:80", "://127.0.0.1:80"),
+        ] {
+            let err = check_secure(bad).unwrap_err();
+            assert_eq!(err.endpoint, shown, "{bad}");
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
     }
 }

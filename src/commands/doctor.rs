@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use crate::aws::net::Net;
 use crate::aws::portal::PortalClient;
-use crate::aws::sdk::Net;
 use crate::cli::{DoctorArgs, Output};
 use crate::config_file;
 use crate::context::Context;
 use crate::doctor::{self, BrowserFact, ConfigFact, KeychainFact, PathFact, Verdict};
+use crate::output::render;
 use crate::session;
 use crate::store::choice::Kind;
 use crate::store::kernel;
@@ -73,11 +74,7 @@ pub fn run(
 
     let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
     let out = match args.output {
-        Output::Json => {
-            let mut text = serde_json::to_string_pretty(&checks)?;
-            text.push('\n');
-            text
-        }
+        Output::Json => render::json(&checks)?,
         Output::Table => doctor::render(&checks),
     };
     crate::output::print(&out)?;

@@ -22,11 +22,7 @@ pub fn run(ctx: &Context, session_flag: Option<&str>, args: &ListArgs) -> anyhow
     })?;
     let rows = listing.filter(args.pattern.as_deref());
     let out = match args.output {
-        Output::Json => {
-            let mut text = serde_json::to_string_pretty(&rows)?;
-            text.push('\n');
-            text
-        }
+        Output::Json => render::json(&rows)?,
         Output::Table => {
             if rows.is_empty() {
                 crate::ui::say(if listing.assignments.is_empty() {

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use crate::auth::{self, Refreshed};
-use crate::aws::sdk::Net;
+use crate::aws::net::Net;
 use crate::cli::LoginArgs;
 use crate::clock;
 use crate::context::Context;

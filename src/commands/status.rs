@@ -95,11 +95,7 @@ pub fn run(
         });
     }
     let out = match args.output {
-        Output::Json => {
-            let mut text = serde_json::to_string_pretty(&rows)?;
-            text.push('\n');
-            text
-        }
+        Output::Json => render::json(&rows)?,
         Output::Table if rows.is_empty() => {
             crate::ui::say(
                 "No session is known yet.\nhint: run: ssokey login --start-url https://NAME.awsapps.com/start --region REGION",

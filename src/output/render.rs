@@ -1,6 +1,7 @@
 //! Output for people and machines: shell export lines, the credential_process
 //! JSON, tables, times and durations.
 
+use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
 use clap::ValueEnum;
@@ -253,6 +254,40 @@ pub fn cmd_escape(value: &str) -> String {
         .collect()
 }
 
+/// `value` as pretty JSON, one newline at the end, for `--output json`:
+/// what a JSON parser reads back is `value`, and what a terminal shows holds
+/// nothing that acts on it. serde_json escapes the C0 controls; this also
+/// writes every other [`crate::ui::is_hidden`] character (DEL, the C1
+/// controls such as CSI, the bidirectional and zero-width characters, the
+/// line separators) as `\uXXXX`. They stand only inside strings, where the
+/// escape means the same character, and all are in the Basic Multilingual
+/// Plane, so four hex digits hold each.
+pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let mut out = escape_json(&serde_json::to_string_pretty(value)?);
+    out.push('\n');
+    Ok(out)
+}
+
+/// `value` as JSON on one line, escaped as [`json`] escapes it: for the
+/// answers of the credential server, which may carry a portal's message.
+pub fn json_line(value: &serde_json::Value) -> String {
+    escape_json(&value.to_string())
+}
+
+fn escape_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        // The C0 controls stand raw only as the layout's line breaks.
+        let escaped = c == '\u{7f}' || (crate::ui::is_hidden(c) && !c.is_ascii_control());
+        if escaped {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The JSON that the AWS CLI and SDKs read from a `credential_process`.
 pub fn credential_process_json(credentials: &RoleCredentials) -> String {
     let value = serde_json::json!({
@@ -262,7 +297,7 @@ pub fn credential_process_json(credentials: &RoleCredentials) -> String {
         "SessionToken": credentials.session_token.expose(),
         "Expiration": rfc3339(credentials.expiration),
     });
-    let mut text = value.to_string();
+    let mut text = json_line(&value);
     text.push('\n');
     text
 }
@@ -374,6 +409,30 @@ mod tests {
         assert_eq!(Shell::detect(Some("cmd.exe"), true), Shell::Cmd);
         assert_eq!(Shell::detect(None, true), Shell::Powershell);
         assert_eq!(Shell::detect(Some("sshd"), false), Shell::Bash);
+    }
+
+    /// DEL, the C1 controls, the bidirectional and zero-width characters are
+    /// written as `\uXXXX`; the value reads back the same.
+    #[test]
+    fn json_escapes_what_acts_on_a_terminal_and_reads_back_the_same() {
+        let hostile = "a\u{7f}b\u{80}\u{9b}31m\u{9f}\u{202a}\u{202e}\u{2066}\u{2069}\u{200e}\u{200f}\u{61c}\u{2028}\u{feff}\n\u{1b}caf\u{e9}";
+        let value = serde_json::json!([{ "accountName": hostile }]);
+        let text = json(&value).unwrap();
+        assert!(text.ends_with("}\n]\n") || text.ends_with("]\n"), "{text}");
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| crate::ui::is_hidden(c) && c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{raw:?} in {text}");
+        for escaped in [
+            "\\u007f", "\\u0080", "\\u009b", "\\u009f", "\\u202a", "\\u202e", "\\u2066", "\\u2069",
+            "\\u200e", "\\u200f", "\\u061c", "\\u2028", "\\ufeff", "\\n", "\\u001b",
+        ] {
+            assert!(text.contains(escaped), "no {escaped} in {text}");
+        }
+        assert!(text.contains("caf\u{e9}"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

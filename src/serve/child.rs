@@ -16,6 +16,10 @@ pub fn run(server: Server, mut command: Command) -> std::io::Result<ExitStatus> 
         let _entered = runtime.enter();
         super::signals::Forwarding::install()?
     };
+    // Spawned and waited for on this thread, which lives as long as ssokey:
+    // the kernel ties the death signal to the thread that spawns.
+    #[cfg(target_os = "linux")]
+    super::parent_death::terminate_with_parent(&mut command);
     let mut child = command.spawn()?;
     #[cfg(unix)]
     let pid = child.id();

@@ -11,6 +11,8 @@
 //! constant time; neither it nor a credential is ever logged.
 
 pub mod child;
+#[cfg(target_os = "linux")]
+pub mod parent_death;
 pub mod signals;
 
 use std::future::Future;
@@ -214,11 +216,13 @@ pub fn credentials_json(credentials: &RoleCredentials, account_id: Option<&str>)
     if let Some(id) = account_id {
         value["AccountId"] = serde_json::Value::from(id);
     }
-    value.to_string()
+    render::json_line(&value)
 }
 
+/// An error's answer; `message` may hold a portal's text, escaped as all of
+/// ssokey's JSON is.
 fn error_json(message: &str) -> String {
-    serde_json::json!({ "code": "ssokey", "message": message }).to_string()
+    render::json_line(&serde_json::json!({ "code": "ssokey", "message": message }))
 }
 
 impl State {
@@ -379,6 +383,14 @@ mod tests {
             keys.iter().all(|key| key == "ASIAFETCHED000000000"),
             "{keys:?}"
         );
+    }
+
+    #[test]
+    fn an_error_answer_escapes_hidden_characters() {
+        let body = error_json("denied\u{9b}2J\u{202e}");
+        assert!(body.contains(r"denied\u009b2J\u202e"), "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["message"], "denied\u{9b}2J\u{202e}");
     }
 
     #[test]

@@ -35,8 +35,9 @@ impl CoolDown {
 
 /// The session's cool-down, if one runs now.
 pub fn active(ctx: &Context, session: &str, now: u64) -> Option<CoolDown> {
-    let text = std::fs::read_to_string(paths::cool_down(&ctx.cache_dir, session)).ok()?;
-    CoolDown::parse_active(&text, now)
+    // A pause file that another user could have planted pauses nothing.
+    let bytes = files::read_trusted(&paths::cool_down(&ctx.cache_dir, session)).ok()?;
+    CoolDown::parse_active(&String::from_utf8_lossy(&bytes), now)
 }
 
 /// Starts the session's cool-down. Best effort: a cache dir that cannot be

@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use super::flow::{How, SignInError, ctrl_c, open_browser, spinner};
+use crate::aws::net::Net;
 use crate::aws::oidc::{self, OidcClient, OidcError, Poll, Registration};
-use crate::aws::sdk::Net;
 use crate::context::Context;
 use crate::session::Session;
 

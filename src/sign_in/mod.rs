@@ -21,8 +21,8 @@ mod pkce;
 use anyhow::Context as _;
 
 use crate::auth;
+use crate::aws::net::Net;
 use crate::aws::oidc::{self, OidcClient, OidcError, Registration, Token};
-use crate::aws::sdk::Net;
 use crate::clock;
 use crate::context::Context;
 use crate::session::Session;

@@ -14,8 +14,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::callback::{self, Outcome};
 use super::flow::{How, SignInError, ctrl_c, open_browser, spinner};
+use crate::aws::net::Net;
 use crate::aws::oidc::{self, CALLBACK_PATH, OidcClient, Registration};
-use crate::aws::sdk::Net;
 use crate::browser::Page;
 use crate::loopback::{self, Request};
 use crate::secret::Secret;

@@ -5,7 +5,9 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Creates `dir` and its missing parents, private to the user.
+/// Creates `dir` and its missing parents, private to the user (0700), and
+/// checks that it can be trusted ([`check_trusted`]): one that another user
+/// made first, or may replace, is refused.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -14,7 +16,98 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir)
+    builder.create(dir)?;
+    check_trusted(dir).map_err(io::Error::other)
+}
+
+/// A directory of ssokey's that another user could have written to: its
+/// lock files, pause files, listings and remembered sessions are not
+/// trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum UntrustedDir {
+    #[error("{} belongs to another user (uid {owner}), so ssokey does not trust what is in it", path.display())]
+    NotOwned { path: PathBuf, owner: u32 },
+    #[error("{} is writable by other users (mode {mode:03o}), so ssokey does not trust what is in it", path.display())]
+    Writable { path: PathBuf, mode: u32 },
+}
+
+impl UntrustedDir {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NotOwned { path, .. } => format!(
+                "use a directory of your own: set XDG_CACHE_HOME or XDG_CONFIG_HOME to one, or have {} removed (it is not yours)",
+                path.display()
+            ),
+            Self::Writable { path, .. } => {
+                format!("run: chmod go-w '{}'", path.display())
+            }
+        }
+    }
+}
+
+/// Whether `dir`, and every directory above it, is safe from other users.
+/// ssokey's own directories (`dir`, up to the one named `ssokey`) must be
+/// owned by the user (or root) and writable by no one else, so that no one
+/// else can plant a file in them. The directories above must be owned by the
+/// user or root, and may be writable by others only with the sticky bit (as
+/// /tmp), where others can neither remove nor rename what the user put
+/// there. A directory that does not exist (yet) is not checked; its parents
+/// are. Elsewhere than Unix, nothing is checked.
+pub fn check_trusted(dir: &Path) -> Result<(), UntrustedDir> {
+    #[cfg(unix)]
+    {
+        let uid = rustix::process::geteuid().as_raw();
+        let is_ssokey = |path: &Path| path.file_name().is_some_and(|name| name == "ssokey");
+        // Outside any `ssokey` directory, only `dir` itself is ssokey's own.
+        let inside = dir.ancestors().any(is_ssokey);
+        let mut own = true;
+        let mut current = Some(dir);
+        while let Some(path) = current {
+            if let Ok(metadata) = fs::metadata(path) {
+                judge(path, &metadata, uid, own)?;
+            }
+            if is_ssokey(path) || !inside {
+                own = false;
+            }
+            current = path.parent().filter(|p| !p.as_os_str().is_empty());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Pure, but for the metadata: whether the directory at `path` passes, for
+/// the user `uid`; `own` when it is one of ssokey's own directories.
+#[cfg(unix)]
+fn judge(path: &Path, metadata: &fs::Metadata, uid: u32, own: bool) -> Result<(), UntrustedDir> {
+    use std::os::unix::fs::MetadataExt as _;
+    let (owner, mode) = (metadata.uid(), metadata.mode() & 0o7777);
+    let writable_by_others = mode & 0o022 != 0;
+    let sticky = mode & 0o1000 != 0;
+    if owner != uid && owner != 0 {
+        return Err(UntrustedDir::NotOwned {
+            path: path.to_owned(),
+            owner,
+        });
+    }
+    if writable_by_others && (own || !sticky) {
+        return Err(UntrustedDir::Writable {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// The file at `path`, read only when its directory can be trusted
+/// ([`check_trusted`]): a lock, pause or listing file that another user
+/// could have planted is as good as none.
+pub fn read_trusted(path: &Path) -> io::Result<Vec<u8>> {
+    if let Some(dir) = path.parent() {
+        check_trusted(dir).map_err(io::Error::other)?;
+    }
+    fs::read(path)
 }
 
 /// Replaces `path` with `contents` atomically: a private temp file in the same
@@ -166,6 +259,39 @@ pub fn assert_generated(dir: &str, file: &str, expected: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Modes and owners as `judge` sees them: the user's own directory must
+    /// be writable by nobody else; root's may be only with the sticky bit;
+    /// another user's never.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_is_trusted_when_no_one_else_can_write_or_replace_it() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let uid = rustix::process::geteuid().as_raw();
+        let path = dir.path();
+        let metadata = |mode: u32| {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+            fs::metadata(path).unwrap()
+        };
+        for mode in [0o700, 0o755, 0o750, 0o1700] {
+            assert!(judge(path, &metadata(mode), uid, true).is_ok(), "{mode:o}");
+        }
+        for mode in [0o777, 0o770, 0o702, 0o1777, 0o720] {
+            assert!(
+                matches!(
+                    judge(path, &metadata(mode), uid, true),
+                    Err(UntrustedDir::Writable { .. })
+                ),
+                "{mode:o}"
+            );
+        }
+        // A directory above ssokey's (/tmp): writable by all only when sticky.
+        assert!(judge(path, &metadata(0o1777), uid, false).is_ok());
+        assert!(judge(path, &metadata(0o777), uid, false).is_err());
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).unwrap();
+        check_trusted(&path.join("not/made/yet")).unwrap();
+    }
 
     #[test]
     fn private_files_replace_atomically() {

@@ -70,18 +70,8 @@ mod linux {
         /// Links the persistent keyring into this process's keyring (which
         /// starts its expiry time again), or says why the kernel refuses.
         pub fn open(namespace_of: &std::path::Path) -> Result<Self, KeychainError> {
-            let keyring = KeyRing::get_persistent(KeyRingIdentifier::Process).map_err(|err| {
-                if err == KeyError::QuotaExceeded {
-                    KeychainError::QuotaFull {
-                        key: "the persistent keyring".to_owned(),
-                        usage: Usage::current(),
-                    }
-                } else {
-                    KeychainError::KernelUnavailable {
-                        cause: refusal(err),
-                    }
-                }
-            })?;
+            let keyring =
+                KeyRing::get_persistent(KeyRingIdentifier::Process).map_err(open_refused)?;
             Ok(Self {
                 keyring,
                 prefix: format!(
@@ -93,6 +83,21 @@ mod linux {
 
         fn description(&self, user: &str) -> String {
             format!("{}{user}", self.prefix)
+        }
+    }
+
+    /// The error of a failed KEYCTL_GET_PERSISTENT.
+    pub(super) fn open_refused(err: KeyError) -> KeychainError {
+        if err == KeyError::QuotaExceeded {
+            // The keyring itself takes a key of the quota, when it is made.
+            KeychainError::QuotaFull {
+                what: "open your persistent keyring (which needs a key of its own)".to_owned(),
+                usage: Usage::current(),
+            }
+        } else {
+            KeychainError::KernelUnavailable {
+                cause: refusal(err),
+            }
         }
     }
 
@@ -131,7 +136,7 @@ mod linux {
     fn failed(user: &str, err: KeyError) -> KeychainError {
         match err {
             KeyError::QuotaExceeded => KeychainError::QuotaFull {
-                key: user.to_owned(),
+                what: format!("store '{user}'"),
                 usage: Usage::current(),
             },
             other => KeychainError::Failed {
@@ -214,6 +219,20 @@ mod linux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A quota too full for the persistent keyring itself: the error says
+    /// that the keyring could not be opened, not that a key named "the
+    /// persistent keyring" could not be stored.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_quota_at_open_names_the_keyring() {
+        let message = linux::open_refused(linux_keyutils::KeyError::QuotaExceeded).to_string();
+        assert!(
+            message.contains("ssokey could not open your persistent keyring"),
+            "{message}"
+        );
+        assert!(!message.contains("could not store"), "{message}");
+    }
 
     #[test]
     fn the_note_says_reboot_and_expiry() {

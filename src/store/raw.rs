@@ -35,8 +35,13 @@ pub enum KeychainError {
         kernel: String,
     },
     /// The kernel keyring holds all that the user's key quota allows.
-    #[error("the kernel's key quota for your user is full{}: ssokey could not store '{key}'", .usage.map(|u| format!(" ({})", u.describe())).unwrap_or_default())]
-    QuotaFull { key: String, usage: Option<Usage> },
+    #[error("the kernel's key quota for your user is full{}: ssokey could not {what}", .usage.map(|u| format!(" ({})", u.describe())).unwrap_or_default())]
+    QuotaFull {
+        /// What ssokey could not do: "store 'KEY'", "open your persistent
+        /// keyring".
+        what: String,
+        usage: Option<Usage>,
+    },
     #[error("{origin} is '{value}', which is not a keychain that ssokey knows")]
     UnknownChoice { origin: String, value: String },
 }

@@ -45,7 +45,11 @@ impl State {
                     )),
                 ),
             },
-            Err(_) => (Self::default(), None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(err) => (
+                Self::default(),
+                Some(format!("ignoring {} ({err})", path.display())),
+            ),
         }
     }
 
@@ -60,5 +64,5 @@ impl State {
 /// shows how often a run reads it.
 fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     tracing::debug!(path = %path.display(), "reading the remembered sessions");
-    std::fs::read(path)
+    files::read_trusted(path)
 }

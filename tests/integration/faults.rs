@@ -599,3 +599,21 @@ fn assert_no_temp_files(env: &TestEnv) {
         .collect();
     assert!(temps.is_empty(), "{temps:?}");
 }
+
+/// The portal refuses (403) a role that is assigned: the error says that it
+/// refused it, not that the role is missing with itself as the close match.
+#[test]
+fn a_refused_role_that_is_assigned_is_not_called_missing() {
+    let env = TestEnv::new();
+    env.login().success();
+    env.emulator
+        .fault_next(Op::GetRoleCredentials, &Fault::Status(403), 1);
+    let run = env.run(READ_ONLY);
+    run.failure(1)
+        .stderr_has("the portal refused the role 'ReadOnly' in the account 100000000001")
+        .stderr_has("ForbiddenException")
+        .stderr_has("hint: a new or changed assignment can take a few minutes");
+    assert!(!run.stderr.contains("did you mean"), "{run}");
+    assert!(!run.stderr.contains("no role"), "{run}");
+    env.run(READ_ONLY).success();
+}

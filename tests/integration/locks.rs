@@ -128,3 +128,99 @@ fn a_stopped_holder_of_the_sessions_lock_fails_the_next_run_naming_it() {
     // And with the holder gone, the next run goes through.
     env.run(&target()).success();
 }
+
+/// A cache directory (`XDG_CACHE_HOME`) that another user (uid 65534) made,
+/// mode 0777, with a pause file and a held lock planted in it: ssokey obeys
+/// neither, and refuses the directory, saying whose it is. A 0777
+/// `~/.cache/ssokey` of the user's own is refused too, with the chmod to
+/// run; once fixed, the same run works.
+#[test]
+fn a_cache_directory_that_others_can_write_is_refused_and_its_files_never_trusted() {
+    let mut env = TestEnv::new();
+    env.login().success();
+    let args = credential_process_args(ACCOUNT, "ReadOnly", &[]);
+
+    // Another user's directory, with a pause of auto sign-in, and the
+    // target's lock held by that user's process.
+    let evil = env.root().join("evil");
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let lock = format!("ssokey/locks/role-ssokey-test-{ACCOUNT}-ReadOnly.lock");
+    let script = format!(
+        "umask 0; mkdir -p '{dir}/ssokey/cool-down' '{dir}/ssokey/locks' && \
+         chmod 0777 '{dir}' '{dir}/ssokey' '{dir}/ssokey/cool-down' '{dir}/ssokey/locks' && \
+         printf '{{\"until\":{until},\"reason\":\"planted\"}}' > '{dir}/ssokey/cool-down/ssokey-test.json' && \
+         echo 1 > '{dir}/{lock}' && exec flock '{dir}/{lock}' sleep 30",
+        dir = evil.display()
+    );
+    std::fs::create_dir(&evil).unwrap();
+    std::process::Command::new("chown")
+        .args(["65534:65534"])
+        .arg(&evil)
+        .status()
+        .unwrap();
+    let mut holder = TestEnv::as_user(65534, &script).spawn().unwrap();
+    let planted = evil.join(&lock);
+    wait_until(LIMIT, "the other user's lock", || planted.exists());
+    std::thread::sleep(Duration::from_millis(200));
+
+    env.set_env("XDG_CACHE_HOME", evil.to_str().unwrap());
+    env.set_env("SSOKEY_LOCK_WAIT", "3");
+    let started = Instant::now();
+    let run = env.run(&args);
+    let took = started.elapsed();
+    // Signed out, with auto sign-in on: the planted pause is not obeyed.
+    env.emulator.revoke_all();
+    env.emulator.expire_access_tokens();
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    let paused = env.run(&[
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+    ]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    for run in [&run, &paused] {
+        run.failure(1)
+            .stderr_has(&format!(
+                "{}/ssokey/locks belongs to another user (uid 65534)",
+                evil.display()
+            ))
+            .stderr_has("hint: use a directory of your own");
+        assert!(!run.stderr.contains("planted"), "{run}");
+        assert!(!run.stderr.contains("waiting for"), "{run}");
+    }
+    assert!(
+        took < Duration::from_secs(2),
+        "waited {took:?} on another user's lock"
+    );
+
+    // The user's own cache directory, 0777.
+    let mut env = TestEnv::new();
+    env.login().success();
+    let cache = env.home.join(".cache/ssokey");
+    std::fs::create_dir_all(&cache).unwrap();
+    let chmod = |mode: &str| {
+        std::process::Command::new("chmod")
+            .arg(mode)
+            .arg(&cache)
+            .status()
+            .unwrap()
+    };
+    chmod("0777");
+    env.run(&args)
+        .failure(1)
+        .stderr_has(&format!(
+            "{} is writable by other users (mode 777)",
+            cache.display()
+        ))
+        .stderr_has(&format!("hint: run: chmod go-w '{}'", cache.display()));
+    chmod("0700");
+    env.set_env("SSOKEY_LOCK_WAIT", "3");
+    env.run(&args).success();
+}

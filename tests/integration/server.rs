@@ -19,14 +19,14 @@ fn signed_in(config: sso_emulator::Config) -> TestEnv {
 }
 
 /// A running `ssokey serve`, stopped (SIGTERM, then SIGKILL) on drop.
-struct Serving {
+pub struct Serving {
     child: Option<Child>,
-    port: u16,
-    token: String,
+    pub port: u16,
+    pub token: String,
 }
 
 impl Serving {
-    fn start(env: &TestEnv, extra: &[&str]) -> Serving {
+    pub fn start(env: &TestEnv, extra: &[&str]) -> Serving {
         let mut args = vec![
             "serve",
             "--account",
@@ -64,6 +64,11 @@ impl Serving {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
     fn get(&self, auth: Option<&str>) -> (u16, String) {
         request(
             self.port,
@@ -75,7 +80,7 @@ impl Serving {
     }
 
     /// Stops the server with SIGTERM, as a person or a supervisor would.
-    fn stop(mut self) -> Run {
+    pub fn stop(mut self) -> Run {
         let child = self.child.take().unwrap();
         signal(&child, "TERM");
         let output = wait_within(child, Duration::from_secs(10), "ssokey serve");
@@ -382,4 +387,97 @@ fn the_server_signs_in_by_itself_when_the_sign_in_ends_under_it() {
     );
     let run = server.stop();
     run.stderr_has("Signing in to 'ssokey-test' for serve");
+}
+
+/// `kill -9` of ssokey under `exec --server`: the command gets SIGTERM at
+/// once (Linux's parent-death signal), so it never sends its next request,
+/// token included, to another user who binds the freed port.
+#[test]
+fn the_command_ends_with_ssokey_killed_and_asks_no_one_else() {
+    let env = signed_in(config());
+    let tmp = env.root().join("tmp");
+    let script = format!(
+        "cd '{}'; echo $$ > pid; trap 'echo TERM > got-term; exit 0' TERM; \
+         echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri; \
+         while :; do \
+           printf 'Authorization: %s\\n' \"$AWS_CONTAINER_AUTHORIZATION_TOKEN\" | \
+             curl -s -m 1 -o /dev/null -H @- \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"; \
+           sleep 0.1; \
+         done",
+        tmp.display()
+    );
+    let command = exec_server(&env, &[], &script);
+    let args: Vec<&std::ffi::OsStr> = command.get_args().collect();
+    let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
+    let mut ssokey = env
+        .wrapped("tests/default-signals", &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), "the command to start", || {
+        std::fs::read_to_string(tmp.join("uri")).is_ok_and(|uri| uri.ends_with('\n'))
+    });
+    let uri = std::fs::read_to_string(tmp.join("uri")).unwrap();
+    let port: u16 = uri
+        .trim()
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix(PATH))
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    ssokey.kill().unwrap();
+    ssokey.wait().unwrap();
+
+    // Another user takes the port and waits 3 s for a request.
+    let attacker = format!(
+        "import socket\n\
+         s = socket.socket()\n\
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port}))\n\
+         s.listen()\n\
+         print('bound', flush=True)\n\
+         s.settimeout(3)\n\
+         try:\n    c, _ = s.accept(); c.settimeout(1); print('asked', c.recv(100)[:40])\n\
+         except OSError:\n    print('nobody')\n"
+    );
+    let mut listener = TestEnv::as_user(65534, &format!("exec python3 -c \"{attacker}\""))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_within_output(&mut listener);
+    let got_term = tmp.join("got-term").exists();
+    // An orphan that outlived the test's ssokey must not outlive the test.
+    if !got_term && let Ok(pid) = std::fs::read_to_string(tmp.join("pid")) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status();
+    }
+    assert!(
+        output.starts_with("bound"),
+        "the port was not freed: {output}"
+    );
+    assert!(got_term, "the command got no SIGTERM when ssokey died");
+    assert!(
+        output.contains("nobody"),
+        "the command asked another user: {output}"
+    );
+}
+
+/// Waits (at most 10 s) for `child`, and returns its stdout.
+fn wait_within_output(child: &mut Child) -> String {
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "still running: {out}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    out
 }

@@ -130,3 +130,80 @@ fn https_with_a_trusted_ca_works_and_an_untrusted_one_is_refused() {
             .as_str()
     );
 }
+
+/// A host that is not loopback (TEST-NET-1, which nothing answers): no
+/// request may ever be sent to it, since every refusal below comes first.
+const PLAIN_HTTP: &str = "http://192.0.2.2:8080";
+
+/// Plain http to a host that is not loopback (a LocalStack habit) is refused
+/// before any request, for the OIDC service, the portal and the console's
+/// sign-in endpoint: the sign-in's secrets, the role credentials and the
+/// console's session key would cross the network in clear text. Each run
+/// fails at once, with the variable to fix, and no hint to try again the
+/// same way.
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_request() {
+    let mut env = TestEnv::new();
+    env.login().success();
+    // Cached credentials for the console, from the emulator.
+    env.run(&TARGET).success();
+    let calls = env.emulator.count(sso_emulator::Op::GetRoleCredentials);
+
+    // The console, its credentials cached: the sign-in endpoint alone.
+    env.set_env("AWS_ENDPOINT_URL_SIGNIN", PLAIN_HTTP);
+    let console = [
+        "console",
+        "--account",
+        "100000000001",
+        "--role",
+        "Admin",
+        "--print",
+    ];
+    let mut runs = vec![("console", env.run_within(Duration::from_secs(5), &console))];
+
+    // Every endpoint: the sign-in, a fetch, and the console that needs one.
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SSO",
+        "AWS_ENDPOINT_URL_SSO_OIDC",
+    ] {
+        env.set_env(name, PLAIN_HTTP);
+    }
+    let login = [
+        "login",
+        "--start-url",
+        crate::harness::START_URL,
+        "--region",
+        "us-east-1",
+        "--force",
+    ];
+    runs.push(("login", env.run_within(Duration::from_secs(5), &login)));
+    let mut refresh = TARGET.to_vec();
+    refresh.push("--refresh");
+    runs.push((
+        "credential-process",
+        env.run_within(Duration::from_secs(5), &refresh),
+    ));
+    let mut fresh_console = console.to_vec();
+    fresh_console.push("--refresh");
+    runs.push((
+        "console --refresh",
+        env.run_within(Duration::from_secs(5), &fresh_console),
+    ));
+    for (what, run) in &runs {
+        run.failure(2);
+        assert!(
+            run.stderr.contains("http://192.0.2.2:8080")
+                && run
+                    .stderr
+                    .contains("plain http to a host that is not loopback"),
+            "{what}\n{run}"
+        );
+        assert!(run.stderr.contains("hint: use https"), "{what}\n{run}");
+        assert!(!run.stderr.contains("--refresh"), "{what}\n{run}");
+    }
+    assert_eq!(
+        env.emulator.count(sso_emulator::Op::GetRoleCredentials),
+        calls
+    );
+}
