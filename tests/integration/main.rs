@@ -27,6 +27,7 @@ mod hygiene;
 mod kernel;
 mod keychain;
 mod leaks;
+mod linking;
 mod list;
 mod load;
 #[cfg(unix)]
