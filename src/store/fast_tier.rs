@@ -17,7 +17,7 @@ use std::time::Duration;
 
 #[cfg(target_os = "linux")]
 use super::keys;
-use super::raw::{Usage, own_uid};
+use super::raw::Usage;
 
 /// The longest that a session's mark lives without an entry stored under it:
 /// as long as the longest role credentials that IAM Identity Center hands
@@ -205,7 +205,7 @@ impl FastTier {
 fn room_for(description: &str, value_bytes: usize) -> bool {
     has_room(
         &std::fs::read_to_string("/proc/key-users").unwrap_or_default(),
-        own_uid(),
+        super::raw::own_uid(),
         description.len() + 1 + value_bytes,
     )
 }
@@ -326,7 +326,7 @@ mod tests {
         let mark = tier.mark("s").unwrap();
         tier.set("s", "k", "value", Duration::from_mins(1), mark);
         let table = std::fs::read_to_string("/proc/key-users").unwrap();
-        let uid = own_uid().unwrap();
+        let uid = super::super::raw::own_uid().unwrap();
         // Our line is there, and a value larger than any quota never fits.
         assert!(
             table
