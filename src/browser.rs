@@ -319,7 +319,7 @@ fn remove_stale(dir: &Path, now: SystemTime) {
 
 /// Pure: the page that sends a browser on to `url` at once, with no script.
 pub fn redirect_page(url: &str) -> String {
-    let url = html_escape(url);
+    let url = crate::loopback::escape_html(url);
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
@@ -327,21 +327,6 @@ pub fn redirect_page(url: &str) -> String {
          <title>ssokey</title></head>\n\
          <body><p><a href=\"{url}\">Continue</a></p></body></html>\n"
     )
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Pure: the `file://` address of an absolute path, with what a URL cannot

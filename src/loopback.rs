@@ -385,6 +385,22 @@ where
     handler(request).await.into_hyper()
 }
 
+/// Pure: `text` for HTML, in an element or a quoted attribute.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Pure: whether a `Host` value names this listener: `127.0.0.1:<port>` or
 /// `localhost:<port>`, with the port.
 pub fn is_own_host(host: Option<&str>, port: u16) -> bool {

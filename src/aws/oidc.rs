@@ -435,14 +435,7 @@ fn create_token(
 /// browser's `/authorize` page lives there.
 pub async fn endpoint(config: &SdkConfig) -> Result<String, OidcError> {
     use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
-    let configured = aws_types::service_config::ServiceConfigKey::builder()
-        .service_id("SSO OIDC")
-        .env("AWS_ENDPOINT_URL")
-        .profile("endpoint_url")
-        .build()
-        .ok()
-        .and_then(|key| config.service_config()?.load_config(key))
-        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let configured = super::sdk::configured_endpoint(config, "SSO OIDC");
     let failed = |err: &dyn std::fmt::Display| {
         OidcError::Endpoint(format!(
             "could not resolve the OIDC service's endpoint: {err}"

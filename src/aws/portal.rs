@@ -140,14 +140,7 @@ pub struct PortalClient {
 /// it cannot be resolved (the calls then fail as they would).
 pub async fn endpoint(config: &SdkConfig) -> Option<String> {
     use aws_sdk_sso::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
-    let configured = aws_types::service_config::ServiceConfigKey::builder()
-        .service_id("SSO")
-        .env("AWS_ENDPOINT_URL")
-        .profile("endpoint_url")
-        .build()
-        .ok()
-        .and_then(|key| config.service_config()?.load_config(key))
-        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let configured = super::sdk::configured_endpoint(config, "SSO");
     let params = Params::builder()
         .set_region(config.region().map(ToString::to_string))
         .use_fips(config.use_fips().unwrap_or(false))

@@ -41,6 +41,20 @@ pub async fn load(region: &str) -> SdkConfig {
         .await
 }
 
+/// The endpoint that `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL` or the
+/// config file's `endpoint_url` configure for the service `service_id`, as
+/// the SDK reads them, if any.
+pub fn configured_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
+    aws_types::service_config::ServiceConfigKey::builder()
+        .service_id(service_id)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()
+        .and_then(|key| config.service_config()?.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+}
+
 /// A failed call to the portal or its OIDC service.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

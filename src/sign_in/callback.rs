@@ -91,25 +91,10 @@ fn page(status: StatusCode, heading: &str, text: &str) -> Response {
         format!(
             "<!doctype html><meta charset=\"utf-8\"><title>ssokey</title>\
              <body style=\"font-family:sans-serif;margin:3em\"><h1>{}</h1><p>{}</p></body>\n",
-            escape_html(heading),
-            escape_html(text)
+            crate::loopback::escape_html(heading),
+            crate::loopback::escape_html(text)
         ),
     )
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
