@@ -17,6 +17,7 @@ pub mod cool_down;
 mod device;
 pub mod flow;
 mod pkce;
+pub mod signed_out;
 
 use anyhow::Context as _;
 
