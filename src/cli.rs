@@ -101,7 +101,9 @@ pub enum Command {
     /// Serve credentials for a role to AWS SDKs on 127.0.0.1, until Ctrl-C
     #[command(after_help = "Examples:\n  \
         ssokey serve --account 111122223333 --role Admin     # then, in another terminal, the two lines it prints\n  \
-        eval \"$(ssokey serve --profile prod-admin --shell bash &)\"\n\n\
+        eval \"$(ssokey serve --profile prod-admin --shell bash | head -n 2 &)\"   # in the background of this shell\n\n\
+        In the background, it says on stderr how to stop it (kill PID). head -n 2 hands the two lines to eval \
+        and lets go of the pipe: without it, eval would wait for the server to end.\n\n\
         It speaks the container credentials protocol: an SDK given AWS_CONTAINER_CREDENTIALS_FULL_URI \
         and AWS_CONTAINER_AUTHORIZATION_TOKEN asks it for credentials whenever it needs new ones, \
         and it renews them through the cache as they run out.")]
