@@ -355,7 +355,7 @@ pub struct ProfilesArgs {
     #[arg(long, value_name = "TEMPLATE")]
     pub name: Option<String>,
 
-    /// Set this region in every profile
+    /// Set this region in every profile [default: the region setting of the session's [sso-session], else the Identity Center region]
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
