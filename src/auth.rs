@@ -265,10 +265,10 @@ impl Reported for AuthError {
         // keyring: a sign-in kept by the Secret Service of another (desktop)
         // session is not seen from here.
         if let AuthError::NotSignedIn { session } = self
-            && let Some(cause) = crate::store::choice::fell_back()
+            && crate::store::choice::fell_back().is_some()
         {
             return Some(format!(
-                "no Secret Service answers here ({cause}), so ssokey keeps sessions in the kernel keyring, \
+                "no Secret Service answers here, so ssokey keeps sessions in the kernel keyring, \
                  where '{session}' is not signed in (a sign-in kept by the Secret Service of a desktop \
                  session is not seen from here); sign in here with: ssokey login --session {session}"
             ));
