@@ -15,9 +15,10 @@ use crate::ui::Color;
     version,
     about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials",
     long_about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials.\n\n\
-        ssokey runs the device-authorization sign-in of your AWS access portal and keeps every \
-        token in the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service \
-        on Linux). Nothing secret is written to disk.",
+        ssokey signs in to your AWS access portal in the browser (the authorization code with \
+        PKCE), or with a device code where no browser can open (over SSH, --no-browser), and \
+        keeps every token in the OS keychain (macOS Keychain, Windows Credential Manager; on \
+        Linux the Secret Service, else the kernel keyring). Nothing secret is written to disk.",
     after_help = "Examples:\n  \
         ssokey login --start-url https://acme.awsapps.com/start --region us-east-1\n  \
         ssokey login --session work        # an [sso-session work] of ~/.aws/config\n  \
@@ -242,8 +243,8 @@ pub struct ServeArgs {
     pub shell: Option<Shell>,
 
     /// The port to listen on, on 127.0.0.1 [default: a free one]
-    #[arg(long, value_name = "PORT", default_value_t = 0)]
-    pub port: u16,
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,7 @@ pub fn run(
         session_flag,
         target::wanted(ctx, session_flag, &args.target, "serve", true)?,
         &target::options(&args.cache),
-        args.port,
+        args.port.unwrap_or(0),
         "serve",
     )?;
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
