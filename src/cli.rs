@@ -125,11 +125,11 @@ pub enum Command {
         Each problem comes with the fix; the exit code is 1 when a check fails."
     )]
     Doctor(DoctorArgs),
-    /// Print the shell completion script for a shell
+    /// Print the shell completion script for a shell, or install it
     #[command(after_help = "Examples:\n  \
-        ssokey completions bash > ~/.local/share/bash-completion/completions/ssokey\n  \
-        ssokey completions zsh > ~/.zfunc/_ssokey\n  \
-        ssokey completions fish > ~/.config/fish/completions/ssokey.fish\n  \
+        ssokey completions --install bash    # where bash-completion reads it\n  \
+        ssokey completions --install zsh     # ~/.zfunc/_ssokey, and the line for ~/.zshrc\n  \
+        ssokey completions --install fish    # ~/.config/fish/completions/ssokey.fish\n  \
         ssokey completions powershell >> $PROFILE")]
     Completions(CompletionsArgs),
 }
@@ -139,6 +139,11 @@ pub struct CompletionsArgs {
     /// The shell to complete in
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+
+    /// Write the script where the shell reads it (bash, zsh and fish),
+    /// making the directories, and say where on stderr
+    #[arg(long)]
+    pub install: bool,
 }
 
 // Which role in which account. (Not a doc comment: with `defer`, a flattened
