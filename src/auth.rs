@@ -160,9 +160,29 @@ fn renew(
             Ok(Refreshed::Renewed(token))
         }
         Err(err @ (OidcError::InvalidGrant | OidcError::InvalidClient)) => {
+            let client_refused = matches!(err, OidcError::InvalidClient);
+            forget_rejected(keychain, &session.name, client_refused);
             Err(AuthError::expired(&session.name, err).into())
         }
         Err(err) => Err(anyhow::Error::new(err).context("could not renew the sign-in")),
+    }
+}
+
+/// Deletes the token that the portal rejected (its refresh refused), and the
+/// client registration too when the portal no longer knows it; the caller
+/// holds the session's lock. A rejected token can never work again, so the
+/// session is signed out: `status`, `login` and the hint all see that, with
+/// no second state to keep in step. Best effort: the refusal is the error
+/// that the user sees either way.
+fn forget_rejected(keychain: &Keychain, session: &str, client_refused: bool) {
+    let mut keys = vec![keys::token(session)];
+    if client_refused {
+        keys.push(keys::client(session));
+    }
+    for key in keys {
+        if let Err(err) = keychain.delete(&key) {
+            tracing::debug!(session, %err, "could not delete the rejected sign-in");
+        }
     }
 }
 
@@ -217,6 +237,16 @@ pub fn with_access_token<T>(
                 Err(_) => Ok((result, token)),
             }
         }
+        Err(err) if err.code() == Some("UnauthorizedException") => {
+            // Refused, with no refresh token to renew it: it is over.
+            let _lock = lock_session(ctx, &session.name)?;
+            if load_token(keychain, &session.name)
+                .is_ok_and(|held| held.is_some_and(|t| t.access_token == token.access_token))
+            {
+                forget_rejected(keychain, &session.name, false);
+            }
+            Ok((result, token))
+        }
         _ => Ok((result, token)),
     }
 }
@@ -236,10 +266,10 @@ impl Reported for AuthError {
         // keyring: a sign-in kept by the Secret Service of another (desktop)
         // session is not seen from here.
         if let AuthError::NotSignedIn { session } = self
-            && let Some(cause) = crate::store::choice::fell_back()
+            && crate::store::choice::fell_back().is_some()
         {
             return Some(format!(
-                "no Secret Service answers here ({cause}), so ssokey keeps sessions in the kernel keyring, \
+                "no Secret Service answers here, so ssokey keeps sessions in the kernel keyring, \
                  where '{session}' is not signed in (a sign-in kept by the Secret Service of a desktop \
                  session is not seen from here); sign in here with: ssokey login --session {session}"
             ));

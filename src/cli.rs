@@ -15,9 +15,10 @@ use crate::ui::Color;
     version,
     about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials",
     long_about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials.\n\n\
-        ssokey runs the device-authorization sign-in of your AWS access portal and keeps every \
-        token in the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service \
-        on Linux). Nothing secret is written to disk.",
+        ssokey signs in to your AWS access portal in the browser (the authorization code with \
+        PKCE), or with a device code where no browser can open (over SSH, --no-browser), and \
+        keeps every token in the OS keychain (macOS Keychain, Windows Credential Manager; on \
+        Linux the Secret Service, else the kernel keyring). Nothing secret is written to disk.",
     after_help = "Examples:\n  \
         ssokey login --start-url https://acme.awsapps.com/start --region us-east-1\n  \
         ssokey login --session work        # an [sso-session work] of ~/.aws/config\n  \
@@ -101,7 +102,9 @@ pub enum Command {
     /// Serve credentials for a role to AWS SDKs on 127.0.0.1, until Ctrl-C
     #[command(after_help = "Examples:\n  \
         ssokey serve --account 111122223333 --role Admin     # then, in another terminal, the two lines it prints\n  \
-        eval \"$(ssokey serve --profile prod-admin --shell bash &)\"\n\n\
+        eval \"$(ssokey serve --profile prod-admin --shell bash | head -n 2 &)\"   # in the background of this shell\n\n\
+        In the background, it says on stderr how to stop it (kill PID). head -n 2 hands the two lines to eval \
+        and lets go of the pipe: without it, eval would wait for the server to end.\n\n\
         It speaks the container credentials protocol: an SDK given AWS_CONTAINER_CREDENTIALS_FULL_URI \
         and AWS_CONTAINER_AUTHORIZATION_TOKEN asks it for credentials whenever it needs new ones, \
         and it renews them through the cache as they run out.")]
@@ -122,11 +125,11 @@ pub enum Command {
         Each problem comes with the fix; the exit code is 1 when a check fails."
     )]
     Doctor(DoctorArgs),
-    /// Print the shell completion script for a shell
+    /// Print the shell completion script for a shell, or install it
     #[command(after_help = "Examples:\n  \
-        ssokey completions bash > ~/.local/share/bash-completion/completions/ssokey\n  \
-        ssokey completions zsh > ~/.zfunc/_ssokey\n  \
-        ssokey completions fish > ~/.config/fish/completions/ssokey.fish\n  \
+        ssokey completions --install bash    # where bash-completion reads it\n  \
+        ssokey completions --install zsh     # ~/.zfunc/_ssokey, and the line for ~/.zshrc\n  \
+        ssokey completions --install fish    # ~/.config/fish/completions/ssokey.fish\n  \
         ssokey completions powershell >> $PROFILE")]
     Completions(CompletionsArgs),
 }
@@ -136,6 +139,11 @@ pub struct CompletionsArgs {
     /// The shell to complete in
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+
+    /// Write the script where the shell reads it (bash, zsh and fish),
+    /// making the directories, and say where on stderr
+    #[arg(long)]
+    pub install: bool,
 }
 
 // Which role in which account. (Not a doc comment: with `defer`, a flattened
@@ -240,8 +248,8 @@ pub struct ServeArgs {
     pub shell: Option<Shell>,
 
     /// The port to listen on, on 127.0.0.1 [default: a free one]
-    #[arg(long, value_name = "PORT", default_value_t = 0)]
-    pub port: u16,
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -353,7 +361,7 @@ pub struct ProfilesArgs {
     #[arg(long, value_name = "TEMPLATE")]
     pub name: Option<String>,
 
-    /// Set this region in every profile
+    /// Set this region in every profile [default: the region setting of the session's [sso-session], else the Identity Center region]
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
 

@@ -89,8 +89,32 @@ pub fn config(path: &Path, fact: &ConfigFact) -> Check {
 }
 
 /// The D-Bus session bus on Linux: its address, or the socket where systemd
-/// puts it. None is needed when the kernel keyring keeps the tokens.
-pub fn dbus(address: Option<&str>, runtime_socket: Option<&Path>, kernel_serves: bool) -> Check {
+/// puts it, and whether it answers a connection (`answers`; the error's own
+/// words are for -v). None is needed when the kernel keyring keeps the tokens.
+pub fn dbus(
+    address: Option<&str>,
+    runtime_socket: Option<&Path>,
+    kernel_serves: bool,
+    answers: bool,
+) -> Check {
+    if !answers
+        && let Some(at) = address
+            .map(str::to_owned)
+            .or_else(|| runtime_socket.map(|s| s.display().to_string()))
+    {
+        let detail = format!("nothing answers at the session bus address {at}");
+        let fix = "start the session bus (log in to a desktop session, or run: dbus-run-session -- $SHELL), \
+             or unset DBUS_SESSION_BUS_ADDRESS if it is left from an old session";
+        return if kernel_serves {
+            Check::warn(
+                "d-bus",
+                format!("{detail}; the kernel keyring keeps the tokens"),
+                fix,
+            )
+        } else {
+            Check::fail("d-bus", detail, fix)
+        };
+    }
     match (address, runtime_socket) {
         (None, None) if kernel_serves => Check::ok(
             "d-bus",
@@ -141,8 +165,9 @@ pub fn keychain(result: Result<KeychainFact, (String, String)>) -> Check {
         );
     }
     let mut detail = fact.kind.describe().to_owned();
-    if let Some(cause) = &fact.fell_back {
-        let _ = write!(detail, ", since no Secret Service answers ({cause})");
+    if fact.fell_back.is_some() {
+        // The bus library's own words are for -v (the command logs them).
+        detail.push_str(", since no Secret Service answers");
     }
     let _ = write!(
         detail,
@@ -182,6 +207,9 @@ pub struct BrowserFact {
     pub can_open: bool,
 }
 
+/// What a sign-in does where no browser can open.
+const DEVICE_CODE: &str = "ssokey login shows a device code to approve on any device";
+
 pub fn browser(fact: &BrowserFact) -> Check {
     match (&fact.browser_var, &fact.opener) {
         (Some(var), None) => Check::fail(
@@ -193,18 +221,17 @@ pub fn browser(fact: &BrowserFact) -> Check {
             "browser",
             format!("sign-in pages open with {}", opener.display()),
         ),
-        (_, Some(opener)) => Check::warn(
+        // Nothing is wrong: `ssokey login` falls back to the device code.
+        (_, Some(opener)) => Check::ok(
             "browser",
             format!(
-                "{} is there, but no browser can open here (over SSH, or DISPLAY and WAYLAND_DISPLAY are unset)",
+                "{} is there, but no browser can open here (over SSH, or DISPLAY and WAYLAND_DISPLAY are unset); {DEVICE_CODE}",
                 opener.display()
             ),
-            "over SSH or without a desktop, sign in with: ssokey login --no-browser",
         ),
-        (None, None) => Check::warn(
+        (None, None) => Check::ok(
             "browser",
-            "no program to open a browser with (no BROWSER, no xdg-open)",
-            "sign in with: ssokey login --no-browser, and open the URL it prints on any device",
+            format!("no program to open a browser with (no BROWSER, no xdg-open); {DEVICE_CODE}"),
         ),
     }
 }
@@ -394,11 +421,15 @@ mod tests {
             browser(&fact(None, Some("/usr/bin/xdg-open"), true)).verdict,
             Verdict::Ok
         );
-        assert_eq!(
-            browser(&fact(None, Some("/usr/bin/xdg-open"), false)).verdict,
-            Verdict::Warn
-        );
-        assert_eq!(browser(&fact(None, None, false)).verdict, Verdict::Warn);
+        // login falls back to the device code by itself: nothing to warn of.
+        for headless in [
+            browser(&fact(None, Some("/usr/bin/xdg-open"), false)),
+            browser(&fact(None, None, false)),
+        ] {
+            assert_eq!(headless.verdict, Verdict::Ok);
+            assert!(headless.detail.ends_with(DEVICE_CODE), "{headless:?}");
+            assert!(!headless.detail.contains("--no-browser"));
+        }
     }
 
     #[test]
@@ -479,17 +510,22 @@ mod tests {
         assert_eq!(
             fine.detail,
             "the kernel keyring (the user's persistent keyring), since no Secret Service answers \
-             (no bus) (a probe entry was written, read back and deleted); the kernel keyring keeps \
+             (a probe entry was written, read back and deleted); the kernel keyring keeps \
              tokens in memory only, until the machine restarts, or until ssokey has gone unused \
-             for 3days (kernel.keys.persistent_keyring_expiry = 259200 s); key quota: 10 of 200 \
+             for 3 days (kernel.keys.persistent_keyring_expiry = 259200 s); key quota: 10 of 200 \
              keys and 4,000 of 20,000 bytes in use"
         );
         let full = keychain(Ok(fact(16_000)));
         assert_eq!(full.verdict, Verdict::Warn);
         assert!(full.fix.unwrap().contains("kernel.keys.maxbytes=100000"));
         // Without a bus, D-Bus is fine when the kernel keyring serves.
-        assert_eq!(dbus(None, None, true).verdict, Verdict::Ok);
-        assert_eq!(dbus(None, None, false).verdict, Verdict::Fail);
+        assert_eq!(dbus(None, None, true, false).verdict, Verdict::Ok);
+        assert_eq!(dbus(None, None, false, false).verdict, Verdict::Fail);
+        // An address where nothing answers is not ok.
+        let dead = Some("unix:path=/run/user/1/bus");
+        assert_eq!(dbus(dead, None, false, true).verdict, Verdict::Ok);
+        assert_eq!(dbus(dead, None, false, false).verdict, Verdict::Fail);
+        assert_eq!(dbus(dead, None, true, false).verdict, Verdict::Warn);
     }
 
     #[test]

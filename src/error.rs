@@ -10,8 +10,9 @@ use crate::aws::oidc::OidcError;
 use crate::aws::sdk::{CallError, InsecureEndpoint};
 use crate::browser::BrowserError;
 use crate::config_file::ConfigError;
+
 use crate::console::ConsoleError;
-use crate::exit::{Exit, Reported};
+use crate::exit::{ExecError, Exit, Reported};
 use crate::profiles::ProfilesError;
 use crate::session::SessionError;
 use crate::sign_in::SignInError;
@@ -57,6 +58,7 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         NetError,
         ConsoleError,
         BrowserError,
+        ExecError,
         std::io::Error
     );
     None
@@ -70,7 +72,11 @@ pub fn usage(err: &clap::Error, args: impl IntoIterator<Item = std::ffi::OsStrin
         let _ = err.print();
         return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(0));
     }
-    let (message, hint) = usage_message(&err.render().to_string(), subcommand(args).as_deref());
+    let (message, hint) = usage_message(
+        &err.render().to_string(),
+        err.kind(),
+        subcommand(args).as_deref(),
+    );
     ui::usage_error(&message, &hint);
     Exit::Usage.into()
 }
@@ -100,8 +106,13 @@ fn subcommand(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<Stri
 
 /// clap's plain error text as ssokey's message and hint: its `error: `
 /// prefix and its closing "For more information" line go, and the hint
-/// names the `--help` of the subcommand.
-fn usage_message(rendered: &str, subcommand: Option<&str>) -> (String, String) {
+/// names the `--help` of the subcommand; for `exec` without its command
+/// after `--`, where the command goes.
+fn usage_message(
+    rendered: &str,
+    kind: clap::error::ErrorKind,
+    subcommand: Option<&str>,
+) -> (String, String) {
     let message: Vec<&str> = rendered
         .lines()
         .filter(|line| !line.starts_with("For more information"))
@@ -113,10 +124,18 @@ fn usage_message(rendered: &str, subcommand: Option<&str>) -> (String, String) {
         Some(name) => format!("ssokey {name}"),
         None => "ssokey".to_owned(),
     };
-    (
-        message.to_owned(),
-        format!("see the usage in: {command} --help"),
-    )
+    let hint = if subcommand == Some("exec")
+        && matches!(
+            kind,
+            clap::error::ErrorKind::UnknownArgument
+                | clap::error::ErrorKind::MissingRequiredArgument
+        ) {
+        "put the command to run after --, e.g.: ssokey exec --profile NAME -- aws sts get-caller-identity"
+            .to_owned()
+    } else {
+        format!("see the usage in: {command} --help")
+    };
+    (message.to_owned(), hint)
 }
 
 /// The message with its causes on one line, each said once.
@@ -152,7 +171,11 @@ mod tests {
         let err = crate::cli::Cli::try_parse_from(args).unwrap_err();
         assert!(err.use_stderr());
         let args = args.iter().map(std::ffi::OsString::from);
-        usage_message(&err.render().to_string(), subcommand(args).as_deref())
+        usage_message(
+            &err.render().to_string(),
+            err.kind(),
+            subcommand(args).as_deref(),
+        )
     }
 
     #[test]
@@ -205,6 +228,17 @@ mod tests {
             "{message}"
         );
         assert_eq!(hint, "see the usage in: ssokey --help");
+        for args in [
+            &["ssokey", "exec", "--profile", "p", "aws", "s3", "ls"][..],
+            &["ssokey", "exec", "--profile", "p"][..],
+        ] {
+            let (_, hint) = usage_of(args);
+            assert_eq!(
+                hint,
+                "put the command to run after --, e.g.: ssokey exec --profile NAME -- aws sts get-caller-identity",
+                "{args:?}"
+            );
+        }
     }
 
     /// Every typed error of ssokey reaches the top with its hint and exit

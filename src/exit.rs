@@ -16,6 +16,10 @@ pub enum Exit {
     NotSignedIn = 3,
     /// No keychain could be reached, or it is locked.
     Keychain = 4,
+    /// `exec` found the command but could not run it (as shells say).
+    CannotRun = 126,
+    /// `exec` could not find the command (as shells say).
+    CommandNotFound = 127,
 }
 
 impl From<Exit> for ExitCode {
@@ -55,5 +59,36 @@ pub(crate) fn io_hint(err: &std::io::Error) -> String {
                 .to_owned()
         }
         _ => "check that the path named above can be created (each directory in it must be a directory), then run the command again".to_owned(),
+    }
+}
+
+/// A command that `exec` could not start; it exits as shells do.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("could not run '{program}': no such command")]
+    NotFound { program: String },
+    #[error("could not run '{program}': {cause}")]
+    CannotRun { program: String, cause: String },
+}
+
+impl Reported for ExecError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::NotFound { program } if program.contains('/') => {
+                format!("check the path '{program}'")
+            }
+            Self::NotFound { .. } => {
+                "check the command's name, or that its directory is on PATH".to_owned()
+            }
+            Self::CannotRun { program, .. } => {
+                format!("check that '{program}' is an executable file (chmod +x)")
+            }
+        })
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            Self::NotFound { .. } => Exit::CommandNotFound,
+            Self::CannotRun { .. } => Exit::CannotRun,
+        }
     }
 }

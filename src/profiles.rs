@@ -287,6 +287,43 @@ fn credential_process(name: &str) -> String {
     format!("ssokey credential-process --profile {name}")
 }
 
+/// Where the region of the written profiles comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionSource {
+    /// `--region`.
+    Flag,
+    /// The `region` setting of the session's `[sso-session]` section.
+    SessionSetting,
+    /// The region of the Identity Center instance (`sso_region`).
+    IdentityCenter,
+}
+
+impl RegionSource {
+    /// Says where the region came from, for the line after the diff.
+    pub fn describe(self, session: &str) -> String {
+        match self {
+            Self::Flag => "from --region".to_owned(),
+            Self::SessionSetting => format!("from region in [sso-session {session}]"),
+            Self::IdentityCenter => "the Identity Center region; --region sets another".to_owned(),
+        }
+    }
+}
+
+/// Pure: the region of the written profiles: `--region`, else the `region`
+/// setting of the session's `[sso-session]`, else the Identity Center region,
+/// so that `aws --profile NAME` works with no `AWS_REGION`.
+pub fn region<'a>(
+    flag: Option<&'a str>,
+    session_setting: Option<&'a str>,
+    identity_center: &'a str,
+) -> (&'a str, RegionSource) {
+    match (flag, session_setting) {
+        (Some(flag), _) => (flag, RegionSource::Flag),
+        (None, Some(setting)) => (setting, RegionSource::SessionSetting),
+        (None, None) => (identity_center, RegionSource::IdentityCenter),
+    }
+}
+
 /// The keys of a profile, in the order they are written.
 pub fn keys(
     name: &str,
@@ -326,6 +363,14 @@ mod tests {
     use pretty_assertions::assert_eq;
 
     use crate::listing::tests::assignment;
+
+    #[test]
+    fn the_region_is_the_flag_else_the_sessions_setting_else_identity_centers() {
+        use RegionSource::*;
+        assert_eq!(region(Some("a"), Some("b"), "c"), ("a", Flag));
+        assert_eq!(region(None, Some("b"), "c"), ("b", SessionSetting));
+        assert_eq!(region(None, None, "c"), ("c", IdentityCenter));
+    }
 
     #[test]
     fn names_are_safe_for_shells_and_the_cli() {

@@ -63,10 +63,19 @@ pub enum TargetError {
     BadAccount(String),
     #[error("'{0}' is not a role name")]
     BadRole(String),
-    #[error("the profile '{name}' is not in {config}")]
-    NoProfile { name: String, config: String },
-    #[error("the profile '{name}' names no account and role for ssokey (no {key})")]
-    NotOurs { name: String, key: &'static str },
+    #[error("the profile '{name}'{} is not in {config}", from_env_note(*.from_env))]
+    NoProfile {
+        name: String,
+        config: String,
+        /// Named by `AWS_PROFILE`, not by `--profile`.
+        from_env: bool,
+    },
+    #[error("the profile '{name}'{} names no account and role for ssokey (no {key})", from_env_note(*.from_env))]
+    NotOurs {
+        name: String,
+        key: &'static str,
+        from_env: bool,
+    },
     #[error("no account named '{name}' is assigned to you{}", suggestions(.close))]
     UnknownAccount { name: String, close: Vec<String> },
     #[error("the account name '{name}' is ambiguous: {}", .ids.join(", "))]
@@ -89,6 +98,15 @@ pub enum TargetError {
     },
 }
 
+fn from_env_note(from_env: bool) -> &'static str {
+    if from_env { " (from AWS_PROFILE)" } else { "" }
+}
+
+/// What to do about a profile that `AWS_PROFILE` names and that does not serve.
+const UNSET_AWS_PROFILE: &str = "AWS_PROFILE is set in your environment (perhaps left from earlier); \
+     unset it (bash, zsh: unset AWS_PROFILE; fish: set -e AWS_PROFILE), or name the target with \
+     --profile NAME or --account ID --role NAME";
+
 fn suggestions(close: &[String]) -> String {
     if close.is_empty() {
         String::new()
@@ -103,6 +121,9 @@ impl TargetError {
             Self::Missing => "give --account ID --role NAME, or --profile NAME (or set AWS_PROFILE); on a terminal, ssokey env and ssokey exec without them let you pick a role".to_owned(),
             Self::BadAccount(_) => "an account id has 12 digits, e.g. --account 111122223333".to_owned(),
             Self::BadRole(_) => "give the role (permission set) name, e.g. --role AdministratorAccess".to_owned(),
+            Self::NoProfile { from_env: true, .. } | Self::NotOurs { from_env: true, .. } => {
+                UNSET_AWS_PROFILE.to_owned()
+            }
             Self::NoProfile { .. } => "check the profile name, or write profiles with: ssokey profiles --write".to_owned(),
             Self::NotOurs { .. } => "add ssokey_account_id and ssokey_role_name to the profile, or use --account and --role".to_owned(),
             Self::UnknownAccount { .. } | Self::UnknownRole { .. } => "see what is assigned to you with: ssokey list --refresh".to_owned(),
@@ -128,21 +149,25 @@ pub fn resolve(
     let Some(name) = request.profile.as_ref().or(request.env_profile.as_ref()) else {
         return Err(TargetError::Missing);
     };
+    let from_env = request.profile.is_none();
     let profile = config
         .and_then(|c| c.profile(name))
         .ok_or_else(|| TargetError::NoProfile {
             name: name.clone(),
             config: config_path.to_owned(),
+            from_env,
         })?;
     // ssokey's own keys first; the AWS CLI's SSO keys also name a target.
     let get = |ours: &str, theirs: &str| profile.get(ours).or_else(|| profile.get(theirs));
     let account = get("ssokey_account_id", "sso_account_id").ok_or(TargetError::NotOurs {
         name: name.clone(),
         key: "ssokey_account_id",
+        from_env,
     })?;
     let role = get("ssokey_role_name", "sso_role_name").ok_or(TargetError::NotOurs {
         name: name.clone(),
         key: "ssokey_role_name",
+        from_env,
     })?;
     Ok(Target {
         session: get("ssokey_session", "sso_session").map(str::to_owned),

@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use crate::cli::{CredentialProcessArgs, EnvArgs, ExecArgs, TargetArgs};
 use crate::commands::target;
 use crate::context::{Context, EXEC_TARGET_VAR};
+use crate::exit::ExecError;
 use crate::fetch;
 use crate::output::render::{self, Shell};
 use crate::serve;
@@ -165,7 +166,16 @@ fn leave_ctrl_c_to_the_command() {
 fn leave_ctrl_c_to_the_command() {}
 
 fn exec_error(program: &OsString, err: &std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!("could not run '{}': {err}", program.to_string_lossy())
+    let program = program.to_string_lossy().into_owned();
+    if err.kind() == std::io::ErrorKind::NotFound {
+        ExecError::NotFound { program }.into()
+    } else {
+        ExecError::CannotRun {
+            program,
+            cause: err.to_string(),
+        }
+        .into()
+    }
 }
 
 #[cfg(test)]

@@ -54,10 +54,16 @@ pub fn run(
         let socket = Context::var("XDG_RUNTIME_DIR")
             .map(|dir| PathBuf::from(dir).join("bus"))
             .filter(|path| path.exists());
+        let address = Context::var("DBUS_SESSION_BUS_ADDRESS");
+        let answers = bus_answers(address.as_deref(), socket.as_deref());
+        if let Err(err) = &answers {
+            tracing::info!(%err, "the D-Bus session bus does not answer");
+        }
         checks.push(doctor::dbus(
-            Context::var("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+            address.as_deref(),
             socket.as_deref(),
             probed.as_ref().is_ok_and(|fact| fact.kind == Kind::Kernel),
+            answers.is_ok(),
         ));
     }
     checks.push(doctor::keychain(probed));
@@ -85,6 +91,86 @@ pub fn run(
     })
 }
 
+/// Whether anything accepts a connection at a D-Bus address (`unix:path=`,
+/// `unix:abstract=`, `tcp:host=,port=`; entries separated by `;`, the first
+/// that answers wins). A transport that cannot be tried here counts as
+/// answering.
+#[cfg(target_os = "linux")]
+fn bus_answers(address: Option<&str>, socket: Option<&Path>) -> Result<(), String> {
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::net::{SocketAddr, UnixStream};
+    let Some(address) = address else {
+        return match socket {
+            Some(socket) => UnixStream::connect(socket)
+                .map(drop)
+                .map_err(|err| format!("{}: {err}", socket.display())),
+            None => Ok(()),
+        };
+    };
+    let mut last = Err(format!("'{address}' names no transport"));
+    for entry in address.split(';').filter(|e| !e.is_empty()) {
+        let (transport, rest) = entry.split_once(':').unwrap_or((entry, ""));
+        let key = |name: &str| {
+            rest.split(',')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                .map(unescape)
+        };
+        let tried = match transport {
+            "unix" => {
+                if let Some(path) = key("path") {
+                    UnixStream::connect(&path).map(drop)
+                } else if let Some(name) = key("abstract") {
+                    SocketAddr::from_abstract_name(name.as_bytes())
+                        .and_then(|addr| UnixStream::connect_addr(&addr))
+                        .map(drop)
+                } else {
+                    return Ok(());
+                }
+            }
+            "tcp" => match (key("host"), key("port").and_then(|p| p.parse::<u16>().ok())) {
+                (Some(host), Some(port)) => {
+                    std::net::TcpStream::connect((host.as_str(), port)).map(drop)
+                }
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        match tried {
+            Ok(()) => return Ok(()),
+            Err(err) => last = Err(format!("{entry}: {err}")),
+        }
+    }
+    last
+}
+
+#[cfg(not(target_os = "linux"))]
+#[allow(clippy::unnecessary_wraps)] // the same signature as on Linux, where it can fail
+fn bus_answers(_address: Option<&str>, _socket: Option<&Path>) -> Result<(), String> {
+    Ok(())
+}
+
+/// A D-Bus address value with its `%XX` escapes undone.
+#[cfg(target_os = "linux")]
+fn unescape(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = value
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Writes, reads back and deletes a probe entry, in the store that a command
 /// for no session in particular uses (`SSOKEY_KEYCHAIN`, or `auto`).
 fn probe_keychain(ctx: &Context) -> Result<KeychainFact, (String, String)> {
@@ -108,7 +194,10 @@ fn probe_keychain(ctx: &Context) -> Result<KeychainFact, (String, String)> {
     let kernel = kind == Kind::Kernel;
     Ok(KeychainFact {
         kind,
-        fell_back: crate::store::choice::fell_back().map(str::to_owned),
+        fell_back: crate::store::choice::fell_back().map(|cause| {
+            tracing::info!(%cause, "no Secret Service answers");
+            cause.to_owned()
+        }),
         usage: kernel.then(Usage::current).flatten(),
         expiry_secs: kernel.then(kernel::expiry_secs).flatten(),
     })

@@ -30,6 +30,7 @@ pub fn run(
     let net = ctx.net(&session.region)?;
     // The user is here: auto sign-in may start again, whatever comes next.
     sign_in::cool_down::clear(ctx, &session.name);
+    sign_in::signed_out::clear(ctx, &session.name);
 
     if !args.force && already_signed_in(ctx, &keychain, &session, &net)? {
         remember(ctx, &mut state, &session);

@@ -10,6 +10,7 @@ use crate::cli::LogoutArgs;
 use crate::context::Context;
 use crate::role_credentials;
 use crate::session::{self, Session};
+use crate::sign_in;
 use crate::store::keychain::Keychain;
 use crate::store::keys;
 
@@ -52,6 +53,8 @@ fn logout(ctx: &Context, keychain: &Keychain, session: &Session) -> anyhow::Resu
         // again): a signed-out user holds no entry of ssokey's, in any store.
         keychain.delete(&keys::client(&session.name))?;
     }
+    // Signed out on purpose: no run signs in again by itself until `login`.
+    sign_in::signed_out::mark(ctx, &session.name);
     let cached = role_credentials::forget(ctx, keychain, &session.name)?;
     let name = &session.name;
     match ended {

@@ -32,6 +32,6 @@ pub fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(ctx, cli.session.as_deref(), &args),
         Command::Console(args) => console::run(ctx, cli.session.as_deref(), &args),
         Command::Doctor(args) => doctor::run(ctx, cli.session.as_deref(), &args),
-        Command::Completions(args) => completions::run(args.shell),
+        Command::Completions(args) => completions::run(&args),
     }
 }

@@ -39,17 +39,27 @@ pub fn run(
         crate::ui::note(format_args!("{note}"));
     }
 
+    let setting = config
+        .sso_session(&session.name)
+        .and_then(|section| section.profile_region);
+    let (region, source) =
+        profiles::region(args.region.as_deref(), setting.as_deref(), &session.region);
     let mut added = 0;
     let mut updated = 0;
     for profile in &planned {
+        let existed = existing.ours.contains_key(&profile.name);
+        // Without --region, a region already in one of ours stays.
+        let kept = (existed && args.region.is_none())
+            .then(|| config.profile(&profile.name))
+            .flatten()
+            .and_then(|written| written.get("region").map(str::to_owned));
         let keys = profiles::keys(
             &profile.name,
             profile.assignment,
             &session.name,
-            args.region.as_deref(),
+            Some(kept.as_deref().unwrap_or(region)),
         );
         let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let existed = existing.ours.contains_key(&profile.name);
         if config.upsert_profile(&profile.name, &keys) {
             if existed {
                 updated += 1;
@@ -72,9 +82,10 @@ pub fn run(
 
     let text = config.to_string();
     let summary = format!(
-        "{} profiles for '{}': {added} to add, {updated} to update, {removed} to remove",
+        "{} profiles for '{}' in region {region} ({}): {added} to add, {updated} to update, {removed} to remove",
         planned.len(),
-        session.name
+        session.name,
+        source.describe(&session.name)
     );
     if text == original {
         crate::ui::say(format_args!(

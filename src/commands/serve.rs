@@ -24,7 +24,7 @@ pub fn run(
         session_flag,
         target::wanted(ctx, session_flag, &args.target, "serve", true)?,
         &target::options(&args.cache),
-        args.port,
+        args.port.unwrap_or(0),
         "serve",
     )?;
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
@@ -39,8 +39,9 @@ pub fn run(
         .collect();
     crate::output::print(&render::assignments(shell, &lines))?;
     crate::ui::say(format_args!(
-        "Serving credentials for {label} on 127.0.0.1:{}; Ctrl-C stops.",
-        server.port()
+        "Serving credentials for {label} on 127.0.0.1:{}; Ctrl-C stops it, or: kill {}",
+        server.port(),
+        std::process::id()
     ));
     runtime
         .block_on(server.serve(stop))

@@ -106,10 +106,8 @@ pub fn run(
     };
     crate::output::print(&out)?;
     if args.output == Output::Table && rows.iter().any(|row| row.keychain == Kind::Kernel.name()) {
-        crate::ui::say(format_args!(
-            "note: {}.",
-            kernel::lifetime_note(kernel::expiry_secs())
-        ));
+        // Said once, by doctor, and here only with -v: nothing is wrong.
+        tracing::info!("{}", kernel::lifetime_note(kernel::expiry_secs()));
     }
     Ok(ExitCode::SUCCESS)
 }

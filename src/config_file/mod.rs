@@ -247,6 +247,9 @@ pub struct SsoSession {
     /// `ssokey_auto_login`: whether commands may start a sign-in themselves
     /// (see [`crate::sign_in::auto`]); `None` when missing or empty.
     pub auto_login: Option<String>,
+    /// `region`: the region of the profiles that use the session (what
+    /// `ssokey profiles` writes in them); `None` when missing or empty.
+    pub profile_region: Option<String>,
 }
 
 /// A profile, merged over its duplicate sections.

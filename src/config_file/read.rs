@@ -235,6 +235,7 @@ impl ConfigFile {
                 .unwrap_or_default(),
             keychain: get("ssokey_keychain"),
             auto_login: get("ssokey_auto_login"),
+            profile_region: get("region"),
         })
     }
 
@@ -413,6 +414,7 @@ mod tests {
              sso_start_url = https://corp.awsapps.com/start # portal\n\
              sso_region = eu-west-1\n\
              sso_registration_scopes = sso:account:access\n\
+             region = eu-central-1\n\
              [sso-session bare]\n",
         );
         assert_eq!(
@@ -425,6 +427,7 @@ mod tests {
                 registration_scopes: vec!["sso:account:access".into()],
                 keychain: None,
                 auto_login: None,
+                profile_region: Some("eu-central-1".into()),
             })
         );
         assert_eq!(
@@ -436,6 +439,7 @@ mod tests {
                 registration_scopes: Vec::new(),
                 keychain: None,
                 auto_login: None,
+                profile_region: None,
             })
         );
         assert_eq!(file.sso_session("dev"), None);

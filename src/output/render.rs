@@ -79,7 +79,7 @@ pub fn duration(seconds: u64) -> String {
     if seconds < 60 {
         return format!("{seconds}s");
     }
-    humantime::format_duration(Duration::from_secs(seconds / 60 * 60)).to_string()
+    crate::clock::spell(Duration::from_secs(seconds / 60 * 60))
 }
 
 /// "in 7h 59m" or "5m ago", relative to `now`.

@@ -13,11 +13,13 @@
 //!   the `[sso-session]`; and where nobody can be reached (a CI job, which
 //!   `CI` names; no browser and no terminal: a daemon) nothing changes: exit
 //!   3 and the hint, at once.
+//! - **Off after `ssokey logout`** for that session, until `ssokey login`
+//!   ([`signed_out`]): a person who signed out meant it.
 
 use std::time::Duration;
 
 use super::flow::{self, Asker, Flow};
-use super::{cool_down, users_no};
+use super::{cool_down, signed_out, users_no};
 use crate::auth::{self, AuthError};
 use crate::clock;
 use crate::context::Context;
@@ -38,6 +40,8 @@ pub enum AutoError {
         reason: String,
         until: u64,
     },
+    #[error("not signed in to '{session}': you signed out with ssokey logout")]
+    SignedOut { session: String },
     #[error("could not sign in to '{session}' for {command}")]
     Failed {
         session: String,
@@ -54,6 +58,9 @@ impl AutoError {
                 "auto sign-in resumes at {} ({}); sign in now with: ssokey login --session {session}",
                 crate::output::render::rfc3339(*until),
                 crate::output::render::relative(*until, clock::now())
+            ),
+            AutoError::SignedOut { session } => format!(
+                "auto sign-in stays off until you sign in again: ssokey login --session {session}"
             ),
             AutoError::Failed { session, .. } => {
                 format!("run: ssokey login --session {session}")
@@ -121,6 +128,12 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
     };
     if !enabled(ctx.auto_login.as_deref(), session.auto_login.as_deref()) {
         return Ok(false);
+    }
+    if signed_out::is_marked(ctx, name) {
+        return Err(AutoError::SignedOut {
+            session: name.to_owned(),
+        }
+        .into());
     }
     let reach = ctx.reach();
     if reach.ci {

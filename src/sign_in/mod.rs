@@ -17,6 +17,7 @@ pub mod cool_down;
 mod device;
 pub mod flow;
 mod pkce;
+pub mod signed_out;
 
 use anyhow::Context as _;
 
@@ -41,6 +42,7 @@ pub fn sign_in(
     how: How,
 ) -> anyhow::Result<Token> {
     tracing::info!(session = session.name, flow = %how.flow.name(), "signing in");
+    check_writable(keychain, &session.name)?;
     let client = OidcClient::new(&net.config);
     let (mut registration, mut new) =
         registration(keychain, session, net, &client, how.flow, false)?;
@@ -86,6 +88,16 @@ pub fn sign_in(
     crate::role_credentials::forget(ctx, keychain, &session.name)
         .context("could not delete the credentials cached by the last sign-in")?;
     Ok(token)
+}
+
+/// Writes and deletes a probe entry, so that a keychain that cannot keep the
+/// sign-in (locked, say) fails before any browser tab, device code or call
+/// to the portal, not after the user approved.
+fn check_writable(keychain: &Keychain, session: &str) -> Result<(), KeychainError> {
+    let key = keys::probe(session);
+    keychain.write(&key, "ssokey checks that it can keep a sign-in here")?;
+    keychain.delete(&key)?;
+    Ok(())
 }
 
 fn is_invalid_client(err: &anyhow::Error) -> bool {

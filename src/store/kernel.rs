@@ -41,7 +41,7 @@ pub fn lifetime_note(expiry_secs: Option<u64>) -> String {
             let _ = write!(
                 note,
                 ", or until ssokey has gone unused for {} (kernel.keys.persistent_keyring_expiry = {secs} s)",
-                humantime::format_duration(std::time::Duration::from_secs(secs))
+                crate::clock::spell(std::time::Duration::from_secs(secs))
             );
         }
         None => note.push_str(", or until the persistent keyring's expiry"),
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(
             lifetime_note(Some(259_200)),
             "the kernel keyring keeps tokens in memory only, until the machine restarts, \
-             or until ssokey has gone unused for 3days (kernel.keys.persistent_keyring_expiry = 259200 s)"
+             or until ssokey has gone unused for 3 days (kernel.keys.persistent_keyring_expiry = 259200 s)"
         );
         assert!(lifetime_note(None).ends_with("the persistent keyring's expiry"));
     }

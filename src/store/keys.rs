@@ -13,6 +13,12 @@ pub fn client(session: &str) -> String {
     format!("session/{session}/client")
 }
 
+/// The entry that a sign-in writes and deletes first, to learn that the
+/// keychain can keep what it gets.
+pub fn probe(session: &str) -> String {
+    format!("session/{session}/probe")
+}
+
 /// The entry that holds the cached credentials of one role.
 pub fn role(session: &str, account_id: &str, role: &str) -> String {
     format!("{}{account_id}/{role}", roles_of(session))

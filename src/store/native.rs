@@ -142,9 +142,13 @@ fn map_error(user: &str, err: keyring_core::Error) -> KeychainError {
     use keyring_core::Error as E;
     let key = user.to_owned();
     match err {
-        E::NoStorageAccess(cause) => KeychainError::Locked {
-            cause: cause.to_string(),
-        },
+        E::NoStorageAccess(cause) => {
+            // The store's own words, for -v: the error says it in plain ones.
+            tracing::info!(%cause, "the keychain refused access");
+            KeychainError::Locked {
+                cause: cause.to_string(),
+            }
+        }
         E::BadEncoding(_) => KeychainError::Corrupt {
             key,
             reason: "it is not UTF-8 text".to_owned(),

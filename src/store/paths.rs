@@ -54,6 +54,11 @@ pub fn cool_down(cache_dir: &Path, session: &str) -> PathBuf {
     cache_dir.join("cool-down").join(format!("{session}.json"))
 }
 
+/// The mark that the user signed out of the session (no secret).
+pub fn signed_out(cache_dir: &Path, session: &str) -> PathBuf {
+    cache_dir.join("signed-out").join(session)
+}
+
 /// The lock for one target's credentials; only its name says which.
 pub fn role_lock(cache_dir: &Path, session: &str, account_id: &str, role: &str) -> PathBuf {
     let safe: String = role

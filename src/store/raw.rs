@@ -17,7 +17,9 @@ pub const MAX_PIECE_UNITS: usize = 1280;
 pub enum KeychainError {
     #[error("no keychain can be reached: {cause}")]
     Unavailable { cause: String },
-    #[error("the keychain is locked or refused access: {cause}")]
+    /// The store's own words stay in `cause`, for `-v` (its `Debug`): they
+    /// name library internals ("SS error: result not returned from SS API").
+    #[error("the keychain is locked or refused access")]
     Locked { cause: String },
     #[error("the keychain entry '{key}' is corrupt: {reason}")]
     Corrupt { key: String, reason: String },

@@ -501,3 +501,40 @@ fn a_cache_dir_that_cannot_be_made_names_the_path() {
         .success()
         .stderr_has("ssokey: warning: could not cache the listing in");
 }
+
+/// The help and the man pages say what the program does: both sign-in
+/// flows, every keychain (the kernel keyring too), and one default per flag.
+#[test]
+fn help_and_man_pages_match_the_program() {
+    let env = TestEnv::new();
+    let help = env.run(&["--help"]);
+    help.success();
+    let man = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/ssokey.1"),
+    )
+    .unwrap();
+    for text in [help.stdout.as_str(), man.as_str()] {
+        // Wrapped lines joined, roff's escaped dashes plain.
+        let text = text
+            .replace("\\-", "-")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            !text.contains("runs the device-authorization sign-in"),
+            "{text}"
+        );
+        assert!(text.contains("kernel keyring"), "{text}");
+        assert!(text.contains("browser"), "{text}");
+        assert!(text.contains("device code"), "{text}");
+    }
+    for sub in [
+        "serve", "login", "env", "exec", "profiles", "console", "status",
+    ] {
+        // -h puts each flag on one line.
+        let help = env.run(&[sub, "-h"]);
+        for line in help.success().stdout.lines() {
+            assert!(line.matches("[default:").count() <= 1, "{sub}: {line}");
+        }
+    }
+}

@@ -96,7 +96,7 @@ fn the_browser_gets_a_private_page_and_never_the_address() {
 #[test]
 fn another_user_reads_neither_a_sign_in_nor_a_console_address() {
     let mut env = TestEnv::new();
-    let browser = slow_browser(&env, "1");
+    let browser = slow_browser(&env, "2");
     env.set_env("BROWSER", &browser);
     let spy = Spy::start();
     env.run(&[

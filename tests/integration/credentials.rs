@@ -406,18 +406,75 @@ fn exec_passes_a_signal_death_through() {
     assert_eq!(status.signal(), Some(15));
 }
 
+/// As shells do: 127 for a command that cannot be found, 126 for one that
+/// is found and cannot be run; with and without --server.
 #[test]
-fn exec_of_a_missing_command_fails_clearly() {
+fn exec_of_a_missing_or_unrunnable_command_exits_as_shells_do() {
     let env = signed_in(config());
-    let mut args = vec!["exec"];
-    args.extend(target());
-    args.extend(["--", "no-such-command-here"]);
-    let run = env.run(&args);
-    assert_eq!(run.code, Some(1), "{run}");
-    assert!(
-        run.stderr.contains("could not run 'no-such-command-here'"),
-        "{run}"
-    );
+    let not_executable = env.root().join("not-executable");
+    std::fs::write(&not_executable, "echo hi\n").unwrap();
+    let not_executable = not_executable.to_str().unwrap().to_owned();
+    let dir = env.root().to_str().unwrap().to_owned();
+    for (command, code, says, hint) in [
+        (
+            "no-such-command-here",
+            127,
+            "could not run 'no-such-command-here': no such command",
+            "hint: check the command's name, or that its directory is on PATH",
+        ),
+        (
+            "./no/such/path",
+            127,
+            "could not run './no/such/path': no such command",
+            "hint: check the path './no/such/path'",
+        ),
+        (
+            not_executable.as_str(),
+            126,
+            "Permission denied",
+            "is an executable file (chmod +x)",
+        ),
+        (dir.as_str(), 126, "could not run", "(chmod +x)"),
+    ] {
+        for server in [false, true] {
+            let mut args = vec!["exec"];
+            args.extend(target());
+            if server {
+                args.push("--server");
+            }
+            args.extend(["--", command]);
+            let run = env.run(&args);
+            run.failure(code).stderr_has(says).stderr_has(hint);
+            assert_eq!(run.stdout, "");
+        }
+    }
+}
+
+/// A profile that AWS_PROFILE names, left in the shell, is named as such.
+#[test]
+fn a_wrong_aws_profile_in_the_environment_says_so_and_how_to_unset_it() {
+    let mut env = signed_in(config());
+    env.write_config("[profile plain]\nregion = eu-west-1\n");
+    for (profile, says) in [
+        ("gone", "the profile 'gone' (from AWS_PROFILE) is not in "),
+        (
+            "plain",
+            "the profile 'plain' (from AWS_PROFILE) names no account and role",
+        ),
+    ] {
+        env.set_env("AWS_PROFILE", profile);
+        for args in [&["credential-process"][..], &["env"][..]] {
+            env.run(args)
+                .failure(2)
+                .stderr_has(says)
+                .stderr_has("hint: AWS_PROFILE is set in your environment")
+                .stderr_has("unset AWS_PROFILE");
+        }
+        // Named on the command line, it is not the environment's.
+        let run = env.run(&["credential-process", "--profile", profile]);
+        run.failure(2);
+        assert!(!run.stderr.contains("AWS_PROFILE"), "{run}");
+    }
 }
 
 #[test]

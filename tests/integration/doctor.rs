@@ -113,3 +113,42 @@ fn each_broken_part_is_named_with_its_fix() {
     let skew: i64 = clock.split('s').next().unwrap().parse().unwrap();
     assert!((599..=601).contains(&skew), "{clock}");
 }
+
+/// A bus address where nothing answers (left from an old session) is not
+/// "ok d-bus"; the bus library's words stay for -v.
+#[test]
+fn a_dead_bus_address_is_not_ok() {
+    let mut env = TestEnv::with_config(config());
+    let dead = env.root().join("no-such-bus");
+    env.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", dead.display()),
+    );
+    let run = env.run(&["doctor", "--output", "json"]);
+    let json = run.json();
+    let dbus = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "d-bus")
+        .unwrap();
+    assert_ne!(dbus["verdict"], "ok", "{run}");
+    assert_eq!(
+        dbus["detail"].as_str().unwrap(),
+        format!(
+            "nothing answers at the session bus address unix:path={}; the kernel keyring keeps the tokens",
+            dead.display()
+        ),
+        "{run}"
+    );
+    assert!(
+        dbus["fix"]
+            .as_str()
+            .unwrap()
+            .contains("unset DBUS_SESSION_BUS_ADDRESS")
+    );
+    let table = env.run(&["doctor"]);
+    assert!(!table.stdout.contains("zbus"), "{table}");
+    env.run(&["doctor", "-v"])
+        .stderr_has("the D-Bus session bus does not answer");
+}

@@ -1,4 +1,5 @@
-//! The documented exit codes: 0 ok, 1 error, 2 usage, 3 not signed in, 4 no keychain.
+//! The documented exit codes: 0 ok, 1 error, 2 usage, 3 not signed in, 4 no keychain,
+//! and for exec 126 (cannot run) and 127 (not found).
 
 use crate::harness::{TestEnv, config};
 use sso_emulator::Op;
@@ -40,4 +41,26 @@ fn the_exit_code_contract() {
     env.stop_keyring();
     env.run(&refresh).failure(4);
     env.run(&["status"]).failure(4);
+}
+
+#[test]
+fn exec_without_the_separator_says_to_put_the_command_after_it() {
+    let env = TestEnv::new();
+    for args in [
+        &[
+            "exec",
+            "--account",
+            "111122223333",
+            "--role",
+            "Admin",
+            "aws",
+            "s3",
+            "ls",
+        ][..],
+        &["exec", "--profile", "dev"][..],
+    ] {
+        env.run(args).failure(2).stderr_has(
+            "hint: put the command to run after --, e.g.: ssokey exec --profile NAME -- aws sts get-caller-identity",
+        );
+    }
 }

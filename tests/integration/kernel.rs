@@ -59,24 +59,40 @@ fn headless_flow(env: &TestEnv) {
         .unwrap()
         .trim()
         .to_owned();
+    // Nothing is wrong: status says nothing on stderr; -v says the note.
     let table = env.run(&["status"]);
-    table
-        .success()
-        .stderr_has(
-            "note: the kernel keyring keeps tokens in memory only, until the machine restarts",
-        )
-        .stderr_has(&format!(
-            "kernel.keys.persistent_keyring_expiry = {expiry} s"
-        ));
+    table.success();
+    assert_eq!(table.stderr, "", "{table}");
     assert!(
         table.stdout.lines().nth(1).unwrap().contains(" kernel "),
         "{table}"
     );
+    let verbose = env.run(&["status", "-v"]);
+    verbose
+        .success()
+        .stderr_has("the kernel keyring keeps tokens in memory only, until the machine restarts")
+        .stderr_has(&format!(
+            "kernel.keys.persistent_keyring_expiry = {expiry} s"
+        ));
+    assert_words_spaced(&verbose.stderr);
 
     env.run(&["logout"]).success();
     assert_eq!(env.kernel_store_keys(), Vec::<String>::new());
     env.run_within(LIMIT, &credential_process_args(ACCOUNT, "Admin", &[]))
         .failure(3);
+}
+
+/// "3 days", never "3days".
+#[track_caller]
+fn assert_words_spaced(text: &str) {
+    for unit in ["day", "month", "year"] {
+        for (at, _) in text.match_indices(unit) {
+            assert!(
+                !text[..at].ends_with(|c: char| c.is_ascii_digit()),
+                "no space before '{unit}': {text}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -106,7 +122,9 @@ fn headless_as_a_user_with_the_default_key_quota() {
 
 #[test]
 fn doctor_says_what_the_kernel_keyring_means() {
-    let env = TestEnv::headless(config(), None);
+    let mut env = TestEnv::headless(config(), None);
+    // No BROWSER, no display: a server.
+    env.set_env("BROWSER", "");
     let run = env.run(&["doctor", "--output", "json"]);
     let json = run.json();
     let check = |name: &str| {
@@ -118,6 +136,17 @@ fn doctor_says_what_the_kernel_keyring_means() {
             .clone()
     };
     assert_eq!(check("d-bus")["verdict"], "ok", "{run}");
+    // login falls back to the device code by itself: nothing to warn of.
+    let browser = check("browser");
+    assert_eq!(browser["verdict"], "ok", "{run}");
+    assert!(
+        browser["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("ssokey login shows a device code to approve on any device"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("--no-browser"), "{run}");
     let keychain = check("keychain");
     assert_eq!(keychain["verdict"], "ok", "{run}");
     let detail = keychain["detail"].as_str().unwrap();
@@ -129,6 +158,14 @@ fn doctor_says_what_the_kernel_keyring_means() {
     );
     assert!(detail.contains("until the machine restarts"), "{detail}");
     assert!(detail.contains("; key quota: "), "{detail}");
+    assert_words_spaced(detail);
+    // The bus library's words are for -v.
+    assert!(!run.stdout.contains("zbus"), "{run}");
+    let table = env.run(&["doctor"]);
+    assert!(!table.stdout.contains("zbus"), "{table}");
+    assert_words_spaced(&table.stdout);
+    env.run(&["doctor", "-v"])
+        .stderr_has("no Secret Service answers cause=");
 }
 
 /// 30 roles in one account.
@@ -287,12 +324,22 @@ fn a_sign_in_kept_by_the_secret_service_is_not_seen_without_d_bus() {
     let run = env.run_within(LIMIT, &credential_process_args(ACCOUNT, "Admin", &[]));
     run.success();
     env.stop_keyring();
-    env.run_within(LIMIT, &credential_process_args(ACCOUNT, "ReadOnly", &[]))
-        .failure(3)
+    let run = env.run_within(LIMIT, &credential_process_args(ACCOUNT, "ReadOnly", &[]));
+    // The bus library's own words are for -v, not for the hint.
+    let hint = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hint:"))
+        .unwrap_or("");
+    assert!(
+        !hint.contains("zbus") && !hint.contains("Failed to connect"),
+        "{run}"
+    );
+    run.failure(3)
         .stderr_has(&format!(
             "ssokey: error: not signed in to the session '{SESSION}'"
         ))
-        .stderr_has("hint: no Secret Service answers here (")
+        .stderr_has("hint: no Secret Service answers here, so ssokey keeps sessions")
         .stderr_has(&format!(
             "so ssokey keeps sessions in the kernel keyring, where '{SESSION}' is not signed in"
         ))

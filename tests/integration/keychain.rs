@@ -390,3 +390,43 @@ fn a_token_split_into_pieces_reads_back_until_a_piece_is_deleted() {
         .failure(3)
         .stderr_has("is corrupt: a piece of the value is missing");
 }
+
+#[test]
+fn a_locked_keychain_stops_login_before_any_browser_or_device_code() {
+    let env = TestEnv::new().browser(crate::harness::Browser::Record);
+    env.lock_keyring();
+    for extra in [&[][..], &["--device-code"][..], &["-v"][..]] {
+        let mut args = vec!["login", "--start-url", crate::harness::START_URL];
+        args.extend_from_slice(&["--region", crate::harness::REGION]);
+        args.extend_from_slice(extra);
+        let run = env.run_within(LIMIT, &args);
+        run.failure(4)
+            .stderr_has("ssokey: error: the keychain is locked")
+            .stderr_has("hint: unlock your keychain");
+        assert_eq!(run.stdout, "");
+        let plain = !extra.contains(&"-v");
+        let error_line = run
+            .stderr
+            .lines()
+            .find(|line| line.starts_with("ssokey: error:"))
+            .unwrap();
+        for jargon in ["SS error", "SS API", "zbus", "D-Bus error"] {
+            assert!(!error_line.contains(jargon), "{run}");
+            if plain {
+                assert!(!run.stderr.contains(jargon), "{run}");
+            }
+        }
+        // The store's own words are kept for -v.
+        assert_eq!(
+            run.stderr.contains("the keychain refused access cause="),
+            !plain,
+            "{run}"
+        );
+        assert!(!run.stderr.contains("user code"), "{run}");
+        assert!(!run.stderr.contains("Open this URL"), "{run}");
+    }
+    assert!(env.browser_runs().is_empty(), "{:?}", env.browser_runs());
+    assert_eq!(env.emulator.count(Op::RegisterClient), 0);
+    assert_eq!(env.emulator.count(Op::StartDeviceAuthorization), 0);
+    assert_eq!(env.emulator.authorizations(), 0);
+}

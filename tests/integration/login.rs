@@ -445,3 +445,41 @@ fn a_newer_portal_host_needs_no_region_and_one_portal_typed_two_ways_is_one_sess
         1
     );
 }
+
+#[test]
+fn a_sign_in_the_portal_rejects_is_signed_out_for_status_and_login() {
+    let env = TestEnv::new();
+    env.login().success();
+    // The portal forgot the sign-in (restarted, revoked, or signed out on
+    // its side) while the access token still looks fresh for an hour.
+    env.emulator.revoke_all();
+    let account = config().accounts[0].id.clone();
+    env.run(&["env", "--account", &account, "--role", "Admin"])
+        .failure(3)
+        .stderr_has(&format!("hint: run: ssokey login --session {SESSION}"));
+    let json = env.run(&["status", "--output", "json"]).success().json();
+    assert_eq!(json[0]["state"], "signed-out", "{json}");
+    assert_eq!(json[0]["signedIn"], false, "{json}");
+    let table = env.run(&["status"]);
+    assert!(
+        table
+            .success()
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("signed out"),
+        "{table}"
+    );
+    let login = env.run(&["login"]);
+    login
+        .success()
+        .stderr_has(&format!("Signed in to '{SESSION}'"));
+    assert!(!login.stderr.contains("Already signed in"), "{login}");
+    assert_eq!(
+        env.emulator.grants(sso_emulator::AUTHORIZATION_CODE_GRANT),
+        2
+    );
+    env.run(&["env", "--account", &account, "--role", "Admin"])
+        .success();
+}

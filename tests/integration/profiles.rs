@@ -2,7 +2,7 @@
 
 use pretty_assertions::assert_eq;
 
-use crate::harness::{REGION, Run, SESSION, TestEnv, config};
+use crate::harness::{REGION, Run, SESSION, START_URL, TestEnv, config};
 use sso_emulator::{Account, Fault, Op};
 
 fn signed_in() -> TestEnv {
@@ -349,7 +349,7 @@ fn a_profile_name_never_moves_to_another_account() {
     assert_eq!(
         read(&env),
         format!(
-            "{before}\n[profile prod-Admin-100000000001]\ncredential_process = ssokey credential-process --profile prod-Admin-100000000001\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = Admin\n"
+            "{before}\n[profile prod-Admin-100000000001]\ncredential_process = ssokey credential-process --profile prod-Admin-100000000001\nssokey_session = ssokey-test\nssokey_account_id = 100000000001\nssokey_role_name = Admin\nregion = {REGION}\n"
         )
     );
     let after = read(&env);
@@ -472,4 +472,42 @@ fn a_planted_backup_symlink_is_replaced_not_followed() {
     assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
     assert_eq!(mode(&backup), 0o640);
     assert!(read(&env).contains("[profile prod-Admin]"));
+}
+
+/// Without --region, the profiles get the region of the session's
+/// `[sso-session]` (its `region` setting), else the Identity Center region,
+/// and the AWS CLI then needs no AWS_REGION; the line after the diff says
+/// which.
+#[test]
+fn written_profiles_have_a_region_and_say_where_it_came_from() {
+    let mut env = signed_in();
+    env.run(&["profiles", "--write"])
+        .success()
+        .stderr_has(&format!(
+            "in region {REGION} (the Identity Center region; --region sets another)"
+        ));
+    assert!(
+        read(&env).contains(&format!(
+            "[profile dev-team-Admin]\ncredential_process = ssokey credential-process --profile dev-team-Admin\nssokey_session = {SESSION}\nssokey_account_id = 100000000002\nssokey_role_name = Admin\nregion = {REGION}\n"
+        )),
+        "{}",
+        read(&env)
+    );
+    let run = aws_get_caller_identity(&mut env, "--profile dev-team-Admin");
+    run.success();
+    assert_eq!(run.json()["Account"], "100000000002");
+
+    // The session's own region setting comes next; --region wins over it.
+    env.write_config(&format!(
+        "[sso-session {SESSION}]\nsso_start_url = {START_URL}\nsso_region = {REGION}\nregion = eu-central-1\n"
+    ));
+    let run = env.run(&["profiles"]);
+    run.success().stderr_has(&format!(
+        "in region eu-central-1 (from region in [sso-session {SESSION}])"
+    ));
+    assert!(run.stdout.contains("+region = eu-central-1\n"), "{run}");
+    let run = env.run(&["profiles", "--region", "eu-west-1"]);
+    run.success()
+        .stderr_has("in region eu-west-1 (from --region)");
+    assert!(run.stdout.contains("+region = eu-west-1\n"), "{run}");
 }

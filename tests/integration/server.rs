@@ -481,3 +481,71 @@ fn wait_within_output(child: &mut Child) -> String {
     }
     out
 }
+
+/// The background example of `ssokey serve --help`, run as written in bash
+/// (the profile swapped for this test's role): it must return to the shell
+/// with the variables set, and the server it leaves must answer and stop.
+#[test]
+fn the_background_example_in_serve_help_returns_and_serves() {
+    let env = signed_in(config());
+    let help = env.run(&["serve", "--help"]);
+    let example = help
+        .success()
+        .stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("eval "))
+        .unwrap_or_else(|| panic!("no eval example:\n{help}"))
+        .split("   #")
+        .next()
+        .unwrap()
+        .trim()
+        .replace("$(ssokey serve", "$(\"$SSOKEY\" serve")
+        .replace(
+            "--profile prod-admin",
+            &format!("--account {ACCOUNT} --role ReadOnly"),
+        );
+    let script = format!(
+        "{example}\n\
+         curl -fsS -H \"Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN\" \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n"
+    );
+    let out = env.root().join("example.out");
+    let err = env.root().join("example.err");
+    let base = env.command(&[]);
+    let mut timeout = std::process::Command::new("timeout");
+    timeout.env_clear();
+    for (key, value) in base.get_envs() {
+        if let Some(value) = value {
+            timeout.env(key, value);
+        }
+    }
+    // Files, not pipes: a server left running must not hold up the test.
+    let status = timeout
+        .env("SSOKEY", base.get_program())
+        .args(["20", "bash", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    let pid = stderr
+        .split("kill ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned);
+    if let Some(pid) = &pid {
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    assert!(
+        status.success(),
+        "{status}: the example did not return\n{script}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let issued = env.emulator.last_role_credentials().unwrap();
+    assert_eq!(json["AccessKeyId"], issued.access_key_id);
+    let pid = pid.unwrap_or_else(|| panic!("no 'kill PID' on stderr:\n{stderr}"));
+    wait_until(Duration::from_secs(10), "the server to stop", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+}

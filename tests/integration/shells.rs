@@ -218,3 +218,105 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
     assert_eq!(lines[0], "status 0", "{run}");
     assert_eq!(run.stderr, "", "{run}");
 }
+
+/// `completions --install SHELL` on a fresh HOME: the script lands where the
+/// shell reads it, the directories made, stderr says where; then the shell
+/// itself finds it there (zsh through fpath and compinit, fish by its
+/// autoloading, which calls ssokey back for the subcommands).
+#[test]
+fn completions_install_where_each_shell_reads_them() {
+    let mut env = TestEnv::new();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    env.set_env(
+        "PATH",
+        &format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+    );
+    let home = env.home.clone();
+    for (shell, file, check) in [
+        (
+            "bash",
+            ".local/share/bash-completion/completions/ssokey",
+            // What bash-completion does on demand: source it, then ask.
+            "source \"$HOME/.local/share/bash-completion/completions/ssokey\" && complete -p ssokey",
+        ),
+        (
+            "zsh",
+            ".zfunc/_ssokey",
+            "fpath+=(~/.zfunc); autoload -U compinit; compinit -u -d \"$HOME/.zcompdump\"; print -r -- $_comps[ssokey]",
+        ),
+        (
+            "fish",
+            ".config/fish/completions/ssokey.fish",
+            "complete -C'ssokey comp'",
+        ),
+    ] {
+        let path = home.join(file);
+        assert!(!path.exists());
+        let run = env.run(&["completions", "--install", shell]);
+        run.success().stderr_has(&format!(
+            "Wrote the {shell} completion script to {}.",
+            path.display()
+        ));
+        assert_eq!(run.stdout, "", "{run}");
+        let printed = env.run(&["completions", shell]);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            printed.success().stdout,
+            "{shell}"
+        );
+        let out = env.shell(shell, check);
+        out.success();
+        let expected = match shell {
+            "bash" => "ssokey",
+            "zsh" => "_ssokey",
+            _ => "completions",
+        };
+        assert!(out.stdout.contains(expected), "{shell}: {out}");
+    }
+    // zsh: the line to add, as ~/.zshrc does not name ~/.zfunc yet.
+    std::fs::remove_file(home.join(".zfunc/_ssokey")).unwrap();
+    env.run(&["completions", "--install", "zsh"])
+        .success()
+        .stderr_has(&format!("fpath+=({})", home.join(".zfunc").display()));
+    // Shells whose script goes into a profile are told so.
+    env.run(&["completions", "--install", "powershell"])
+        .failure(2)
+        .stderr_has("--install knows bash, zsh and fish");
+}
+
+/// The README's commands that install the completion scripts by hand run as
+/// written on a fresh HOME.
+#[test]
+fn the_readmes_completion_commands_work_on_a_fresh_home() {
+    let mut env = TestEnv::new();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    env.set_env(
+        "PATH",
+        &format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+    );
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("By hand, the same is:\n\n```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README's block of commands by hand");
+    env.shell("bash", &format!("set -e\n{block}")).success();
+    for file in [
+        ".local/share/bash-completion/completions/ssokey",
+        ".zfunc/_ssokey",
+        ".config/fish/completions/ssokey.fish",
+    ] {
+        let text = std::fs::read_to_string(env.home.join(file)).unwrap();
+        assert!(text.contains("SSOKEY_COMPLETE"), "{file}");
+    }
+}

@@ -3,6 +3,7 @@
 //! the user says no.
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::harness::{Browser, Run, SESSION, TestEnv, config};
 use sso_emulator::AUTHORIZATION_CODE_GRANT;
@@ -254,4 +255,37 @@ fn an_auto_sign_in_reuses_what_the_run_resolved() {
     ] {
         assert_eq!(run.stderr.matches(what).count(), times, "{what}\n{run}");
     }
+}
+
+#[test]
+fn after_logout_runs_do_not_sign_in_by_themselves_until_login() {
+    let mut env = TestEnv::new();
+    env.login().success();
+    env.run(&["logout"]).success();
+    env.set_env("SSOKEY_AUTO_LOGIN", "1");
+    let env = env.browser(Browser::Record);
+    let args = args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Before the fix this run opened a tab and waited for the sign-in.
+    let first = env.run_within(Duration::from_secs(20), &args);
+    for run in std::iter::once(first).chain(parallel(&env, 3)) {
+        run.failure(3)
+            .stderr_has("you signed out with ssokey logout")
+            .stderr_has(&format!(
+                "hint: auto sign-in stays off until you sign in again: ssokey login --session {SESSION}"
+            ));
+        assert_eq!(run.stdout, "");
+    }
+    // Only the first login's tab: the browser was never called again.
+    assert_eq!(env.browser_runs().len(), 1, "{:?}", env.browser_runs());
+    assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 1);
+    // `login` turns auto sign-in back on: an ended sign-in renews itself.
+    let env = env.browser(Browser::Approve);
+    env.run(&["login"]).success();
+    env.emulator.revoke_all();
+    env.emulator.expire_access_tokens();
+    env.run(&args)
+        .success()
+        .stderr_has(&format!("Signing in to '{SESSION}' for credential-process"));
+    assert_eq!(env.emulator.grants(AUTHORIZATION_CODE_GRANT), 3);
 }
