@@ -1,6 +1,7 @@
 //! One thin module per subcommand; no command calls another.
 
 mod completions;
+mod config_edit;
 mod console;
 mod credentials;
 mod doctor;
