@@ -10,6 +10,7 @@ mod login;
 mod logout;
 mod profiles;
 mod serve;
+mod setup;
 mod status;
 mod target;
 
