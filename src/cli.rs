@@ -54,6 +54,7 @@ pub struct Cli {
 pub enum Command {
     /// Sign in to the AWS access portal in the browser
     #[command(after_help = "Examples:\n  \
+        ssokey login    (the first time, on a terminal: asks for the start URL and region)\n  \
         ssokey login --start-url https://acme.awsapps.com/start --region us-east-1\n  \
         ssokey login --session work --no-browser\n  \
         ssokey login --force")]

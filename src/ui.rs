@@ -116,6 +116,16 @@ pub fn say(message: impl Display) {
     });
 }
 
+/// A question, on stderr and without a line break: the answer is typed
+/// after it. In bold when stderr gets colour.
+pub fn ask(question: impl Display) {
+    let text = escape(&question.to_string()).into_owned();
+    let text = if stderr_color() { bold(&text) } else { text };
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{text} ");
+    let _ = stderr.flush();
+}
+
 /// A line with one part in bold when stderr gets colour: the code to check
 /// in the browser.
 pub fn say_emphasised(before: impl Display, emphasised: impl Display, after: impl Display) {

@@ -24,7 +24,7 @@ pub fn run(
         start_url: args.start_url.clone(),
         region: args.region.clone(),
     };
-    let session = session::resolve_for(ctx, &request)?;
+    let session = super::setup::resolve_or_ask(ctx, &request)?;
     let mut state = ctx.sessions().clone();
     let keychain = Keychain::open(&session.keychain_choice(ctx))?;
     let net = ctx.net(&session.region)?;

@@ -1,6 +1,7 @@
 //! One thin module per subcommand; no command calls another.
 
 mod completions;
+mod config_edit;
 mod console;
 mod credentials;
 mod doctor;
@@ -9,6 +10,7 @@ mod login;
 mod logout;
 mod profiles;
 mod serve;
+mod setup;
 mod status;
 mod target;
 

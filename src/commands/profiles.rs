@@ -1,18 +1,15 @@
 //! `ssokey profiles`: one AWS config profile per assigned role, written in
 //! place without touching a byte of what ssokey does not manage.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
+use super::config_edit;
 use crate::cli::ProfilesArgs;
-use crate::config_file::{self, ConfigFile};
+use crate::config_file::ConfigFile;
 use crate::context::Context;
 use crate::listing;
 use crate::profiles::{self, ProfilesError};
 use crate::session;
-use crate::store::files;
 
 pub fn run(
     ctx: &Context,
@@ -22,7 +19,7 @@ pub fn run(
     let request = session::SessionSpec::named(session_flag);
     let session = session::resolve_for(ctx, &request)?;
     let path = &ctx.aws_config_file;
-    let original = read(path)?;
+    let original = config_edit::read(path)?;
     let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;
     let template = args.name.as_deref().unwrap_or(profiles::DEFAULT_TEMPLATE);
     let listing = listing::obtain(
@@ -97,30 +94,12 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
     if !args.write {
-        let diff = similar::TextDiff::from_lines(&original, &text)
-            .unified_diff()
-            .context_radius(3)
-            .header(
-                &path.display().to_string(),
-                &format!("{} (with ssokey's profiles)", path.display()),
-            )
-            .to_string();
-        // The file's lines, shown to be read: escaped as all text from
-        // elsewhere is.
-        crate::output::print(&crate::ui::escape_lines(&diff))?;
+        let diff = config_edit::diff(path, &original, &text, "with ssokey's profiles");
+        crate::output::print(&diff)?;
         crate::ui::say(format_args!("{summary}; run with --write to apply."));
         return Ok(ExitCode::SUCCESS);
     }
-    // ~/.aws is made as the AWS CLI would; a directory that AWS_CONFIG_FILE
-    // names must exist, since a typo there should not make a tree.
-    if ctx.aws_config_file_is_default
-        && let Some(dir) = path.parent()
-        && !dir.exists()
-    {
-        files::create_private_dir(dir)
-            .with_context(|| format!("could not create {}", dir.display()))?;
-    }
-    write(path, &original, &text)?;
+    config_edit::write(ctx, &original, &text)?;
     crate::ui::say(format_args!("{summary}: written to {}.", path.display()));
     Ok(ExitCode::SUCCESS)
 }
@@ -146,43 +125,4 @@ fn prune_or_note(config: &mut ConfigFile, stale: &[&str], prune: bool) -> usize 
         }
     }
     removed
-}
-
-/// The config file's text; a missing file is an empty one.
-fn read(path: &Path) -> anyhow::Result<String> {
-    match config_file::load(path)? {
-        Some(config) => Ok(config.to_string()),
-        None => Ok(String::new()),
-    }
-}
-
-/// Replaces the file atomically, keeping its permissions (a new one is 0600)
-/// and one backup of the previous contents beside it.
-fn write(path: &Path, original: &str, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(ProfilesError::NoDirectory {
-            path: path.to_owned(),
-            dir: dir.to_owned(),
-        }
-        .into());
-    }
-    if let Ok(metadata) = std::fs::metadata(path) {
-        if metadata.permissions().readonly() {
-            return Err(ProfilesError::ReadOnly(path.to_owned()).into());
-        }
-        // Replaced, never written through: a symlink planted at the backup's
-        // name must not lead ssokey to overwrite the file it points to.
-        let backup = backup_path(path);
-        files::replace_with_permissions(&backup, original.as_bytes(), metadata.permissions())
-            .with_context(|| format!("could not write the backup {}", backup.display()))?;
-    }
-    files::replace_keeping_mode(path, text.as_bytes())
-        .with_context(|| format!("could not write {}", path.display()))
-}
-
-fn backup_path(path: &Path) -> std::path::PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".ssokey-backup");
-    path.with_file_name(name)
 }

@@ -55,23 +55,8 @@ impl ConfigFile {
         let open = self.ends_open();
         let targets = self.profile_sections(name);
         let changed = if targets.is_empty() {
-            if !self.is_empty() {
-                // After a lone CR, an empty line ending in LF would read as
-                // one CRLF line break.
-                let after_cr = self.lines().last().is_some_and(|l| l.ending == "\r");
-                let separator = if after_cr { "\r" } else { ending };
-                self.last_lines_mut().push(Line::new("", separator));
-            }
-            let section = format!("profile {name}");
-            self.sections.push(Section {
-                header: Line::new(&format!("[{section}]"), ending),
-                name: section,
-                kind: SectionKind::Profile(name.to_owned()),
-                body: keys
-                    .iter()
-                    .map(|(key, value)| property_line("", key, value, ending))
-                    .collect(),
-            });
+            let kind = SectionKind::Profile(name.to_owned());
+            self.append_section(format!("profile {name}"), kind, keys, ending);
             true
         } else {
             let mut changed = false;
@@ -84,6 +69,58 @@ impl ConfigFile {
             self.restore_final_ending(open, ending);
         }
         changed
+    }
+
+    /// Appends the section `[sso-session NAME]` with `keys`, after one blank
+    /// line, as [`Self::upsert_profile`] appends a profile; returns whether it
+    /// did. A file that has a section of that name is left as it is (its
+    /// keys are the user's), and so are a name, key or value that would not
+    /// read back as themselves (debug builds panic).
+    pub fn add_sso_session(&mut self, name: &str, keys: &[(&str, &str)]) -> bool {
+        let writable = is_profile_name(name)
+            && !name.contains(char::is_whitespace)
+            && keys.iter().all(|(key, value)| is_writable(key, value));
+        debug_assert!(writable, "add_sso_session: cannot write {name:?}");
+        let exists = self
+            .sections
+            .iter()
+            .any(|s| matches!(&s.kind, SectionKind::SsoSession(n) if n == name));
+        if !writable || exists {
+            return false;
+        }
+        let ending = self.line_ending();
+        let open = self.ends_open();
+        let kind = SectionKind::SsoSession(name.to_owned());
+        self.append_section(format!("sso-session {name}"), kind, keys, ending);
+        self.restore_final_ending(open, ending);
+        true
+    }
+
+    /// Appends the section `[section]` of `kind` with `keys`, after one blank
+    /// line unless the file is empty.
+    fn append_section(
+        &mut self,
+        section: String,
+        kind: SectionKind,
+        keys: &[(&str, &str)],
+        ending: &'static str,
+    ) {
+        if !self.is_empty() {
+            // After a lone CR, an empty line ending in LF would read as
+            // one CRLF line break.
+            let after_cr = self.lines().last().is_some_and(|l| l.ending == "\r");
+            let separator = if after_cr { "\r" } else { ending };
+            self.last_lines_mut().push(Line::new("", separator));
+        }
+        self.sections.push(Section {
+            header: Line::new(&format!("[{section}]"), ending),
+            name: section,
+            kind,
+            body: keys
+                .iter()
+                .map(|(key, value)| property_line("", key, value, ending))
+                .collect(),
+        });
     }
 
     /// Removes every section of the profile `name` (for `default`, both the
@@ -726,5 +763,43 @@ mod tests {
     #[should_panic(expected = "cannot write profile \"p\"")]
     fn upsert_refuses_a_value_with_a_line_break() {
         parse("").upsert_profile("p", &[("region", "x\n[profile evil]")]);
+    }
+
+    #[test]
+    fn a_new_sso_session_is_appended_and_an_existing_one_left_alone() {
+        let keys = [
+            ("sso_start_url", "https://acme.awsapps.com/start"),
+            ("sso_region", "eu-west-1"),
+        ];
+        let mut file = parse("");
+        assert!(file.add_sso_session("acme", &keys));
+        assert_eq!(
+            file.to_string(),
+            "[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-1\n"
+        );
+        for text in variants(MESSY) {
+            let mut file = parse(&text);
+            assert!(file.add_sso_session("acme", &keys));
+            let out = file.to_string();
+            let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+            let added = format!(
+                "[sso-session acme]{eol}sso_start_url = https://acme.awsapps.com/start{eol}sso_region = eu-west-1"
+            );
+            let (kept, tail) = out.split_at(text.trim_end_matches(eol).len());
+            assert_eq!(kept, text.trim_end_matches(eol));
+            assert_eq!(
+                tail,
+                format!(
+                    "{eol}{eol}{added}{}",
+                    &text[text.trim_end_matches(eol).len()..]
+                )
+            );
+            let session = file.sso_session("acme").unwrap();
+            assert_eq!(session.region.as_deref(), Some("eu-west-1"));
+            // The same name again, or one that is there already: no change.
+            assert!(!file.add_sso_session("acme", &keys));
+            assert!(!file.add_sso_session("corp", &keys));
+            assert_eq!(file.to_string(), out);
+        }
     }
 }

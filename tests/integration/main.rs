@@ -22,6 +22,7 @@ mod doctor;
 mod escapes;
 mod exit_codes;
 mod faults;
+mod first_run;
 mod flood;
 mod hygiene;
 mod kernel;

@@ -9,12 +9,12 @@ use std::time::Duration;
 use crate::harness::{START_URL, TestEnv, config, wait_until};
 
 /// A tmux server of its own, running bash with the test's environment.
-struct Tmux {
+pub struct Tmux {
     socket: PathBuf,
 }
 
 impl Tmux {
-    fn start(env: &TestEnv) -> Tmux {
+    pub fn start(env: &TestEnv) -> Tmux {
         Tmux::start_shell(env, "bash --norc --noprofile")
     }
 
@@ -58,7 +58,7 @@ impl Tmux {
         Tmux { socket }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-S")
             .arg(&self.socket)
@@ -70,19 +70,19 @@ impl Tmux {
     }
 
     /// Types `text` (literally) and, with `enter`, presses Enter.
-    fn type_text(&self, text: &str, enter: bool) {
+    pub fn type_text(&self, text: &str, enter: bool) {
         self.tmux(&["send-keys", "-l", text]);
         if enter {
             self.tmux(&["send-keys", "Enter"]);
         }
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p"])
     }
 
     #[track_caller]
-    fn wait_for(&self, text: &str) -> String {
+    pub fn wait_for(&self, text: &str) -> String {
         let mut screen = String::new();
         wait_until(Duration::from_secs(20), text, || {
             screen = self.screen();
