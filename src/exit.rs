@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-/// The exit codes, documented in the README.
+/// The exit codes, documented in docs/troubleshooting.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Ok = 0,

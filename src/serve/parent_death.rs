@@ -15,7 +15,7 @@
 //! commands) get nothing unless the command passes the signal on; a
 //! set-user-ID command clears the setting at `exec`; a command may catch or
 //! ignore SIGTERM. Elsewhere (macOS, Windows) there is no such setting: the
-//! command goes on, and the README says so.
+//! command goes on, and docs/security.md says so.
 
 #![allow(unsafe_code)]
 

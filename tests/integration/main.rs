@@ -18,6 +18,7 @@ mod config_botocore;
 mod console;
 mod core_dumps;
 mod credentials;
+mod docs;
 mod doctor;
 mod escapes;
 mod exit_codes;

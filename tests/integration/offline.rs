@@ -1,4 +1,4 @@
-//! The offline trial of the README runs as written: the emulator started with
+//! The offline trial of the guide (docs/offline.md) runs as written: the emulator started with
 //! the guide's flags, the one line it prints, and the guide's commands in
 //! bash, ending with the real AWS CLI's `sts get-caller-identity`, signed with
 //! the credentials ssokey handed out and verified by the emulator.
@@ -9,7 +9,7 @@ use sso_emulator::args::{self, Args};
 use crate::harness::TestEnv;
 
 /// Where the guide is, and its heading.
-const GUIDE: (&str, &str) = ("README.md", "## Try it offline, against the emulator");
+const GUIDE: (&str, &str) = ("docs/offline.md", "# Try it offline, against the emulator");
 
 /// The `sh` code blocks of the guide's section, in order.
 fn blocks() -> Vec<String> {

@@ -288,7 +288,7 @@ fn completions_install_where_each_shell_reads_them() {
         .stderr_has("--install knows bash, zsh and fish");
 }
 
-/// The README's commands that install the completion scripts by hand run as
+/// The guide's commands (docs/profiles.md) that install the completion scripts by hand run as
 /// written on a fresh HOME.
 #[test]
 fn the_readmes_completion_commands_work_on_a_fresh_home() {
@@ -302,14 +302,15 @@ fn the_readmes_completion_commands_work_on_a_fresh_home() {
         "PATH",
         &format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
     );
-    let readme =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-            .unwrap();
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/profiles.md"),
+    )
+    .unwrap();
     let block = readme
         .split("By hand, the same is:\n\n```sh\n")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("the README's block of commands by hand");
+        .expect("the guide's block of commands by hand");
     env.shell("bash", &format!("set -e\n{block}")).success();
     for file in [
         ".local/share/bash-completion/completions/ssokey",
