@@ -388,6 +388,18 @@ impl TestEnv {
         keys
     }
 
+    /// Puts the directory of the binary under test first on PATH, for the
+    /// scripts and shells that call `ssokey` by name.
+    pub fn put_ssokey_on_path(&mut self) {
+        let bin = Path::new(env!("CARGO_BIN_EXE_ssokey")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            self.path_with_decoys().to_string_lossy()
+        );
+        self.set_env("PATH", &path);
+    }
+
     /// PATH with the stand-ins for the machine's browsers first.
     pub fn path_with_decoys(&self) -> std::ffi::OsString {
         let mut dirs = vec![self.dir.path().join("decoys")];

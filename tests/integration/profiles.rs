@@ -256,16 +256,7 @@ fn the_aws_cli_uses_a_profile_that_ssokey_wrote() {
 /// `aws FLAGS sts get-caller-identity` against the emulator, with the ssokey
 /// under test on PATH for the profiles' `credential_process` lines.
 fn aws_get_caller_identity(env: &mut TestEnv, flags: &str) -> Run {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    env.set_env("PATH", &path);
+    env.put_ssokey_on_path();
     let script = format!(
         "{} {flags} sts get-caller-identity --output json --endpoint-url {}",
         crate::awscli::aws().display(),

@@ -226,15 +226,7 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
 #[test]
 fn completions_install_where_each_shell_reads_them() {
     let mut env = TestEnv::new();
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    env.set_env(
-        "PATH",
-        &format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
-    );
+    env.put_ssokey_on_path();
     let home = env.home.clone();
     for (shell, file, check) in [
         (
@@ -293,15 +285,7 @@ fn completions_install_where_each_shell_reads_them() {
 #[test]
 fn the_readmes_completion_commands_work_on_a_fresh_home() {
     let mut env = TestEnv::new();
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_ssokey"))
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    env.set_env(
-        "PATH",
-        &format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
-    );
+    env.put_ssokey_on_path();
     let readme = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/profiles.md"),
     )
