@@ -99,24 +99,9 @@ fn another_user_reads_neither_a_sign_in_nor_a_console_address() {
     let browser = slow_browser(&env, "2");
     env.set_env("BROWSER", &browser);
     let spy = Spy::start();
-    env.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        crate::harness::REGION,
-    ])
-    .success();
-    env.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        crate::harness::REGION,
-        "--device-code",
-        "--force",
-    ])
-    .success();
+    env.login().success();
+    // Signed in already: the device-code sign-in is forced.
+    env.run(&["login", "--device-code", "--force"]).success();
     env.set_env("AWS_ENDPOINT_URL_SIGNIN", &env.emulator.url());
     let console = env.run(&[
         "console",
