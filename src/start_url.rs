@@ -80,6 +80,44 @@ enum Kind {
 /// The parent domains of the newer portal hosts, after `portal.REGION.`.
 const PORTAL_DOMAINS: [&str; 2] = ["app.aws", "amazonaws.eu"];
 
+/// The domains under which every host is AWS's own portal (the AWS CLI's
+/// `_AWS_OWNED_SUFFIXES`, `awscli/customizations/sso/resolve.py`), and
+/// `amazonaws.eu`, the parent of the `….portal.REGION.amazonaws.eu` form.
+const AWS_OWNED_DOMAINS: [&str; 9] = [
+    "app.aws",
+    "portal.amazonaws.com",
+    "portal.amazonaws.com.cn",
+    "app.amazonwebservices.com.cn",
+    "portal.amazonaws.eu",
+    "api.amazonwebservices.eu",
+    "awsapps.com",
+    "awsapps.cn",
+    "amazonaws.eu",
+];
+
+/// The hosts of the issuer form `https://HOST/ssoins-ID` (the AWS CLI's
+/// `_AWS_OWNED_EXACT`).
+const ISSUER_HOSTS: [&str; 4] = [
+    "identitycenter.amazonaws.com",
+    "identitycenter.amazonaws.com.cn",
+    "identitycenter.amazonaws.eu",
+    "identitycenter.us-gov.amazonaws.com",
+];
+
+/// Whether `host` (without a port) is one of AWS's own portal hosts, as
+/// the AWS CLI decides it: a domain of [`AWS_OWNED_DOMAINS`], a host under
+/// one, or an issuer host. A trailing `.` and capitals make no difference.
+fn is_aws_owned_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    ISSUER_HOSTS.contains(&host.as_str())
+        || AWS_OWNED_DOMAINS.iter().any(|domain| {
+            host == *domain
+                || host
+                    .strip_suffix(domain)
+                    .is_some_and(|rest| rest.ends_with('.'))
+        })
+}
+
 impl StartUrl {
     /// Reads a start URL as a user typed or pasted it.
     pub fn parse(text: &str) -> Result<Self, StartUrlError> {
@@ -125,6 +163,16 @@ impl StartUrl {
         match &self.kind {
             Kind::Portal { region, .. } => Some(region),
             Kind::AwsApps { .. } | Kind::Other { .. } => None,
+        }
+    }
+
+    /// Whether the host is one of AWS's own portal hosts (every form above
+    /// but a custom domain and loopback): what a custom domain must redirect
+    /// to.
+    pub fn is_aws_owned(&self) -> bool {
+        match &self.kind {
+            Kind::AwsApps { .. } | Kind::Portal { .. } => true,
+            Kind::Other { host } => is_aws_owned_host(host_without_port(host)),
         }
     }
 
@@ -300,6 +348,46 @@ mod tests {
             "https://ssoins-1234.portal.amazonaws.com/",
         ] {
             assert_eq!(StartUrl::parse(other).unwrap().region(), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn aws_owned_hosts_are_the_aws_clis() {
+        for owned in [
+            "https://acme.awsapps.com/start",
+            "https://ssoins-1234.portal.eu-west-1.app.aws",
+            "https://ssoins-1234.portal.eusc-de-east-1.amazonaws.eu",
+            "https://ssoins-1234.us-west-2.portal.amazonaws.com",
+            "https://ssoins-1234.cn-north-1.portal.amazonaws.com.cn",
+            "https://ssoins-1234.portal.cn-north-1.app.amazonwebservices.com.cn",
+            "https://ssoins-1234.eusc-de-east-1.portal.amazonaws.eu",
+            "https://ssoins-1234.portal.eusc-de-east-1.api.amazonwebservices.eu",
+            "https://d-1234.awsapps.cn/start",
+            "https://awsapps.com",
+            "https://identitycenter.amazonaws.com/ssoins-1234",
+            "https://identitycenter.amazonaws.com./ssoins-1234",
+            "https://identitycenter.amazonaws.com.cn/ssoins-1234",
+            "https://identitycenter.amazonaws.eu/ssoins-1234",
+            "https://identitycenter.us-gov.amazonaws.com/ssoins-1234",
+            "https://ACME.AWSAPPS.COM:443/start",
+        ] {
+            assert!(StartUrl::parse(owned).unwrap().is_aws_owned(), "{owned}");
+        }
+        for other in [
+            "https://aws.mycompany.com",
+            "https://awsapps.com.evil.net",
+            "https://evil-awsapps.com",
+            "https://x.app.aws.example.com",
+            "https://amazonaws.com.example.net",
+            "https://portal.amazonaws.com.evil.net",
+            "https://notidentitycenter.amazonaws.com",
+            "https://example.com",
+            "https://awsapps.cn.evil.net",
+            "https://evil-awsapps.cn",
+            "http://127.0.0.1:4567/start",
+            "http://localhost/start",
+        ] {
+            assert!(!StartUrl::parse(other).unwrap().is_aws_owned(), "{other}");
         }
     }
 
