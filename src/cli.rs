@@ -373,7 +373,7 @@ pub struct ProfilesArgs {
 fn parse_region(value: &str) -> Result<String, String> {
     crate::start_url::validate_region(value)
         .map(|()| value.to_owned())
-        .map_err(|err| err.to_string())
+        .map_err(|err| format!("{err}; {}", err.hint()))
 }
 
 #[derive(Debug, Args)]

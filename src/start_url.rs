@@ -1,14 +1,20 @@
-//! Start URLs in every form AWS hands out, and the one normal form of each
-//! that identifies a portal:
-//! - `https://NAME.awsapps.com/start` and `https://d-XXXXXXXXXX.awsapps.com/start`,
-//!   with or without a trailing `/`, and with the `#/` or `#/?tab=accounts`
-//!   that a URL copied from the browser's address bar carries: the normal form
-//!   is `https://HOST/start`;
-//! - the newer `https://ssoins-ID.portal.REGION.app.aws` and
-//!   `https://ssoins-ID.portal.REGION.amazonaws.eu`, whose host names the
-//!   region: the normal form is `https://HOST`;
+//! Start URLs in every form AWS hands out (those the AWS CLI reads,
+//! `awscli/customizations/sso/resolve.py`), the one normal form of each that
+//! identifies a portal, and AWS region names:
+//! - `https://NAME.awsapps.com/start`, `https://d-XXXXXXXXXX.awsapps.com/start`
+//!   and the same on `awsapps.cn`, with or without a trailing `/`, and with the
+//!   `#/` or `#/?tab=accounts` that a URL copied from the browser's address
+//!   bar carries: the normal form is `https://HOST/start`;
+//! - the newer hosts that name their region ([`REGION_HOSTS`]), such as
+//!   `https://ssoins-ID.portal.REGION.app.aws` and
+//!   `https://ssoins-ID.REGION.portal.amazonaws.com(.cn)`: the normal form is
+//!   `https://HOST`;
+//! - the issuer form `https://identitycenter.amazonaws.com/ssoins-ID` (and
+//!   `.com.cn`, `.eu`, `identitycenter.us-gov.amazonaws.com`), which names no
+//!   region, as in the AWS CLI;
 //! - a custom domain that the organization set up, and the local emulator on
-//!   loopback: kept as typed, less a fragment and a trailing `/`.
+//!   loopback: kept as typed, less a fragment and a trailing `/`. A close miss
+//!   of AWS's own domains (`acme.awsapp.com`) is no custom domain: refused.
 //!
 //! Only https is accepted, and plain http only on loopback. Pure: no network.
 
@@ -19,8 +25,13 @@ use crate::exit::{Exit, Reported};
 pub enum StartUrlError {
     #[error("'{0}' is not a valid start URL: {1}")]
     BadStartUrl(String, &'static str),
-    #[error("'{0}' is not an AWS region name")]
-    BadRegion(String),
+    #[error("'{url}' is not an AWS access portal: its host is a close miss of AWS's own")]
+    Typo { url: String, suggestion: String },
+    #[error("'{region}' is not an AWS region name")]
+    BadRegion {
+        region: String,
+        suggestion: Option<String>,
+    },
 }
 
 impl StartUrlError {
@@ -30,7 +41,14 @@ impl StartUrlError {
                 "use the URL of your AWS access portal, like https://NAME.awsapps.com/start or https://ssoins-ID.portal.REGION.app.aws"
                     .to_owned()
             }
-            Self::BadRegion(_) => "use a region name such as us-east-1 or eu-west-1".to_owned(),
+            Self::Typo { suggestion, .. } => format!("for AWS's own portal, use {suggestion}"),
+            Self::BadRegion {
+                suggestion: Some(suggestion),
+                ..
+            } => format!("did you mean {suggestion}?"),
+            Self::BadRegion { .. } => {
+                "use a region name such as us-east-1 or eu-west-1".to_owned()
+            }
         }
     }
 }
@@ -44,20 +62,147 @@ impl Reported for StartUrlError {
     }
 }
 
-/// Checks that `region` has the shape of an AWS region name.
-pub fn validate_region(region: &str) -> Result<(), StartUrlError> {
+/// Every region of every partition (botocore's `endpoints.json`, 2026-08).
+const REGIONS: [&str; 46] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eusc-de-east-1",
+];
+
+/// The last region of a known region family that a new one may be: a
+/// region `PREFIX-DIRECTION-N` is taken for a new one when `PREFIX-DIRECTION`
+/// has regions up to N - AHEAD at least (`ap-southeast-9` with `ap-southeast-7`
+/// known; not `us-east-11`).
+const AHEAD: u32 = 3;
+
+/// The directions that region names use.
+const DIRECTIONS: [&str; 9] = [
+    "east",
+    "west",
+    "north",
+    "south",
+    "central",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+];
+
+/// Whether `region` has the shape of a region name: lowercase words and a
+/// number, `us-east-1`, `us-gov-west-1`.
+fn has_region_shape(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
+    parts.len() >= 3
         && parts.iter().all(|p| !p.is_empty())
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
-    if ok {
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+/// Checks that `region` is an AWS region: one of [`REGIONS`], or one that
+/// AWS may have opened since, which has their shape: the next few of a
+/// known family (`ap-southeast-9`), or the first few of a new family of
+/// known directions that is not one edit away from a known region
+/// (`nz-north-1`, not `ue-east-1`). Refused, it comes with the closest
+/// known region when there is one close.
+pub fn validate_region(region: &str) -> Result<(), StartUrlError> {
+    if REGIONS.contains(&region) || is_plausible_new_region(region) {
         Ok(())
     } else {
-        Err(StartUrlError::BadRegion(region.to_owned()))
+        Err(StartUrlError::BadRegion {
+            region: region.to_owned(),
+            suggestion: closest_region(region),
+        })
     }
+}
+
+fn is_plausible_new_region(region: &str) -> bool {
+    if !has_region_shape(region) {
+        return false;
+    }
+    let (family, number) = region.rsplit_once('-').expect("the shape has parts");
+    let (prefix, direction) = family.rsplit_once('-').expect("the shape has parts");
+    let Ok(number) = number.parse::<u32>() else {
+        return false;
+    };
+    if number == 0 || number.to_string().len() != region.len() - family.len() - 1 {
+        return false;
+    }
+    if !DIRECTIONS.contains(&direction) {
+        return false;
+    }
+    let highest = REGIONS
+        .iter()
+        .filter_map(|known| known.rsplit_once('-'))
+        .filter(|(known_family, _)| *known_family == family)
+        .filter_map(|(_, n)| n.parse::<u32>().ok())
+        .max();
+    if let Some(highest) = highest {
+        return number <= highest + AHEAD;
+    }
+    let known_prefix = REGIONS
+        .iter()
+        .any(|known| known.starts_with(&format!("{prefix}-")));
+    (known_prefix || (prefix.len() == 2 && !prefix.contains('-')))
+        && number <= AHEAD
+        && REGIONS
+            .iter()
+            .all(|known| strsim::osa_distance(known, region) > 1)
+}
+
+/// The known region closest to `region` by edit distance, if close enough
+/// to be what was meant.
+fn closest_region(region: &str) -> Option<String> {
+    let typed = region.trim().to_ascii_lowercase();
+    let (distance, closest) = REGIONS
+        .iter()
+        .map(|known| (strsim::osa_distance(known, &typed), *known))
+        .min_by_key(|(distance, _)| *distance)?;
+    (distance <= 3).then(|| closest.to_owned())
 }
 
 /// A start URL, validated and in its normal form.
@@ -69,17 +214,33 @@ pub struct StartUrl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
-    /// `NAME.awsapps.com`, NAME being the portal's name or its directory id.
+    /// `NAME.awsapps.com` or `NAME.awsapps.cn`, NAME being the portal's name
+    /// or its directory id.
     AwsApps { name: String },
-    /// `ssoins-ID.portal.REGION.app.aws` or `….amazonaws.eu`.
+    /// A host of [`REGION_HOSTS`], which names the instance and its region.
     Portal { instance: String, region: String },
+    /// The issuer form `https://identitycenter.amazonaws.com/ssoins-ID`
+    /// (and its other [`ISSUER_HOSTS`]), which names no region.
+    Issuer { instance: String },
+    /// Another URL on one of AWS's own portal hosts, in no form above: kept
+    /// as typed, as the AWS CLI keeps it.
+    AwsOwned { host: String },
     /// Any other host: a custom domain, or the emulator on loopback.
     Other { host: String },
 }
 
-/// The parent domains of the newer portal hosts, after `portal.REGION.`.
-const PORTAL_DOMAINS: [&str; 2] = ["app.aws", "amazonaws.eu"];
-
+/// The hosts whose labels name the instance (`{I}`, `ssoins-ID`) and its
+/// region (`{R}`): the AWS CLI's `_REGION_PATTERNS`, and
+/// `ssoins-ID.portal.REGION.amazonaws.eu`, which ssokey read before.
+const REGION_HOSTS: [&str; 7] = [
+    "{I}.portal.{R}.app.aws",
+    "{I}.{R}.portal.amazonaws.com",
+    "{I}.{R}.portal.amazonaws.com.cn",
+    "{I}.portal.{R}.app.amazonwebservices.com.cn",
+    "{I}.{R}.portal.amazonaws.eu",
+    "{I}.portal.{R}.api.amazonwebservices.eu",
+    "{I}.portal.{R}.amazonaws.eu",
+];
 /// The domains under which every host is AWS's own portal (the AWS CLI's
 /// `_AWS_OWNED_SUFFIXES`, `awscli/customizations/sso/resolve.py`), and
 /// `amazonaws.eu`, the parent of the `….portal.REGION.amazonaws.eu` form.
@@ -119,7 +280,9 @@ fn is_aws_owned_host(host: &str) -> bool {
 }
 
 impl StartUrl {
-    /// Reads a start URL as a user typed or pasted it.
+    /// Reads a start URL as a user typed or pasted it. A host that is a
+    /// close miss of one of AWS's own ([`StartUrlError::Typo`]), or a
+    /// portal host that names no AWS region, is refused.
     pub fn parse(text: &str) -> Result<Self, StartUrlError> {
         validate(text)?;
         let (scheme, rest) = text.split_once("://").expect("validated");
@@ -130,27 +293,44 @@ impl StartUrl {
         };
         let host = authority.to_ascii_lowercase();
         let scheme = scheme.to_ascii_lowercase();
-        let (kind, path) = if let Some(name) = host.strip_suffix(".awsapps.com")
-            && is_label(name)
-        {
+        let path = path.trim_end_matches('/');
+        // AWS's hosts are matched without the default port and a final `.`.
+        let aws_host = host
+            .strip_suffix(":443")
+            .filter(|_| scheme == "https")
+            .unwrap_or(&host)
+            .trim_end_matches('.');
+        let (kind, normal) = if let Some(name) = awsapps_name(aws_host) {
             let kind = Kind::AwsApps {
                 name: name.to_owned(),
             };
-            (kind, "/start".to_owned())
-        } else if let Some((instance, region)) = portal_host(&host) {
+            (kind, format!("{scheme}://{aws_host}/start"))
+        } else if let Some((instance, region)) = portal_host(aws_host) {
+            validate_region(region)?;
             let kind = Kind::Portal {
                 instance: instance.to_owned(),
                 region: region.to_owned(),
             };
-            (kind, String::new())
+            (kind, format!("{scheme}://{aws_host}"))
+        } else if let Some(instance) = issuer_instance(aws_host, path) {
+            let kind = Kind::Issuer {
+                instance: instance.to_owned(),
+            };
+            (kind, format!("{scheme}://{aws_host}{path}"))
+        } else if is_aws_owned_host(host_without_port(&host)) {
+            let normal = format!("{scheme}://{host}{path}");
+            (Kind::AwsOwned { host }, normal)
         } else {
-            let kind = Kind::Other { host: host.clone() };
-            (kind, path.trim_end_matches('/').to_owned())
+            if let Some(suggestion) = typo_of_aws_host(&scheme, &host, path) {
+                return Err(StartUrlError::Typo {
+                    url: text.to_owned(),
+                    suggestion,
+                });
+            }
+            let normal = format!("{scheme}://{host}{path}");
+            (Kind::Other { host }, normal)
         };
-        Ok(Self {
-            normal: format!("{scheme}://{host}{path}"),
-            kind,
-        })
+        Ok(Self { normal, kind })
     }
 
     /// The normal form: what identifies the portal, and what ssokey sends.
@@ -162,7 +342,10 @@ impl StartUrl {
     pub fn region(&self) -> Option<&str> {
         match &self.kind {
             Kind::Portal { region, .. } => Some(region),
-            Kind::AwsApps { .. } | Kind::Other { .. } => None,
+            Kind::AwsApps { .. }
+            | Kind::Issuer { .. }
+            | Kind::AwsOwned { .. }
+            | Kind::Other { .. } => None,
         }
     }
 
@@ -171,19 +354,23 @@ impl StartUrl {
     /// to.
     pub fn is_aws_owned(&self) -> bool {
         match &self.kind {
-            Kind::AwsApps { .. } | Kind::Portal { .. } => true,
-            Kind::Other { host } => is_aws_owned_host(host_without_port(host)),
+            Kind::AwsApps { .. }
+            | Kind::Portal { .. }
+            | Kind::Issuer { .. }
+            | Kind::AwsOwned { .. } => true,
+            Kind::Other { .. } => false,
         }
     }
 
     /// The session name a portal gets when none is given: the NAME of
-    /// `NAME.awsapps.com`, the `ssoins-ID` of a newer portal host, else the
-    /// host (without its port), cut down to a name's characters.
+    /// `NAME.awsapps.com`, the `ssoins-ID` of a newer portal host or of the
+    /// issuer form, else the host (without its port), cut down to a name's
+    /// characters.
     pub fn session_name(&self) -> String {
         let name = match &self.kind {
             Kind::AwsApps { name } => name.as_str(),
-            Kind::Portal { instance, .. } => instance.as_str(),
-            Kind::Other { host } => host_without_port(host),
+            Kind::Portal { instance, .. } | Kind::Issuer { instance } => instance.as_str(),
+            Kind::AwsOwned { host } | Kind::Other { host } => host_without_port(host),
         };
         let out: String = name
             .chars()
@@ -203,16 +390,83 @@ impl StartUrl {
     }
 }
 
-/// `ssoins-ID.portal.REGION.app.aws` (or `.amazonaws.eu`) as (`ssoins-ID`, REGION).
+/// A host of [`REGION_HOSTS`] as (`ssoins-ID`, REGION); REGION has the
+/// shape of a region name, but may not be one.
 fn portal_host(host: &str) -> Option<(&str, &str)> {
-    let (instance, rest) = host.split_once(".portal.")?;
-    let (region, domain) = rest.split_once('.')?;
-    let id = instance.strip_prefix("ssoins-")?;
-    let ok = !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_alphanumeric())
-        && PORTAL_DOMAINS.contains(&domain)
-        && validate_region(region).is_ok();
-    ok.then_some((instance, region))
+    let labels: Vec<&str> = host.split('.').collect();
+    REGION_HOSTS.iter().find_map(|form| {
+        let form: Vec<&str> = form.split('.').collect();
+        if form.len() != labels.len() {
+            return None;
+        }
+        let (mut instance, mut region) = (None, None);
+        for (want, label) in form.iter().zip(&labels) {
+            match *want {
+                "{I}" => instance = Some(*label),
+                "{R}" => region = Some(*label),
+                literal if literal == *label => {}
+                _ => return None,
+            }
+        }
+        let (instance, region) = (instance?, region?);
+        (is_instance(instance) && has_region_shape(region)).then_some((instance, region))
+    })
+}
+
+/// The NAME of `NAME.awsapps.com` or `NAME.awsapps.cn`.
+fn awsapps_name(host: &str) -> Option<&str> {
+    [".awsapps.com", ".awsapps.cn"]
+        .iter()
+        .find_map(|domain| host.strip_suffix(domain))
+        .filter(|name| is_label(name))
+}
+
+/// The `ssoins-ID` of the issuer form: an issuer host and the path `/ssoins-ID`.
+fn issuer_instance<'p>(host: &str, path: &'p str) -> Option<&'p str> {
+    let instance = path.strip_prefix('/')?;
+    (ISSUER_HOSTS.contains(&host) && is_instance(instance)).then_some(instance)
+}
+
+/// Whether `label` is an instance id, `ssoins-` and letters and digits.
+fn is_instance(label: &str) -> bool {
+    label
+        .strip_prefix("ssoins-")
+        .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// For a host that is not AWS's but a close miss of one of AWS's portal
+/// domains (`acme.awsapp.com`, `….portal.amazonaws.co`, `….app.aw`), the
+/// start URL on AWS's domain instead. The host's last labels (one label
+/// fewer or more than the domain has, for a dot lost or added) are compared
+/// with each domain by edit distance: at most one edit for a short domain,
+/// two for a longer one. Loopback and IP addresses are never typos.
+fn typo_of_aws_host(scheme: &str, host: &str, path: &str) -> Option<String> {
+    let hostname = host_without_port(host).trim_end_matches('.');
+    let port = &host[host_without_port(host).len()..];
+    if is_loopback(hostname) || hostname.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let labels: Vec<&str> = hostname.split('.').collect();
+    let mut best: Option<(usize, String)> = None;
+    for domain in AWS_OWNED_DOMAINS.iter().chain(&ISSUER_HOSTS) {
+        let allowed = if domain.len() <= 8 { 1 } else { 2 };
+        let count = domain.split('.').count();
+        for tail in count.saturating_sub(1).max(1)..=(count + 1).min(labels.len()) {
+            let (kept, compared) = labels.split_at(labels.len() - tail);
+            let distance = strsim::osa_distance(&compared.join("."), domain);
+            if distance == 0
+                || distance > allowed
+                || best.as_ref().is_some_and(|(d, _)| *d <= distance)
+            {
+                continue;
+            }
+            let fixed: Vec<&str> = kept.iter().copied().chain([*domain]).collect();
+            best = Some((distance, fixed.join(".")));
+        }
+    }
+    let (_, fixed) = best?;
+    let suggestion = format!("{scheme}://{fixed}{port}{path}");
+    Some(StartUrl::parse(&suggestion).map_or(suggestion, |url| url.normal))
 }
 
 /// Whether `name` is one DNS label: the NAME of `NAME.awsapps.com`.
@@ -348,6 +602,200 @@ mod tests {
             "https://ssoins-1234.portal.amazonaws.com/",
         ] {
             assert_eq!(StartUrl::parse(other).unwrap().region(), None, "{other}");
+        }
+    }
+
+    /// Each form the AWS CLI reads: its normal form, the region its host
+    /// names and the session it names.
+    #[test]
+    fn every_form_the_aws_cli_reads() {
+        for (typed, normal, region, session) in [
+            (
+                "https://ssoins-1234abcd.us-west-2.portal.amazonaws.com/#/",
+                "https://ssoins-1234abcd.us-west-2.portal.amazonaws.com",
+                Some("us-west-2"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://ssoins-1234abcd.us-gov-west-1.portal.amazonaws.com",
+                "https://ssoins-1234abcd.us-gov-west-1.portal.amazonaws.com",
+                Some("us-gov-west-1"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://SSOINS-1234ABCD.CN-NORTHWEST-1.PORTAL.AMAZONAWS.COM.CN/",
+                "https://ssoins-1234abcd.cn-northwest-1.portal.amazonaws.com.cn",
+                Some("cn-northwest-1"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://ssoins-1234abcd.portal.cn-north-1.app.amazonwebservices.com.cn:443/",
+                "https://ssoins-1234abcd.portal.cn-north-1.app.amazonwebservices.com.cn",
+                Some("cn-north-1"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://ssoins-1234abcd.eusc-de-east-1.portal.amazonaws.eu",
+                "https://ssoins-1234abcd.eusc-de-east-1.portal.amazonaws.eu",
+                Some("eusc-de-east-1"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://ssoins-1234abcd.portal.eusc-de-east-1.api.amazonwebservices.eu/",
+                "https://ssoins-1234abcd.portal.eusc-de-east-1.api.amazonwebservices.eu",
+                Some("eusc-de-east-1"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://ssoins-1234abcd.portal.ap-southeast-9.app.aws",
+                "https://ssoins-1234abcd.portal.ap-southeast-9.app.aws",
+                Some("ap-southeast-9"),
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://acme.awsapps.cn/start/#/",
+                "https://acme.awsapps.cn/start",
+                None,
+                "acme",
+            ),
+            (
+                "https://d-9067abcdef.awsapps.cn",
+                "https://d-9067abcdef.awsapps.cn/start",
+                None,
+                "d-9067abcdef",
+            ),
+            (
+                "https://identitycenter.amazonaws.com/ssoins-1234abcd/",
+                "https://identitycenter.amazonaws.com/ssoins-1234abcd",
+                None,
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://IdentityCenter.amazonaws.com.cn./ssoins-1234abcd#/",
+                "https://identitycenter.amazonaws.com.cn/ssoins-1234abcd",
+                None,
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://identitycenter.amazonaws.eu/ssoins-1234abcd",
+                "https://identitycenter.amazonaws.eu/ssoins-1234abcd",
+                None,
+                "ssoins-1234abcd",
+            ),
+            (
+                "https://identitycenter.us-gov.amazonaws.com/ssoins-1234abcd",
+                "https://identitycenter.us-gov.amazonaws.com/ssoins-1234abcd",
+                None,
+                "ssoins-1234abcd",
+            ),
+            // On AWS's hosts but in no form: kept as typed, as the AWS CLI does.
+            (
+                "https://identitycenter.amazonaws.com/",
+                "https://identitycenter.amazonaws.com",
+                None,
+                "identitycenter.amazonaws.com",
+            ),
+        ] {
+            let url = StartUrl::parse(typed).unwrap();
+            assert_eq!(url.as_str(), normal, "{typed}");
+            assert_eq!(url.region(), region, "{typed}");
+            assert_eq!(url.session_name(), session, "{typed}");
+            assert!(url.is_aws_owned(), "{typed}");
+            assert_eq!(StartUrl::parse(normal).unwrap(), url, "{typed}");
+        }
+    }
+
+    /// A close miss of one of AWS's portal domains is refused, with the URL
+    /// on AWS's domain.
+    #[test]
+    fn a_typo_of_an_aws_domain_is_no_custom_domain() {
+        for (typed, suggestion) in [
+            (
+                "https://acme.awsapp.com/start",
+                "https://acme.awsapps.com/start",
+            ),
+            (
+                "https://acme.awsaps.com/start#/",
+                "https://acme.awsapps.com/start",
+            ),
+            (
+                "https://acme.awsapps.co/start",
+                "https://acme.awsapps.com/start",
+            ),
+            ("https://acme.awsapss.com", "https://acme.awsapps.com/start"),
+            (
+                "https://acme.awsappscom/start",
+                "https://acme.awsapps.com/start",
+            ),
+            ("https://awsaps.com/start", "https://awsapps.com/start"),
+            (
+                "https://acme.awsaps.cn/start",
+                "https://acme.awsapps.cn/start",
+            ),
+            (
+                "https://ssoins-1234.portal.eu-west-1.app.aw",
+                "https://ssoins-1234.portal.eu-west-1.app.aws",
+            ),
+            (
+                "https://ssoins-1234.portal.eu-west-1.ap.aws/",
+                "https://ssoins-1234.portal.eu-west-1.app.aws",
+            ),
+            (
+                "https://ssoins-1234.us-west-2.portal.amazonaws.co",
+                "https://ssoins-1234.us-west-2.portal.amazonaws.com",
+            ),
+            (
+                "https://ssoins-1234.us-west-2.portal.amazonwas.com",
+                "https://ssoins-1234.us-west-2.portal.amazonaws.com",
+            ),
+            (
+                "https://ssoins-1234.cn-north-1.portal.amazonaws.com.cm",
+                "https://ssoins-1234.cn-north-1.portal.amazonaws.com.cn",
+            ),
+            (
+                "https://ssoins-1234.us-west-2.portl.amazonaws.com",
+                "https://ssoins-1234.us-west-2.portal.amazonaws.com",
+            ),
+            (
+                "https://identitycenter.amazonaws.co/ssoins-1234",
+                "https://identitycenter.amazonaws.com/ssoins-1234",
+            ),
+            (
+                "https://identitycentre.amazonaws.com/ssoins-1234",
+                "https://identitycenter.amazonaws.com/ssoins-1234",
+            ),
+        ] {
+            let err = StartUrl::parse(typed).unwrap_err();
+            assert_eq!(
+                err,
+                StartUrlError::Typo {
+                    url: typed.to_owned(),
+                    suggestion: suggestion.to_owned()
+                },
+                "{typed}"
+            );
+            assert_eq!(
+                err.hint(),
+                format!("for AWS's own portal, use {suggestion}")
+            );
+        }
+        // Custom domains, however short or AWS-like, are not typos.
+        for custom in [
+            "https://sso.example.com/start",
+            "https://aws.mycompany.com",
+            "https://awsapps.example.com/start",
+            "https://sso.amazon.com",
+            "https://apps.acme.io/start",
+            "https://app.acme.com",
+            "https://login.aws-sso.example.org",
+            "https://x.execute-api.us-east-1.amazonaws.com/prod",
+            "https://portal.acme",
+            "https://awsappsdemo.com",
+            "http://127.0.0.1:4567/start",
+            "https://[::1]:4567/start",
+        ] {
+            let url = StartUrl::parse(custom).unwrap();
+            assert!(!url.is_aws_owned(), "{custom}");
         }
     }
 
@@ -502,6 +950,15 @@ mod tests {
             "us-gov-west-1",
             "eu-central-2",
             "ap-southeast-4",
+            "cn-northwest-1",
+            "eusc-de-east-1",
+            "us-isof-south-1",
+            // Not yet known, but the shape of the next ones AWS opens.
+            "ap-southeast-9",
+            "us-east-3",
+            "ca-west-2",
+            "us-gov-north-1",
+            "nz-north-1",
         ] {
             assert_eq!(validate_region(ok), Ok(()), "{ok}");
         }
@@ -515,5 +972,41 @@ mod tests {
         ] {
             assert!(validate_region(bad).is_err(), "{bad}");
         }
+        for (bad, closest) in [
+            ("us-east-11", Some("us-east-1")),
+            ("us-east-0", Some("us-east-1")),
+            ("us-east-01", Some("us-east-1")),
+            ("us-esat-1", Some("us-east-1")),
+            ("eu-wset-2", Some("eu-west-2")),
+            ("ue-east-1", Some("us-east-1")),
+            ("eu-west-9", Some("eu-west-1")),
+            ("US-EAST-1", Some("us-east-1")),
+            ("useast1", Some("us-east-1")),
+            ("ap-southeast-99", Some("ap-southeast-1")),
+            ("xx-middle-1", None),
+            ("nowhere-at-all-7", None),
+            ("us-east-99999999999999999999", None),
+        ] {
+            let err = validate_region(bad).unwrap_err();
+            assert_eq!(
+                err,
+                StartUrlError::BadRegion {
+                    region: bad.to_owned(),
+                    suggestion: closest.map(str::to_owned)
+                },
+                "{bad}"
+            );
+            if let Some(closest) = closest {
+                assert_eq!(err.hint(), format!("did you mean {closest}?"));
+            }
+        }
+        // A portal host names a region that must be one.
+        assert_eq!(
+            StartUrl::parse("https://ssoins-1234.portal.us-east-11.app.aws"),
+            Err(StartUrlError::BadRegion {
+                region: "us-east-11".to_owned(),
+                suggestion: Some("us-east-1".to_owned())
+            })
+        );
     }
 }

@@ -11,7 +11,7 @@ use super::config_edit;
 use crate::config_file::ConfigFile;
 use crate::context::Context;
 use crate::session::{self, Origin, Session, SessionError, SessionSpec};
-use crate::start_url::{StartUrl, validate_region};
+use crate::start_url::{StartUrl, StartUrlError, validate_region};
 
 /// How many answers a question takes before ssokey gives up.
 const TRIES: usize = 3;
@@ -167,7 +167,12 @@ pub fn read_start_url(answer: &str) -> Result<StartUrl, String> {
         }
         format!("https://{typed}")
     };
-    StartUrl::parse(&url).map_err(|err| err.to_string())
+    StartUrl::parse(&url).map_err(|err| match err {
+        StartUrlError::BadStartUrl(..) => err.to_string(),
+        StartUrlError::Typo { .. } | StartUrlError::BadRegion { .. } => {
+            format!("{err}; {}", err.hint())
+        }
+    })
 }
 
 /// Pure: the region in an answer (surrounding spaces and capitals are fine).
@@ -176,7 +181,13 @@ pub fn read_region(answer: &str) -> Result<String, String> {
     if region.is_empty() {
         return Err("ssokey needs the region to sign in".to_owned());
     }
-    validate_region(&region).map_err(|err| err.to_string())?;
+    validate_region(&region).map_err(|err| match err {
+        StartUrlError::BadRegion {
+            suggestion: Some(_),
+            ..
+        } => format!("{err}; {}", err.hint()),
+        _ => err.to_string(),
+    })?;
     Ok(region)
 }
 
