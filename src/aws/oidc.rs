@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use aws_sdk_sso::config::http::HttpResponse;
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::sdk::CallError;
@@ -248,17 +250,32 @@ pub struct OidcClient {
     /// For polling with the device code, where `SlowDownException` means
     /// "poll less often" (RFC 8628) and [`OidcClient::poll`] says so.
     poller: aws_sdk_ssooidc::Client,
+    /// The host the calls go to, for the error when it cannot be reached.
+    host: Option<String>,
 }
 
 impl OidcClient {
     pub fn new(config: &SdkConfig) -> Self {
+        use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, ResolveEndpoint as _};
         let throttled = aws_sdk_ssooidc::config::Builder::from(config)
             .retry_classifier(SlowDownIsThrottling)
             .build();
+        let host = endpoint_params(config).ok().and_then(|params| {
+            super::sdk::resolved_host(DefaultResolver::new().resolve_endpoint(&params))
+        });
         Self {
             client: aws_sdk_ssooidc::Client::from_conf(throttled),
             poller: aws_sdk_ssooidc::Client::new(config),
+            host,
         }
+    }
+
+    /// A failed call as a [`CallError`] that names the host called.
+    fn failed<E>(&self, op: &'static str, err: &SdkError<E, HttpResponse>) -> CallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        CallError::from_sdk(op, err).at(self.host.as_deref())
     }
 
     /// RegisterClient as a public client with the given scopes, so that the
@@ -293,7 +310,7 @@ impl OidcClient {
         let out = request
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("RegisterClient", &err))?;
+            .map_err(|err| self.failed("RegisterClient", &err))?;
         let mut registration = Registration::from_response(
             out.client_id(),
             out.client_secret(),
@@ -341,7 +358,7 @@ impl OidcClient {
             .redirect_uri(redirect_uri)
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
+            .map_err(|err| self.failed("CreateToken", &err))?;
         granted("CreateToken", &out)
     }
 
@@ -359,7 +376,7 @@ impl OidcClient {
             .start_url(start_url)
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("StartDeviceAuthorization", &err))?;
+            .map_err(|err| self.failed("StartDeviceAuthorization", &err))?;
         DeviceAuthorization::from_response(
             out.device_code(),
             out.user_code(),
@@ -385,7 +402,7 @@ impl OidcClient {
         match result {
             Ok(out) => Ok(Poll::Granted(granted("CreateToken", &out)?)),
             Err(err) => {
-                let err = CallError::from_sdk("CreateToken", &err);
+                let err = self.failed("CreateToken", &err);
                 match err.code() {
                     Some("AuthorizationPendingException") => Ok(Poll::Pending),
                     Some("SlowDownException") => Ok(Poll::SlowDown),
@@ -410,7 +427,7 @@ impl OidcClient {
             .refresh_token(refresh_token.expose())
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("CreateToken", &err))?;
+            .map_err(|err| self.failed("CreateToken", &err))?;
         granted("CreateToken", &out)
     }
 }
@@ -434,25 +451,33 @@ fn create_token(
 /// section), else `AWS_ENDPOINT_URL`, else the region's endpoint. The
 /// browser's `/authorize` page lives there.
 pub async fn endpoint(config: &SdkConfig) -> Result<String, OidcError> {
-    use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
-    let configured = super::sdk::configured_endpoint(config, "SSO OIDC");
+    use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, ResolveEndpoint as _};
     let failed = |err: &dyn std::fmt::Display| {
         OidcError::Endpoint(format!(
             "could not resolve the OIDC service's endpoint: {err}"
         ))
     };
-    let params = Params::builder()
-        .set_region(config.region().map(ToString::to_string))
-        .use_fips(config.use_fips().unwrap_or(false))
-        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
-        .set_endpoint(configured)
-        .build()
-        .map_err(|err| failed(&err))?;
+    let params = endpoint_params(config).map_err(|err| failed(&err))?;
     let resolved = DefaultResolver::new()
         .resolve_endpoint(&params)
         .await
         .map_err(|err| failed(&err))?;
     Ok(resolved.url().trim_end_matches('/').to_owned())
+}
+
+/// What the SDK's endpoint resolver takes for the OIDC service.
+fn endpoint_params(
+    config: &SdkConfig,
+) -> Result<
+    aws_sdk_ssooidc::config::endpoint::Params,
+    aws_sdk_ssooidc::config::endpoint::InvalidParams,
+> {
+    aws_sdk_ssooidc::config::endpoint::Params::builder()
+        .set_region(config.region().map(ToString::to_string))
+        .use_fips(config.use_fips().unwrap_or(false))
+        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
+        .set_endpoint(super::sdk::configured_endpoint(config, "SSO OIDC"))
+        .build()
 }
 
 /// The OIDC service throttles with `SlowDownException`, an HTTP 400 that the

@@ -2,6 +2,8 @@
 //! sign-out, each call authorized by the access token.
 
 use aws_config::SdkConfig;
+use aws_sdk_sso::config::http::HttpResponse;
+use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::sdk::CallError;
@@ -132,6 +134,8 @@ const PAGE_SIZE: i32 = 100;
 #[derive(Clone)]
 pub struct PortalClient {
     client: aws_sdk_sso::Client,
+    /// The host the calls go to, for the error when it cannot be reached.
+    host: Option<String>,
 }
 
 /// The base URL of the portal, as the SDK resolves it for its calls:
@@ -139,15 +143,8 @@ pub struct PortalClient {
 /// section), else `AWS_ENDPOINT_URL`, else the region's endpoint; none when
 /// it cannot be resolved (the calls then fail as they would).
 pub async fn endpoint(config: &SdkConfig) -> Option<String> {
-    use aws_sdk_sso::config::endpoint::{DefaultResolver, Params, ResolveEndpoint as _};
-    let configured = super::sdk::configured_endpoint(config, "SSO");
-    let params = Params::builder()
-        .set_region(config.region().map(ToString::to_string))
-        .use_fips(config.use_fips().unwrap_or(false))
-        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
-        .set_endpoint(configured)
-        .build()
-        .ok()?;
+    use aws_sdk_sso::config::endpoint::{DefaultResolver, ResolveEndpoint as _};
+    let params = endpoint_params(config)?;
     let resolved = DefaultResolver::new()
         .resolve_endpoint(&params)
         .await
@@ -155,21 +152,50 @@ pub async fn endpoint(config: &SdkConfig) -> Option<String> {
     Some(resolved.url().to_owned())
 }
 
+/// What the SDK's endpoint resolver takes for the portal.
+fn endpoint_params(config: &SdkConfig) -> Option<aws_sdk_sso::config::endpoint::Params> {
+    aws_sdk_sso::config::endpoint::Params::builder()
+        .set_region(config.region().map(ToString::to_string))
+        .use_fips(config.use_fips().unwrap_or(false))
+        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
+        .set_endpoint(super::sdk::configured_endpoint(config, "SSO"))
+        .build()
+        .ok()
+}
+
+/// The portal's host, for the error when it cannot be reached.
+fn endpoint_host(config: &SdkConfig) -> Option<String> {
+    use aws_sdk_sso::config::endpoint::{DefaultResolver, ResolveEndpoint as _};
+    let params = endpoint_params(config)?;
+    super::sdk::resolved_host(DefaultResolver::new().resolve_endpoint(&params))
+}
+
 impl PortalClient {
     pub fn new(config: &SdkConfig) -> Self {
         Self {
             client: aws_sdk_sso::Client::new(config),
+            host: endpoint_host(config),
         }
+    }
+
+    /// A failed call as a [`CallError`] that names the host called.
+    fn failed<E>(&self, op: &'static str, err: &SdkError<E, HttpResponse>) -> CallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        CallError::from_sdk(op, err).at(self.host.as_deref())
     }
 
     /// The same client with the SDK's retries off, for callers that pace and
     /// retry many requests themselves.
     pub fn without_retries(config: &SdkConfig) -> Self {
+        let host = endpoint_host(config);
         let config = aws_sdk_sso::config::Builder::from(config)
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .build();
         Self {
             client: aws_sdk_sso::Client::from_conf(config),
+            host,
         }
     }
 
@@ -208,7 +234,7 @@ impl PortalClient {
             .max_results(PAGE_SIZE)
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("ListAccounts", &err))?;
+            .map_err(|err| self.failed("ListAccounts", &err))?;
         let mut accounts = Vec::with_capacity(out.account_list().len());
         for a in out.account_list() {
             let (account, cut) =
@@ -266,7 +292,7 @@ impl PortalClient {
             .max_results(PAGE_SIZE)
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("ListAccountRoles", &err))?;
+            .map_err(|err| self.failed("ListAccountRoles", &err))?;
         let roles = roles_from_response(out.role_list().iter().map(|r| r.role_name())).map_err(
             |cause| CallError::Malformed {
                 op: "ListAccountRoles",
@@ -297,7 +323,7 @@ impl PortalClient {
             .role_name(role_name)
             .send()
             .await
-            .map_err(|err| CallError::from_sdk(op, &err))?;
+            .map_err(|err| self.failed(op, &err))?;
         let malformed = |cause: &str| CallError::Malformed {
             op,
             cause: cause.to_owned(),
@@ -340,7 +366,7 @@ impl PortalClient {
         let date = match &result {
             Err(SdkError::ServiceError(err)) => err.raw().headers().get("date"),
             Err(SdkError::ResponseError(err)) => err.raw().headers().get("date"),
-            Err(err) => return Err(CallError::from_sdk(op, err)),
+            Err(err) => return Err(self.failed(op, err)),
             Ok(_) => None,
         };
         let malformed = |cause: &str| CallError::Malformed {
@@ -360,7 +386,7 @@ impl PortalClient {
             .access_token(access_token.expose())
             .send()
             .await
-            .map_err(|err| CallError::from_sdk("Logout", &err))?;
+            .map_err(|err| self.failed("Logout", &err))?;
         Ok(())
     }
 }

@@ -55,6 +55,24 @@ pub fn configured_endpoint(config: &SdkConfig, service_id: &str) -> Option<Strin
         .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
+/// The host (and port) of the endpoint that an SDK endpoint resolver gives,
+/// when it gives it at once: the default resolvers compute it from the
+/// region, the settings and any `AWS_ENDPOINT_URL*`, without waiting.
+pub fn resolved_host<E>(
+    resolving: impl std::future::Future<Output = Result<aws_sdk_sso::config::endpoint::Endpoint, E>>,
+) -> Option<String> {
+    use std::task::{Context, Poll, Waker};
+    let resolving = std::pin::pin!(resolving);
+    match resolving.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(endpoint)) => {
+            let url = endpoint.url();
+            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+            rest.split(['/', '?']).next().map(str::to_owned)
+        }
+        Poll::Ready(Err(_)) | Poll::Pending => None,
+    }
+}
+
 /// A failed call to the portal or its OIDC service.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -68,8 +86,13 @@ pub enum CallError {
         status: u16,
     },
     /// No answer: the service could not be reached, or it timed out.
-    #[error("{op} failed: could not reach the service: {cause}")]
-    Unreachable { op: &'static str, cause: String },
+    #[error("{op} failed: could not reach the service{}: {cause}", host.as_ref().map_or_else(String::new, |host| format!(" at {host}")))]
+    Unreachable {
+        op: &'static str,
+        /// The host (and port) called, when known.
+        host: Option<String>,
+        cause: String,
+    },
     /// An answer that is not what the service sends.
     #[error("{op} failed: the service sent an answer ssokey cannot read: {cause}")]
     Malformed { op: &'static str, cause: String },
@@ -115,16 +138,31 @@ impl CallError {
             }
             SdkError::TimeoutError(_) => Self::Unreachable {
                 op,
+                host: None,
                 cause: "the request timed out".to_owned(),
             },
             SdkError::DispatchFailure(_) => Self::Unreachable {
                 op,
+                host: None,
                 cause: chain(err),
             },
             _ => Self::Malformed {
                 op,
                 cause: chain(err),
             },
+        }
+    }
+
+    /// The same error, naming the host that could not be reached.
+    #[must_use]
+    pub fn at(self, called: Option<&str>) -> Self {
+        match self {
+            Self::Unreachable { op, cause, .. } => Self::Unreachable {
+                op,
+                host: called.map(str::to_owned),
+                cause,
+            },
+            other => other,
         }
     }
 
@@ -245,6 +283,13 @@ pub(crate) fn hint_for(err: &CallError) -> String {
         CallError::Unreachable { cause, .. } if cause.contains("certificate") => {
             "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point SSL_CERT_FILE at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
         }
+        CallError::Unreachable {
+            host: Some(host),
+            cause,
+            ..
+        } if cause.contains("dns error") => format!(
+            "no address was found for {host}: check the session's region (the host names it) and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings, then your network connection"
+        ),
         CallError::Unreachable { .. } => "check your network connection (and any AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC or proxy settings), then try again".to_owned(),
         CallError::Endless(_) => "a portal that pages without end is broken or is not IAM Identity Center: check the start URL of the session and any AWS_ENDPOINT_URL_SSO; if it is only slow, try again later".to_owned(),
         err @ CallError::Service { .. } if err.is_throttle() => {

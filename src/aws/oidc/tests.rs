@@ -243,3 +243,39 @@ mod properties {
         }
     }
 }
+
+/// An unreachable service is named by the host the calls go to: the
+/// region's, the partition's, or the one `AWS_ENDPOINT_URL*` sets.
+#[test]
+fn the_client_knows_the_host_it_calls() {
+    use aws_config::Region;
+    for (region, endpoint, host) in [
+        ("ap-southeast-9", None, "oidc.ap-southeast-9.amazonaws.com"),
+        ("cn-north-1", None, "oidc.cn-north-1.amazonaws.com.cn"),
+        (
+            "eu-west-1",
+            Some("http://127.0.0.1:4567/x"),
+            "127.0.0.1:4567",
+        ),
+    ] {
+        let mut config = SdkConfig::builder().region(Region::new(region));
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        let client = OidcClient::new(&config.build());
+        assert_eq!(client.host.as_deref(), Some(host), "{region}");
+    }
+    let err = CallError::Unreachable {
+        op: "RegisterClient",
+        host: None,
+        cause: "dns error".to_owned(),
+    }
+    .at(Some("oidc.us-east-11.amazonaws.com"));
+    assert_eq!(
+        err.to_string(),
+        "RegisterClient failed: could not reach the service at oidc.us-east-11.amazonaws.com: dns error"
+    );
+    assert!(crate::aws::sdk::hint_for(&err).starts_with(
+        "no address was found for oidc.us-east-11.amazonaws.com: check the session's region"
+    ));
+}
