@@ -43,6 +43,7 @@ mod shells;
 mod sign_ins;
 mod sign_ins_auto;
 mod sign_ins_pkce;
+mod start_urls;
 mod status;
 mod terminal;
 mod tls;
