@@ -285,7 +285,7 @@ pub struct LoginArgs {
     #[arg(long, value_name = "URL")]
     pub start_url: Option<String>,
 
-    /// The region of the IAM Identity Center instance, e.g. us-east-1 (a start URL of the form https://ssoins-ID.portal.REGION.app.aws names it)
+    /// The region of the IAM Identity Center instance, e.g. us-east-1 (a start URL whose host names it, such as https://ssoins-ID.portal.REGION.app.aws, needs none)
     #[arg(long, value_name = "REGION", requires = "start_url")]
     pub region: Option<String>,
 
