@@ -81,6 +81,13 @@ pub enum SessionError {
         host: String,
         given: String,
     },
+    #[error("the start URL {start_url} is a portal in {partition}, which has no region {given}")]
+    PartitionConflict {
+        start_url: String,
+        partition: &'static str,
+        prefix: &'static str,
+        given: String,
+    },
     #[error(transparent)]
     StartUrl(#[from] StartUrlError),
     #[error("'{0}' is not a usable session name: use letters, digits, '-', '_' and '.'")]
@@ -116,6 +123,9 @@ impl SessionError {
             Self::MissingRegion => "add --region, e.g. --region us-east-1".to_owned(),
             Self::RegionConflict { host, .. } => {
                 format!("drop --region (or sso_region), or set it to {host}")
+            }
+            Self::PartitionConflict { prefix, .. } => {
+                format!("set --region (or sso_region) to the portal's region, one of {prefix}*")
             }
             Self::StartUrl(err) => err.hint(),
             Self::BadName(_) => "rename the session (--session NAME, or the [sso-session NAME] section of the AWS config file): letters, digits, '-', '_' and '.'".to_owned(),
@@ -283,6 +293,16 @@ fn from_command_line(
 fn region_for(url: &StartUrl, given: Option<&str>) -> Result<String, SessionError> {
     if let Some(given) = given {
         validate_region(given)?;
+        if let Some((partition, prefix)) = url.partition()
+            && !given.starts_with(prefix)
+        {
+            return Err(SessionError::PartitionConflict {
+                start_url: url.as_str().to_owned(),
+                partition,
+                prefix,
+                given: given.to_owned(),
+            });
+        }
     }
     match (given, url.region()) {
         (Some(given), Some(host)) if given != host => Err(SessionError::RegionConflict {
@@ -661,6 +681,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(session.region, "eu-west-1");
+    }
+
+    #[test]
+    fn a_region_outside_the_portals_partition_is_refused() {
+        let resolved = |url: &str, region: &str| {
+            resolve(
+                &request(None, Some(url), Some(region)),
+                None,
+                "c",
+                &State::default(),
+            )
+        };
+        let err = resolved("https://acme.awsapps.cn/start", "us-east-1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the start URL https://acme.awsapps.cn/start is a portal in AWS China, which has no region us-east-1"
+        );
+        assert_eq!(
+            err.hint(),
+            "set --region (or sso_region) to the portal's region, one of cn-*"
+        );
+        assert!(matches!(
+            resolved(
+                "https://identitycenter.amazonaws.eu/ssoins-1",
+                "eu-central-1"
+            ),
+            Err(SessionError::PartitionConflict {
+                prefix: "eusc-",
+                ..
+            })
+        ));
+        let session = resolved("https://acme.awsapps.cn/start", "cn-northwest-1").unwrap();
+        assert_eq!(session.region, "cn-northwest-1");
+        assert_eq!(session.name, "acme");
+        let session = resolved(
+            "https://identitycenter.us-gov.amazonaws.com/ssoins-1",
+            "us-gov-east-1",
+        )
+        .unwrap();
+        assert_eq!(session.name, "ssoins-1");
     }
 
     #[test]

@@ -349,6 +349,31 @@ impl StartUrl {
         }
     }
 
+    /// The partition whose regions alone the portal can be in, when its
+    /// host says so (`awsapps.cn`, the issuer hosts): as (the partition's
+    /// name, the prefix of its region names).
+    pub fn partition(&self) -> Option<(&'static str, &'static str)> {
+        let host = match &self.kind {
+            Kind::AwsApps { .. } | Kind::Issuer { .. } | Kind::AwsOwned { .. } => {
+                self.normal.split_once("://")?.1.split(['/', ':']).next()?
+            }
+            Kind::Portal { .. } | Kind::Other { .. } => return None,
+        };
+        // The host is in lowercase: its last label is its top-level domain.
+        let top = host.rsplit('.').next();
+        if top == Some("cn") {
+            Some(("AWS China", "cn-"))
+        } else if top == Some("eu") {
+            Some(("the AWS European Sovereign Cloud", "eusc-"))
+        } else if host == "identitycenter.us-gov.amazonaws.com"
+            || host.ends_with(".us-gov-home.awsapps.com")
+        {
+            Some(("AWS GovCloud (US)", "us-gov-"))
+        } else {
+            None
+        }
+    }
+
     /// Whether the host is one of AWS's own portal hosts (every form above
     /// but a custom domain and loopback): what a custom domain must redirect
     /// to.
@@ -362,6 +387,15 @@ impl StartUrl {
         }
     }
 
+    /// The `d-XXXXXXXXXX` of the AWS GovCloud (US) form
+    /// `https://start.us-gov-home.awsapps.com/directory/d-XXXXXXXXXX`.
+    fn directory(&self) -> Option<&str> {
+        let rest = self.normal.split_once("://")?.1;
+        let (host, path) = rest.split_once('/')?;
+        let directory = path.strip_prefix("directory/")?;
+        (host.ends_with(".awsapps.com") && is_label(directory)).then_some(directory)
+    }
+
     /// The session name a portal gets when none is given: the NAME of
     /// `NAME.awsapps.com`, the `ssoins-ID` of a newer portal host or of the
     /// issuer form, else the host (without its port), cut down to a name's
@@ -370,6 +404,7 @@ impl StartUrl {
         let name = match &self.kind {
             Kind::AwsApps { name } => name.as_str(),
             Kind::Portal { instance, .. } | Kind::Issuer { instance } => instance.as_str(),
+            Kind::AwsOwned { .. } if let Some(directory) = self.directory() => directory,
             Kind::AwsOwned { host } | Kind::Other { host } => host_without_port(host),
         };
         let out: String = name
@@ -703,6 +738,47 @@ mod tests {
             assert!(url.is_aws_owned(), "{typed}");
             assert_eq!(StartUrl::parse(normal).unwrap(), url, "{typed}");
         }
+    }
+
+    /// A host in a partition of its own allows only that partition's regions.
+    #[test]
+    fn china_sovereign_and_govcloud_hosts_name_their_partition() {
+        for (url, prefix) in [
+            ("https://acme.awsapps.cn/start", Some("cn-")),
+            (
+                "https://identitycenter.amazonaws.com.cn/ssoins-1",
+                Some("cn-"),
+            ),
+            (
+                "https://identitycenter.amazonaws.eu/ssoins-1",
+                Some("eusc-"),
+            ),
+            (
+                "https://identitycenter.us-gov.amazonaws.com/ssoins-1",
+                Some("us-gov-"),
+            ),
+            (
+                "https://start.us-gov-home.awsapps.com/directory/d-9067abcdef#/",
+                Some("us-gov-"),
+            ),
+            ("https://acme.awsapps.com/start", None),
+            ("https://identitycenter.amazonaws.com/ssoins-1", None),
+            ("https://ssoins-1.cn-north-1.portal.amazonaws.com.cn", None),
+            ("https://sso.example.cn/start", None),
+            ("http://127.0.0.1:4567/start", None),
+        ] {
+            let url = StartUrl::parse(url).unwrap();
+            assert_eq!(url.partition().map(|(_, prefix)| prefix), prefix, "{url:?}");
+        }
+        // GovCloud's portal is named by its directory.
+        let url = StartUrl::parse("https://start.us-gov-home.awsapps.com/directory/d-9067abcdef/")
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://start.us-gov-home.awsapps.com/directory/d-9067abcdef"
+        );
+        assert_eq!(url.session_name(), "d-9067abcdef");
+        assert!(url.is_aws_owned());
     }
 
     /// A close miss of one of AWS's portal domains is refused, with the URL

@@ -234,6 +234,21 @@ mod tests {
     }
 
     #[test]
+    fn a_typo_of_an_aws_domain_says_the_url_meant() {
+        assert_eq!(
+            url("acme.awsapp.com/start"),
+            Err("'https://acme.awsapp.com/start' is not an AWS access portal: its host is a close miss of AWS's own; for AWS's own portal, use https://acme.awsapps.com/start".to_owned())
+        );
+        assert_eq!(
+            url("https://ssoins-1.us-west-2.portal.amazonaws.com"),
+            Ok((
+                "https://ssoins-1.us-west-2.portal.amazonaws.com".to_owned(),
+                Some("us-west-2".to_owned())
+            ))
+        );
+    }
+
+    #[test]
     fn a_wrong_start_url_says_why() {
         assert_eq!(
             url(" \n"),
@@ -262,6 +277,10 @@ mod tests {
         assert_eq!(
             read_region("ireland"),
             Err("'ireland' is not an AWS region name".to_owned())
+        );
+        assert_eq!(
+            read_region("us-east-11"),
+            Err("'us-east-11' is not an AWS region name; did you mean us-east-1?".to_owned())
         );
         assert!(read_region("\n").is_err());
         for (answer, yes) in [

@@ -116,6 +116,17 @@ fn the_china_awsapps_and_issuer_forms_name_no_region_as_in_the_aws_cli() {
         assert_eq!(row["startUrl"], normal, "{row}");
         assert_eq!(row["region"], region, "{row}");
     }
+    // A China or sovereign portal is in no other partition's region.
+    env.run(&[
+        "login",
+        "--start-url",
+        "https://other.awsapps.cn/start",
+        "--region",
+        "us-east-1",
+    ])
+    .failure(2)
+    .stderr_has("is a portal in AWS China, which has no region us-east-1")
+    .stderr_has("hint: set --region (or sso_region) to the portal's region, one of cn-*");
 }
 
 /// A typo's refusal: a usage error, before any call, naming the URL meant.
