@@ -1009,12 +1009,34 @@ mod tests {
                 "https://[a-z0-9-]{1,12}\\.awsapps\\.com(/start)?/?(#/(\\?tab=accounts)?)?",
                 "https://ssoins-[0-9a-f]{4,16}\\.portal\\.(us|eu|ap)-(east|west)-[1-3]\\.(app\\.aws|amazonaws\\.eu)/?(#/)?",
                 "https://[a-z]{1,8}\\.example\\.com(/[A-Za-z]{0,6}){0,2}/?(#/)?",
+                "https://ssoins-[0-9a-f]{4,16}\\.(us-east|eu-west|ap-northeast|cn-north)-[1-2]\\.portal\\.amazonaws\\.(com|com\\.cn|eu)/?(#/)?",
+                "https://[a-z0-9-]{1,12}\\.awsapps\\.cn(/start)?/?(#/)?",
+                "https://identitycenter\\.amazonaws\\.(com|com\\.cn|eu)/ssoins-[0-9a-f]{4,16}/?(#/)?",
             ]) {
                 let first = StartUrl::parse(&url).unwrap();
                 let again = StartUrl::parse(first.as_str()).unwrap();
                 prop_assert_eq!(&again, &first);
                 prop_assert!(!first.as_str().contains('#'));
                 prop_assert!(!first.as_str().ends_with('/'));
+            }
+
+            /// A host near one of AWS's domains is read or refused as a
+            /// typo; a typo's suggestion is on AWS's own host, and is read.
+            #[test]
+            fn a_typo_suggests_an_aws_owned_url(host in prop_oneof![
+                "[a-z]{1,6}\\.[a-z]{5,8}\\.(com|cn|co)",
+                "ssoins-1\\.us-east-1\\.(portal|portl|prtal)\\.amaz[a-z]{3,5}\\.(com|co|eu)",
+                "[a-z]{1,6}\\.(app|ap|apps)\\.(aws|aw|as)",
+                "identit[a-z]{4,8}\\.amazonaws\\.(com|co|eu)",
+            ]) {
+                match StartUrl::parse(&format!("https://{host}/start")) {
+                    Ok(_) => {}
+                    Err(StartUrlError::Typo { suggestion, .. }) => {
+                        let meant = StartUrl::parse(&suggestion);
+                        prop_assert!(meant.as_ref().is_ok_and(StartUrl::is_aws_owned), "{} -> {}", host, suggestion);
+                    }
+                    Err(err) => prop_assert!(false, "{}: {:?}", host, err),
+                }
             }
         }
     }
