@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{Config, Op, RateLimit};
+use crate::{Config, IamRole, Op, RateLimit};
 
 pub const USAGE: &str = "\
 usage: sso-emulator [OPTIONS]
@@ -20,6 +20,12 @@ usage: sso-emulator [OPTIONS]
   --latency-ms N               delay every answer by N ms (default: 0); not the 429s of --rate-limit
   --rate-limit OP=RATE[/BURST] a token bucket on OP: RATE requests a second, BURST at once
                                (default: RATE); e.g. ListAccountRoles=20/20; repeatable
+  --iam-role ARN=TRUSTED[,TRUSTED]
+                               an IAM role that STS AssumeRole hands out, assumable by the
+                               sessions of the TRUSTED role ARNs (a portal role is
+                               arn:aws:iam::ACCOUNT:role/ROLE); repeatable
+  --user-name NAME             the signed-in person's name, the session name of portal
+                               credentials (default: ssokey)
   --stats FILE                 on exit, write per-operation request and throttle counts as JSON
   --quiet                      no line per request on stderr";
 
@@ -33,6 +39,8 @@ pub struct Args {
     pub page_size: usize,
     pub latency: Duration,
     pub rate_limits: HashMap<Op, RateLimit>,
+    pub iam_roles: Vec<IamRole>,
+    pub user_name: Option<String>,
     pub stats: Option<PathBuf>,
     pub quiet: bool,
 }
@@ -52,6 +60,8 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         page_size: Config::default().page_size,
         latency: Duration::ZERO,
         rate_limits: HashMap::new(),
+        iam_roles: Vec::new(),
+        user_name: None,
         stats: None,
         quiet: false,
     };
@@ -97,6 +107,15 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 let (op, limit) = parse_rate_limit(&value()?)?;
                 parsed.rate_limits.insert(op, limit);
             }
+            "--iam-role" => {
+                let text = value()?;
+                let (arn, trusted) = text.split_once('=').ok_or_else(|| {
+                    format!("--iam-role needs ARN=TRUSTED[,TRUSTED], not {text:?}")
+                })?;
+                let trusted: Vec<&str> = trusted.split(',').map(str::trim).collect();
+                parsed.iam_roles.push(IamRole::new(arn.trim(), &trusted));
+            }
+            "--user-name" => parsed.user_name = Some(value()?),
             "--stats" => parsed.stats = Some(PathBuf::from(value()?)),
             "--auto-approve" => parsed.auto_approve = true,
             "--interval" => {
@@ -138,6 +157,11 @@ impl Args {
             latency: self.latency,
             rate_limits: self.rate_limits.clone(),
             verbose: !self.quiet,
+            iam_roles: self.iam_roles.clone(),
+            user_name: self
+                .user_name
+                .clone()
+                .unwrap_or_else(|| Config::default().user_name),
             ..Config::default()
         }
     }

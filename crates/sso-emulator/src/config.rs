@@ -72,6 +72,12 @@ pub struct Config {
     /// Seconds that the emulator's clock (the Date header of its answers) runs ahead of the
     /// machine's; negative for behind.
     pub clock_offset_secs: i64,
+    /// The signed-in person's user name: the role session name of the credentials that
+    /// `GetRoleCredentials` hands out, as `GetCallerIdentity` shows it
+    /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/USER`).
+    pub user_name: String,
+    /// The IAM roles that STS `AssumeRole` can assume, each with its trust policy.
+    pub iam_roles: Vec<IamRole>,
 }
 
 impl Default for Config {
@@ -98,8 +104,51 @@ impl Default for Config {
             rate_limits: HashMap::new(),
             verbose: false,
             clock_offset_secs: 0,
+            user_name: crate::wire::ROLE_SESSION_NAME.to_owned(),
+            iam_roles: Vec::new(),
         }
     }
+}
+
+/// An IAM role that STS `AssumeRole` hands out credentials for, and its trust policy: the roles
+/// whose sessions may assume it, and the external id they must give. Every caller is itself a
+/// role session (the portal's or an earlier `AssumeRole`'s), so every call is role chaining,
+/// limited to one hour.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IamRole {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub arn: String,
+    /// The role ARNs whose sessions may assume it: [`role_arn`] of a portal role
+    /// (`arn:aws:iam::ACCOUNT:role/PERMISSION_SET`), or another `IamRole`'s `arn`.
+    pub trusted: Vec<String>,
+    /// The `sts:ExternalId` the trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// The role's `MaxSessionDuration`.
+    pub max_session_duration: Duration,
+}
+
+impl IamRole {
+    /// A role that the sessions of the `trusted` role ARNs may assume, with no external id.
+    pub fn new(arn: &str, trusted: &[&str]) -> IamRole {
+        IamRole {
+            arn: arn.to_owned(),
+            trusted: trusted.iter().map(|&t| t.to_owned()).collect(),
+            external_id: None,
+            max_session_duration: Duration::from_secs(HOUR),
+        }
+    }
+
+    /// The same role, whose trust policy requires `external_id`.
+    #[must_use]
+    pub fn with_external_id(mut self, external_id: &str) -> IamRole {
+        self.external_id = Some(external_id.to_owned());
+        self
+    }
+}
+
+/// The ARN that a trust policy names a role by: `arn:aws:iam::ACCOUNT:role/NAME`.
+pub fn role_arn(account_id: &str, role_name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:role/{role_name}")
 }
 
 /// One AWS account assigned to the user.
@@ -208,6 +257,9 @@ pub enum Op {
     Logout,
     /// STS, `POST /` with `Action=GetCallerIdentity` (or `GET /?Action=GetCallerIdentity`).
     GetCallerIdentity,
+    /// STS, `POST /` with `Action=AssumeRole`: role credentials in (SigV4), an
+    /// [`IamRole`]'s credentials out.
+    AssumeRole,
     /// The sign-in service's federation endpoint, `GET /federation?Action=getSigninToken`:
     /// role credentials in, a single-use sign-in token out.
     GetSigninToken,
@@ -219,7 +271,7 @@ pub enum Op {
 pub(crate) const OPS: usize = Op::ALL.len();
 
 impl Op {
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 11] = [
         Op::RegisterClient,
         Op::StartDeviceAuthorization,
         Op::CreateToken,
@@ -228,6 +280,7 @@ impl Op {
         Op::GetRoleCredentials,
         Op::Logout,
         Op::GetCallerIdentity,
+        Op::AssumeRole,
         Op::GetSigninToken,
         Op::Login,
     ];
@@ -247,6 +300,7 @@ impl Op {
             Op::GetRoleCredentials => "GetRoleCredentials",
             Op::Logout => "Logout",
             Op::GetCallerIdentity => "GetCallerIdentity",
+            Op::AssumeRole => "AssumeRole",
             Op::GetSigninToken => "GetSigninToken",
             Op::Login => "Login",
         }
@@ -262,7 +316,7 @@ impl Op {
 
     /// The operation answers in STS's Query-protocol XML shape.
     pub(crate) fn is_sts(self) -> bool {
-        self == Op::GetCallerIdentity
+        matches!(self, Op::GetCallerIdentity | Op::AssumeRole)
     }
 
     pub(crate) fn route(method: &Method, uri: &Uri, body: &[u8]) -> Option<Op> {
@@ -274,11 +328,11 @@ impl Op {
             ("GET", "/assignment/roles") => Op::ListAccountRoles,
             ("GET", "/federation/credentials") => Op::GetRoleCredentials,
             ("POST", "/logout") => Op::Logout,
-            ("GET" | "POST", "/")
-                if form::action(method, uri, body).as_deref() == Some("GetCallerIdentity") =>
-            {
-                Op::GetCallerIdentity
-            }
+            ("GET" | "POST", "/") => match form::action(method, uri, body).as_deref() {
+                Some("GetCallerIdentity") => Op::GetCallerIdentity,
+                Some("AssumeRole") => Op::AssumeRole,
+                _ => return None,
+            },
             ("GET", "/federation") => match form::action(method, uri, body).as_deref() {
                 Some("getSigninToken") => Op::GetSigninToken,
                 Some("login") => Op::Login,

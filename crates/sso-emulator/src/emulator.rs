@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Fault, Op};
 use crate::http::handle;
-use crate::state::{ConsoleLogin, Inner, IssuedRoleCredentials, Shared, SigninToken};
+use crate::state::{AssumedRole, ConsoleLogin, Inner, IssuedRoleCredentials, Shared, SigninToken};
 
 /// A running emulator. Dropping it stops the server and checks the calls declared with
 /// [`Emulator::expect`].
@@ -77,11 +77,13 @@ impl Emulator {
         self.addr
     }
 
-    /// The two endpoint variables, as `(name, value)` pairs for `Command::envs`.
-    pub fn env(&self) -> [(&'static str, String); 2] {
+    /// The endpoint variables of sso-oidc, sso and STS, as `(name, value)` pairs for
+    /// `Command::envs`.
+    pub fn env(&self) -> [(&'static str, String); 3] {
         [
             ("AWS_ENDPOINT_URL_SSO_OIDC", self.url()),
             ("AWS_ENDPOINT_URL_SSO", self.url()),
+            ("AWS_ENDPOINT_URL_STS", self.url()),
         ]
     }
 
@@ -279,6 +281,11 @@ impl Emulator {
     /// Every role credential handed out, oldest first.
     pub fn issued_role_credentials(&self) -> Vec<IssuedRoleCredentials> {
         self.state().role_credentials.clone()
+    }
+
+    /// Every successful `AssumeRole`, oldest first.
+    pub fn assumed_roles(&self) -> Vec<AssumedRole> {
+        self.state().assumed.clone()
     }
 
     /// Whether `token` is an access token the portal accepts right now.

@@ -48,12 +48,17 @@ fn param(form: &str, name: &str) -> Option<String> {
 
 /// The `Action` of a Query-protocol request: from the form body of a POST, else the query.
 pub(crate) fn action(method: &Method, uri: &Uri, body: &[u8]) -> Option<String> {
+    param_of(method, uri, body, "Action")
+}
+
+/// A parameter of a Query-protocol request: from the form body of a POST, else the query.
+pub(crate) fn param_of(method: &Method, uri: &Uri, body: &[u8], name: &str) -> Option<String> {
     let from_body = if method == Method::POST {
         std::str::from_utf8(body)
             .ok()
-            .and_then(|form| param(form, "Action"))
+            .and_then(|form| param(form, name))
     } else {
         None
     };
-    from_body.or_else(|| uri.query().and_then(|query| param(query, "Action")))
+    from_body.or_else(|| uri.query().and_then(|query| param(query, name)))
 }

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::json::json_response;
 use crate::pages::{INDEX_PAGE, device_page};
 use crate::state::Shared;
-use crate::sts::{caller_identity_response, unknown_sts_action};
+use crate::sts::{assume_role_response, caller_identity_response, unknown_sts_action};
 use crate::wire::STATS_PATH;
 
 /// Decrements the in-flight gauge of an operation, also when the client hangs up mid-answer.
@@ -162,6 +162,7 @@ fn broken_response(fault: &Fault) -> Response {
 /// console login, JSON otherwise.
 fn respond(op: Op, answer: Result<Value, ApiError>, request_id: &str) -> Response {
     match answer {
+        Ok(body) if op == Op::AssumeRole => assume_role_response(&body, request_id),
         Ok(body) if op.is_sts() => caller_identity_response(&body, request_id),
         Ok(body) if op == Op::Login => redirect(body["Location"].as_str().unwrap_or("/")),
         Ok(Value::Null) => StatusCode::OK.into_response(),

@@ -7,10 +7,12 @@
 //! (fail the next calls, slow down polling, approve a device code, expire or revoke tokens) and
 //! observe it through per-operation counters and the list of every secret it issued.
 //!
-//! The same server answers STS `GetCallerIdentity` (Query protocol, `POST /`) for requests signed
-//! with SigV4 by role credentials that `GetRoleCredentials` handed out, verifying the signature for
-//! real, so that a real AWS CLI run with `--endpoint-url` proves the credentials ssokey passed on
-//! are the ones issued, intact ([`Emulator::last_caller`]).
+//! The same server answers STS `GetCallerIdentity` and `AssumeRole` (Query protocol, `POST /`)
+//! for requests signed with SigV4 by role credentials that `GetRoleCredentials` or `AssumeRole`
+//! handed out, verifying the signature for real, so that a real AWS CLI run with
+//! `--endpoint-url` proves the credentials ssokey passed on are the ones issued, intact
+//! ([`Emulator::last_caller`]). `AssumeRole` applies the trust policies of [`Config::iam_roles`]
+//! ([`Emulator::assumed_roles`]).
 //!
 //! The sign-in service's federation endpoint (`GET /federation`, `getSigninToken` and `login`)
 //! takes those role credentials too, so that a console sign-in can be followed to the end
@@ -37,9 +39,9 @@ mod state;
 mod sts;
 mod wire;
 
-pub use config::{Account, Authorize, Config, Fault, Op, RateLimit, accounts};
+pub use config::{Account, Authorize, Config, Fault, IamRole, Op, RateLimit, accounts, role_arn};
 pub use emulator::{Emulator, RegisteredClient};
-pub use state::{ConsoleLogin, IssuedRoleCredentials, SigninToken};
+pub use state::{AssumedRole, ConsoleLogin, IssuedRoleCredentials, SigninToken};
 pub use wire::{
     ACCOUNT_ACCESS_SCOPE, AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, ROLE_SESSION_NAME,
     START_URL, STATS_PATH,

@@ -12,7 +12,7 @@ use crate::state::{DeviceStatus, Shared};
 
 pub(crate) const INDEX_PAGE: &str = "<!doctype html><title>Identity Center emulator</title>\
     <h1>Identity Center emulator</h1><p>Serves sso-oidc, the sso portal and STS \
-    GetCallerIdentity. Counters: <a href=\"/_emulator/stats\">/_emulator/stats</a>. \
+    GetCallerIdentity and AssumeRole. Counters: <a href=\"/_emulator/stats\">/_emulator/stats</a>. \
     Approve a sign-in at <a href=\"/device\">/device</a>.</p>";
 
 /// The browser side of the device flow: `GET /device?user_code=CODE[&action=deny]`.

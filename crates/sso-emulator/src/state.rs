@@ -119,6 +119,8 @@ pub(crate) struct Inner {
     pub(crate) role_credentials: Vec<IssuedRoleCredentials>,
     /// Access key ids that `expire_role_credentials` expired ahead of their time.
     pub(crate) expired_access_keys: Vec<String>,
+    /// Every credential that `AssumeRole` handed out, oldest first.
+    pub(crate) assumed: Vec<AssumedRole>,
     pub(crate) last_caller: Option<(String, String)>,
     pub(crate) issued: Vec<String>,
     pub(crate) federation: Federation,
@@ -164,6 +166,26 @@ pub struct IssuedRoleCredentials {
     pub secret_access_key: String,
     pub session_token: String,
     /// Epoch milliseconds, as on the wire.
+    pub expiration: u64,
+}
+
+/// A successful `AssumeRole`: what was asked, by whom, and the credentials handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// The role assumed (`RoleArn`).
+    pub role_arn: String,
+    /// The `RoleSessionName` asked for.
+    pub session_name: String,
+    /// The role whose session signed the request: `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub source_arn: String,
+    /// The `ExternalId` given, if any.
+    pub external_id: Option<String>,
+    /// The `DurationSeconds` asked for, if any.
+    pub duration_seconds: Option<u64>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch milliseconds.
     pub expiration: u64,
 }
 
@@ -235,6 +257,7 @@ impl Inner {
             roles_window: VecDeque::new(),
             role_credentials: Vec::new(),
             expired_access_keys: Vec::new(),
+            assumed: Vec::new(),
             last_caller: None,
             issued: Vec::new(),
             federation: Federation::default(),
@@ -310,6 +333,7 @@ impl Inner {
             Op::GetRoleCredentials => self.get_role_credentials(uri, headers, now),
             Op::Logout => self.logout(headers, now),
             Op::GetCallerIdentity => self.get_caller_identity(method, uri, headers, body),
+            Op::AssumeRole => self.assume_role(method, uri, headers, body),
             Op::GetSigninToken => self.get_signin_token(uri),
             Op::Login => self.federated_login(uri),
         }

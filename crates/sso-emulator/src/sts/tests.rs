@@ -3,7 +3,7 @@ use crate::sigv4::{
     SigV4, canonical_request, format_amz_date, parse_amz_date, sign, signature_matches,
     string_to_sign,
 };
-use crate::{Config, Emulator, IssuedRoleCredentials, Op};
+use crate::{Config, Emulator, IamRole, IssuedRoleCredentials, Op, role_arn};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -436,7 +436,7 @@ fn unsigned_post(emulator: &Emulator, body: &str) -> (u16, String) {
 #[test]
 fn other_requests_to_the_root() {
     let emulator = Emulator::start(Config::default());
-    let (status, body) = unsigned_post(&emulator, "Action=AssumeRole&Version=2011-06-15");
+    let (status, body) = unsigned_post(&emulator, "Action=GetSessionToken&Version=2011-06-15");
     assert_eq!(
         (status, error_code(&body)),
         (400, "InvalidAction"),
@@ -456,4 +456,190 @@ fn other_requests_to_the_root() {
     assert!(body.contains("Identity Center emulator"));
     emulator.expect(Op::GetCallerIdentity, 1);
     assert_eq!(emulator.last_caller(), None);
+}
+
+/// A signed `AssumeRole` of `role` by `credentials`, with these extra parameters.
+fn assume(
+    emulator: &Emulator,
+    credentials: &IssuedRoleCredentials,
+    role: &str,
+    extra: &str,
+) -> (u16, String) {
+    let body = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName=jane.doe%40example.com{extra}",
+        role.replace(':', "%3A").replace('/', "%2F")
+    );
+    Request {
+        body,
+        ..Request::post(credentials)
+    }
+    .send(emulator)
+}
+
+fn member<'a>(body: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = body.find(&open).expect(body) + open.len();
+    &body[start..start + body[start..].find(&format!("</{name}>")).unwrap()]
+}
+
+/// The credentials in an `AssumeRole` answer, as the next hop signs with them.
+fn credentials_in(body: &str, role: &str) -> IssuedRoleCredentials {
+    IssuedRoleCredentials {
+        account_id: String::new(),
+        role_name: role.to_owned(),
+        access_key_id: member(body, "AccessKeyId").to_owned(),
+        secret_access_key: member(body, "SecretAccessKey").to_owned(),
+        session_token: member(body, "SessionToken").to_owned(),
+        expiration: 0,
+    }
+}
+
+const DEPLOY: &str = "arn:aws:iam::100000000002:role/Deploy";
+const AUDIT: &str = "arn:aws:iam::100000000003:role/Audit";
+
+/// An emulator where the portal's AdministratorAccess may assume Deploy, and Deploy may assume
+/// Audit with an external id; with credentials of AdministratorAccess and ReadOnlyAccess.
+fn chain_emulator() -> (Emulator, IssuedRoleCredentials, IssuedRoleCredentials) {
+    let emulator = Emulator::start(Config {
+        iam_roles: vec![
+            IamRole::new(DEPLOY, &[&role_arn("100000000001", "AdministratorAccess")]),
+            IamRole::new(AUDIT, &[DEPLOY]).with_external_id("s3cr3t-id"),
+        ],
+        ..Config::default()
+    });
+    let admin = issue(&emulator, "100000000001", "AdministratorAccess");
+    let reader = issue(&emulator, "100000000001", "ReadOnlyAccess");
+    (emulator, admin, reader)
+}
+
+#[test]
+fn assume_role_chains_two_hops() {
+    let (emulator, admin, _) = chain_emulator();
+    let (deploy, audit) = (DEPLOY, AUDIT);
+    // One hop, then a second signed with the first hop's credentials.
+    let (status, body) = assume(&emulator, &admin, deploy, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        )
+    );
+    assert_eq!(
+        member(&body, "Arn"),
+        "arn:aws:sts::100000000002:assumed-role/Deploy/jane.doe@example.com"
+    );
+    let expiration = member(&body, "Expiration");
+    assert_eq!(
+        (expiration.len(), &expiration[10..11]),
+        (20, "T"),
+        "{expiration}"
+    );
+    let first = credentials_in(&body, "Deploy");
+    let (status, body) = assume(
+        &emulator,
+        &first,
+        audit,
+        "&ExternalId=s3cr3t-id&DurationSeconds=900",
+    );
+    assert_eq!(status, 200, "{body}");
+    let second = credentials_in(&body, "Audit");
+    let (status, body) = Request::post(&second).send(&emulator);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        member(&body, "Arn"),
+        "arn:aws:sts::100000000003:assumed-role/Audit/jane.doe@example.com"
+    );
+    let assumed = emulator.assumed_roles();
+    assert_eq!(assumed.len(), 2);
+    assert_eq!(
+        (
+            assumed[1].source_arn.as_str(),
+            assumed[1].external_id.as_deref(),
+            assumed[1].duration_seconds
+        ),
+        (
+            "arn:aws:iam::100000000002:role/Deploy",
+            Some("s3cr3t-id"),
+            Some(900)
+        )
+    );
+    assert_eq!(assumed[1].access_key_id, second.access_key_id);
+
+    emulator.expect(Op::AssumeRole, 2);
+}
+
+#[test]
+fn assume_role_follows_the_trust_policies() {
+    let (emulator, admin, reader) = chain_emulator();
+    let (deploy, audit) = (DEPLOY, AUDIT);
+    let (_, body) = assume(&emulator, &admin, deploy, "");
+    let first = credentials_in(&body, "Deploy");
+    let failures = [
+        // The trust policy names another role.
+        (assume(&emulator, &reader, deploy, ""), 403, "AccessDenied"),
+        // Deploy trusts the portal role, not itself.
+        (assume(&emulator, &first, deploy, ""), 403, "AccessDenied"),
+        // No external id, and the wrong one.
+        (assume(&emulator, &first, audit, ""), 403, "AccessDenied"),
+        (
+            assume(&emulator, &first, audit, "&ExternalId=guess"),
+            403,
+            "AccessDenied",
+        ),
+        // No such role.
+        (
+            assume(&emulator, &admin, "arn:aws:iam::100000000002:role/Nope", ""),
+            403,
+            "AccessDenied",
+        ),
+        // Past the one-hour limit of role chaining, and short of STS's minimum.
+        (
+            assume(&emulator, &admin, deploy, "&DurationSeconds=3601"),
+            400,
+            "ValidationError",
+        ),
+        (
+            assume(&emulator, &admin, deploy, "&DurationSeconds=899"),
+            400,
+            "ValidationError",
+        ),
+        // Signed with a key that it never issued.
+        (
+            Request {
+                body: "Action=AssumeRole&Version=2011-06-15&RoleArn=x&RoleSessionName=ab"
+                    .to_owned(),
+                secret_access_key: reader.secret_access_key.clone(),
+                ..Request::post(&admin)
+            }
+            .send(&emulator),
+            403,
+            "SignatureDoesNotMatch",
+        ),
+    ];
+    for ((status, body), want_status, want_code) in &failures {
+        assert_eq!(
+            (*status, error_code(body)),
+            (*want_status, *want_code),
+            "{body}"
+        );
+    }
+    let (_, denied) = &failures[0].0;
+    assert!(
+        denied.contains(
+            "User: arn:aws:sts::100000000001:assumed-role/ReadOnlyAccess/ssokey is not authorized \
+             to perform: sts:AssumeRole on resource: arn:aws:iam::100000000002:role/Deploy"
+        ),
+        "{denied}"
+    );
+    assert!(
+        failures[5].0.1.contains("1 hour session limit"),
+        "{}",
+        failures[5].0.1
+    );
+    assert_eq!(
+        emulator.assumed_roles().len(),
+        1,
+        "a refused call issues nothing"
+    );
+    emulator.expect(Op::AssumeRole, 1 + failures.len());
 }
