@@ -175,6 +175,20 @@ pub struct TargetArgs {
     /// [default: AWS_PROFILE, when neither --account nor --profile is given]
     #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(crate::output::complete::profiles))]
     pub profile: Option<String>,
+
+    /// Then assume this role with STS (role chaining); repeat for more hops,
+    /// in order
+    #[arg(long, value_name = "ARN")]
+    pub assume_role: Vec<String>,
+
+    /// The external id for the last --assume-role
+    #[arg(long, value_name = "ID", requires = "assume_role")]
+    pub external_id: Option<String>,
+
+    /// The role session name for the last --assume-role [default: your
+    /// Identity Center user name]
+    #[arg(long, value_name = "NAME", requires = "assume_role")]
+    pub role_session_name: Option<String>,
 }
 
 // How cached credentials are used.

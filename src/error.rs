@@ -11,6 +11,7 @@ use crate::aws::sdk::{CallError, InsecureEndpoint};
 use crate::browser::BrowserError;
 use crate::config_file::ConfigError;
 
+use crate::chain::ChainError;
 use crate::console::ConsoleError;
 use crate::exit::{ExecError, Exit, Reported};
 use crate::profiles::ProfilesError;
@@ -57,6 +58,7 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         InsecureEndpoint,
         NetError,
         ConsoleError,
+        ChainError,
         BrowserError,
         ExecError,
         std::io::Error

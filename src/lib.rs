@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod aws;
 pub mod browser;
+pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod commands;

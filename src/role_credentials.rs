@@ -1,13 +1,16 @@
 //! Role credentials for a target, in one place: the cache first (the hot
 //! path), else the portal, once, under the target's lock; with the account
-//! named by id or by name.
+//! named by id or by name. A target with a role chain is cached the same
+//! way, keyed by the whole chain, and assumed once under the chain's lock.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::auth;
 use crate::aws::net::Net;
 use crate::aws::portal::PortalClient;
 use crate::aws::sdk::CallError;
+use crate::chain;
 use crate::clock;
 use crate::context::Context;
 use crate::credentials::RoleCredentials;
@@ -49,7 +52,14 @@ pub fn for_target(
         |name| ctx.keychain_choice_named(name),
     ));
     let roles = Roles::new(ctx, &keychain);
-    let label = |session: &str| format!("{session}/{}/{}", wanted.account, wanted.role);
+    let label = |session: &str| match wanted.chain.hops.last() {
+        None => format!("{session}/{}/{}", wanted.account, wanted.role),
+        Some(last) => format!(
+            "{session}/{}/{} -> {}",
+            wanted.account, wanted.role, last.role_arn
+        ),
+    };
+    let chain_id = (!wanted.chain.is_empty()).then(|| wanted.chain.id());
 
     // The hot path: fresh cached credentials for a session named by the flag,
     // the profile or the last sign-in, without resolving the session (no
@@ -57,8 +67,13 @@ pub fn for_target(
     // name is looked up in the listing cache.
     if !options.refresh
         && let Some(name) = &hot_name
-        && let Some(credentials) =
-            roles.cached(name, &wanted.account, &wanted.role, options.margin)?
+        && let Some(credentials) = roles.cached(
+            name,
+            &wanted.account,
+            &wanted.role,
+            chain_id.as_deref(),
+            options.margin,
+        )?
     {
         return Ok((credentials, label(name)));
     }
@@ -75,7 +90,10 @@ pub fn for_target(
         other = Keychain::lazy(session.keychain_choice(ctx));
         Roles::new(ctx, &other)
     };
-    let credentials = roles.get(&session, &wanted.account, &wanted.role, options)?;
+    let credentials = match &chain_id {
+        None => roles.get(&session, &wanted.account, &wanted.role, options)?,
+        Some(chain_id) => roles.get_chained(&session, wanted, chain_id, options)?,
+    };
     Ok((credentials, label(&session.name)))
 }
 
@@ -114,6 +132,7 @@ impl<'a> Roles<'a> {
         session: &str,
         account: &AccountRef,
         role: &str,
+        chain_id: Option<&str>,
         margin: Duration,
     ) -> anyhow::Result<Option<RoleCredentials>> {
         let account_id = match account {
@@ -127,7 +146,10 @@ impl<'a> Roles<'a> {
                 id
             }
         };
-        let key = keys::role(session, &account_id, role);
+        let key = match chain_id {
+            None => keys::role(session, &account_id, role),
+            Some(chain_id) => keys::chained_role(session, &account_id, role, chain_id),
+        };
         let found = self.cache.lookup(session, &key, clock::now(), margin)?;
         if found.is_some() {
             tracing::debug!(session, account_id, role, "cached credentials are fresh");
@@ -158,19 +180,7 @@ impl<'a> Roles<'a> {
         // and the session's lock still guards the token.
         let lock_path = paths::role_lock(&self.ctx.cache_dir, &session.name, &account_id, role);
         let what = format!("the credentials of {}/{account_id}/{role}", session.name);
-        let _lock = match Lock::acquire(&lock_path, &what, self.ctx.lock_wait) {
-            Ok(lock) => Some(lock),
-            Err(err @ LockError::Held { .. }) => {
-                crate::ui::warning(format_args!("{err}; going ahead without it"));
-                None
-            }
-            Err(err) => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "could not take the credential cache's lock file {}",
-                    lock_path.display()
-                )));
-            }
-        };
+        let _lock = take_lock(&lock_path, &what, self.ctx.lock_wait)?;
         let key = keys::role(&session.name, &account_id, role);
         if !options.refresh
             && let Some(credentials) =
@@ -200,6 +210,77 @@ impl<'a> Roles<'a> {
                 return Err(call.explain(&account_id, role, err));
             }
         };
+        if let Err(err) = self.cache.store(
+            &session.name,
+            &key,
+            &credentials,
+            &generation,
+            clock::now(),
+            options.margin,
+        ) {
+            crate::ui::warning(format_args!(
+                "could not cache the credentials ({err}); the next run fetches new ones"
+            ));
+        }
+        Ok(credentials)
+    }
+
+    /// Credentials at the end of the target's chain, from the cache when they
+    /// are fresh, else assumed with STS from the role's credentials (cached
+    /// or fetched), once, under the chain's lock: the runs that wait for it
+    /// find the cache filled.
+    fn get_chained(
+        &self,
+        session: &Session,
+        wanted: &Target,
+        chain_id: &str,
+        options: &Options,
+    ) -> anyhow::Result<RoleCredentials> {
+        let account_id = match &wanted.account {
+            AccountRef::Id(id) => id.clone(),
+            AccountRef::Name(name) => {
+                let net = self.ctx.net(&session.region)?;
+                self.account_id_by_name(session, &net, name)?
+            }
+        };
+        let role = wanted.role.as_str();
+        let lock_path = paths::chain_lock(
+            &self.ctx.cache_dir,
+            &session.name,
+            &account_id,
+            role,
+            chain_id,
+        );
+        let what = format!(
+            "the credentials of {}/{account_id}/{role} and its role chain",
+            session.name
+        );
+        let _lock = take_lock(&lock_path, &what, self.ctx.lock_wait)?;
+        let key = keys::chained_role(&session.name, &account_id, role, chain_id);
+        if !options.refresh
+            && let Some(credentials) =
+                self.cache
+                    .lookup(&session.name, &key, clock::now(), options.margin)?
+        {
+            tracing::debug!(
+                account_id,
+                role,
+                "another run cached the chain's credentials meanwhile"
+            );
+            return Ok(credentials);
+        }
+        let generation = self.cache.generation(&session.name);
+        let base = match self.cached(
+            &session.name,
+            &AccountRef::Id(account_id.clone()),
+            role,
+            None,
+            options.margin,
+        )? {
+            Some(base) if !options.refresh => base,
+            _ => self.get(session, &AccountRef::Id(account_id.clone()), role, options)?,
+        };
+        let credentials = chain::assume(self.ctx, &base, &wanted.chain, &session.region)?;
         if let Err(err) = self.cache.store(
             &session.name,
             &key,
@@ -266,6 +347,22 @@ impl<'a> Roles<'a> {
             }
             .into()),
         }
+    }
+}
+
+/// The lock at `lock_path`, waiting up to `wait`; past the wait (a stopped
+/// holder, say), none, with a warning.
+fn take_lock(lock_path: &Path, what: &str, wait: Duration) -> anyhow::Result<Option<Lock>> {
+    match Lock::acquire(lock_path, what, wait) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(err @ LockError::Held { .. }) => {
+            crate::ui::warning(format_args!("{err}; going ahead without it"));
+            Ok(None)
+        }
+        Err(err) => Err(anyhow::Error::new(err).context(format!(
+            "could not take the credential cache's lock file {}",
+            lock_path.display()
+        ))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The network edge: the SDK set-up and its errors, the sign-in service
 //! (sso-oidc), the portal (sso), the pacing of a listing's requests, and the
-//! sign-in service's federation endpoint (for the console).
+//! sign-in service's federation endpoint (for the console), and STS (for
+//! role chaining).
 
 pub mod federation;
 pub mod net;
@@ -8,3 +9,4 @@ pub mod oidc;
 pub mod pace;
 pub mod portal;
 pub mod sdk;
+pub mod sts;

@@ -18,6 +18,9 @@ pub fn request(ctx: &Context, args: &TargetArgs) -> target::TargetSpec {
         role: args.role.clone(),
         profile: args.profile.clone(),
         env_profile: ctx.aws_profile.clone(),
+        assume_roles: args.assume_role.clone(),
+        external_id: args.external_id.clone(),
+        role_session_name: args.role_session_name.clone(),
     }
 }
 
@@ -94,5 +97,6 @@ fn pick(ctx: &Context, session_flag: Option<&str>, command: &str) -> anyhow::Res
         session: Some(session.name),
         account: AccountRef::Id(picked.account_id.clone()),
         role: picked.role_name.clone(),
+        chain: target::Chain::default(),
     })
 }

@@ -1,6 +1,6 @@
 //! The names of ssokey's keychain entries, built and read back here only:
 //! `session/NAME/token`, `session/NAME/client` and
-//! `session/NAME/role/ACCOUNT/ROLE`; and of the fast tier's mark of a
+//! `session/NAME/role/ACCOUNT/ROLE` (with `/chain/ID` for a role chain); and of the fast tier's mark of a
 //! session's sign-in, `session/NAME/signed-in`.
 
 /// The entry that holds a session's token.
@@ -22,6 +22,12 @@ pub fn probe(session: &str) -> String {
 /// The entry that holds the cached credentials of one role.
 pub fn role(session: &str, account_id: &str, role: &str) -> String {
     format!("{}{account_id}/{role}", roles_of(session))
+}
+
+/// The entry that holds the cached credentials at the end of a role chain
+/// that starts from one role; `chain_id` names the chain.
+pub fn chained_role(session: &str, account_id: &str, role: &str, chain_id: &str) -> String {
+    format!("{}/chain/{chain_id}", self::role(session, account_id, role))
 }
 
 /// What the names of a session's cached role credentials start with.

@@ -59,6 +59,20 @@ pub fn signed_out(cache_dir: &Path, session: &str) -> PathBuf {
     cache_dir.join("signed-out").join(session)
 }
 
+/// The lock for the credentials at the end of a role chain (`chain_id`)
+/// that starts from one role.
+pub fn chain_lock(
+    cache_dir: &Path,
+    session: &str,
+    account_id: &str,
+    role: &str,
+    chain_id: &str,
+) -> PathBuf {
+    let mut path = role_lock(cache_dir, session, account_id, role).into_os_string();
+    path.push(format!(".chain-{chain_id}.lock"));
+    PathBuf::from(path)
+}
+
 /// The lock for one target's credentials; only its name says which.
 pub fn role_lock(cache_dir: &Path, session: &str, account_id: &str, role: &str) -> PathBuf {
     let safe: String = role
