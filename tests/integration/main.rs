@@ -14,6 +14,7 @@ mod awscli;
 mod bad_input;
 mod botocore;
 mod browsers;
+mod chain;
 mod config_botocore;
 mod console;
 mod core_dumps;
