@@ -30,8 +30,9 @@ fn bad_request(message: impl Into<String>) -> ApiError {
 
 impl Inner {
     /// `Action=getSigninToken&Session={"sessionId","sessionKey","sessionToken"}`: the three
-    /// must be role credentials this emulator issued, not expired, and `SessionDuration`, when
-    /// given, a number of seconds from 900 to 43200.
+    /// must be role credentials this emulator issued (by the portal or `AssumeRole`), not
+    /// expired, and `SessionDuration`, when given, a number of seconds from 900 to 43200 (and
+    /// none for a chained role's credentials).
     pub(crate) fn get_signin_token(&mut self, uri: &Uri) -> Answer {
         let query = query(uri);
         let session = query
@@ -58,23 +59,22 @@ impl Inner {
             },
         };
         let now_ms = u64::try_from(epoch(SystemTime::now()).as_millis()).unwrap_or(u64::MAX);
-        let issued = self
-            .role_credentials
-            .iter()
-            .find(|issued| issued.access_key_id == key_id)
-            .filter(|issued| {
-                constant_time_eq(issued.secret_access_key.as_bytes(), secret.as_bytes())
-                    && constant_time_eq(issued.session_token.as_bytes(), token.as_bytes())
-            })
-            .ok_or_else(|| {
-                ApiError::new(
-                    403,
-                    "AccessDeniedException",
-                    "access_denied",
-                    "The credentials in Session are not valid",
-                )
-            })?;
-        if issued.expiration <= now_ms || self.expired_access_keys.contains(&key_id) {
+        let denied = || {
+            ApiError::new(
+                403,
+                "AccessDeniedException",
+                "access_denied",
+                "The credentials in Session are not valid",
+            )
+        };
+        let (caller, issued_secret, issued_token, expiration) =
+            self.issued_session(&key_id).ok_or_else(denied)?;
+        if !(constant_time_eq(issued_secret.as_bytes(), secret.as_bytes())
+            && constant_time_eq(issued_token.as_bytes(), token.as_bytes()))
+        {
+            return Err(denied());
+        }
+        if expiration <= now_ms || self.expired_access_keys.contains(&key_id) {
             return Err(ApiError::new(
                 403,
                 "ExpiredTokenException",
@@ -82,7 +82,13 @@ impl Inner {
                 "The credentials in Session have expired",
             ));
         }
-        let (account_id, role_name) = (issued.account_id.clone(), issued.role_name.clone());
+        // The service refuses SessionDuration for the credentials of a chained role.
+        if session_duration.is_some() && self.assumed.iter().any(|a| a.access_key_id == key_id) {
+            return Err(bad_request(
+                "SessionDuration cannot be used with credentials from role chaining",
+            ));
+        }
+        let (account_id, role_name) = (caller.account_id, caller.role_name);
         let signin_token = self.secret(Mint::signin_token);
         self.federation.tokens.push((
             SigninToken {

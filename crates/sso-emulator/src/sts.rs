@@ -258,7 +258,7 @@ impl Inner {
 
     /// The session of the credentials whose access key id is `access_key_id`, with their secret
     /// key, session token and expiration (epoch milliseconds).
-    fn issued_session(&self, access_key_id: &str) -> Option<(Caller, &str, &str, u64)> {
+    pub(crate) fn issued_session(&self, access_key_id: &str) -> Option<(Caller, &str, &str, u64)> {
         if let Some(issued) = self
             .role_credentials
             .iter()

@@ -643,3 +643,43 @@ fn assume_role_follows_the_trust_policies() {
     );
     emulator.expect(Op::AssumeRole, 1 + failures.len());
 }
+
+/// `getSigninToken` for `credentials`, with `extra` query parameters; the status.
+fn signin_token(emulator: &Emulator, credentials: &IssuedRoleCredentials, extra: &str) -> u16 {
+    let session = format!(
+        "{{\"sessionId\":\"{}\",\"sessionKey\":\"{}\",\"sessionToken\":\"{}\"}}",
+        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+    );
+    let encoded: String = form_urlencoded::byte_serialize(session.as_bytes()).collect();
+    let mut stream = std::net::TcpStream::connect(emulator.addr()).unwrap();
+    write!(
+        stream,
+        "GET /federation?Action=getSigninToken&Session={encoded}{extra} HTTP/1.1\r\nhost: x\r\n\
+         connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response[9..12].parse().unwrap()
+}
+
+#[test]
+fn the_federation_endpoint_takes_chained_credentials_without_a_session_duration() {
+    let (emulator, admin, _) = chain_emulator();
+    let (_, body) = assume(&emulator, &admin, DEPLOY, "");
+    let chained = credentials_in(&body, "Deploy");
+    assert_eq!(
+        signin_token(&emulator, &admin, "&SessionDuration=3600"),
+        200
+    );
+    assert_eq!(
+        signin_token(&emulator, &chained, "&SessionDuration=3600"),
+        400
+    );
+    assert_eq!(signin_token(&emulator, &chained, ""), 200);
+    let tokens = emulator.signin_tokens();
+    assert_eq!(
+        (tokens[1].account_id.as_str(), tokens[1].role_name.as_str()),
+        ("100000000002", "Deploy")
+    );
+}
