@@ -125,6 +125,9 @@ pub struct IamRole {
     pub external_id: Option<String>,
     /// The role's `MaxSessionDuration`.
     pub max_session_duration: Duration,
+    /// The MFA device whose code the trust policy requires (`aws:MultiFactorAuthPresent`):
+    /// `SerialNumber` must name it and `TokenCode` be six digits.
+    pub mfa_serial: Option<String>,
 }
 
 impl IamRole {
@@ -135,7 +138,15 @@ impl IamRole {
             trusted: trusted.iter().map(|&t| t.to_owned()).collect(),
             external_id: None,
             max_session_duration: Duration::from_secs(HOUR),
+            mfa_serial: None,
         }
+    }
+
+    /// The same role, whose trust policy requires a code from the MFA device `serial`.
+    #[must_use]
+    pub fn with_mfa(mut self, serial: &str) -> IamRole {
+        self.mfa_serial = Some(serial.to_owned());
+        self
     }
 
     /// The same role, whose trust policy requires `external_id`.

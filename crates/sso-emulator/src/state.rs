@@ -182,6 +182,8 @@ pub struct AssumedRole {
     pub external_id: Option<String>,
     /// The `DurationSeconds` asked for, if any.
     pub duration_seconds: Option<u64>,
+    /// The `TokenCode` given (an MFA code), if any.
+    pub token_code: Option<String>,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: String,

@@ -132,6 +132,15 @@ impl Inner {
         if !role.trusted.contains(&caller.role_arn()) || role.external_id != external_id {
             return Err(denied());
         }
+        let token_code = param("TokenCode");
+        if let Some(serial) = &role.mfa_serial {
+            let code_ok = token_code
+                .as_deref()
+                .is_some_and(|code| code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
+            if param("SerialNumber").as_ref() != Some(serial) || !code_ok {
+                return Err(denied());
+            }
+        }
         let duration = duration_seconds.unwrap_or(HOUR);
         if duration > CHAINED_MAX_DURATION_SECS {
             return Err(validation(
@@ -166,6 +175,7 @@ impl Inner {
             source_arn: caller.role_arn(),
             external_id,
             duration_seconds,
+            token_code,
             access_key_id,
             secret_access_key,
             session_token,

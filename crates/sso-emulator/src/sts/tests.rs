@@ -496,6 +496,8 @@ fn credentials_in(body: &str, role: &str) -> IssuedRoleCredentials {
 
 const DEPLOY: &str = "arn:aws:iam::100000000002:role/Deploy";
 const AUDIT: &str = "arn:aws:iam::100000000003:role/Audit";
+const GLASS: &str = "arn:aws:iam::100000000003:role/BreakGlass";
+const MFA: &str = "arn:aws:iam::100000000001:mfa/jane";
 
 /// An emulator where the portal's AdministratorAccess may assume Deploy, and Deploy may assume
 /// Audit with an external id; with credentials of AdministratorAccess and ReadOnlyAccess.
@@ -504,6 +506,7 @@ fn chain_emulator() -> (Emulator, IssuedRoleCredentials, IssuedRoleCredentials) 
         iam_roles: vec![
             IamRole::new(DEPLOY, &[&role_arn("100000000001", "AdministratorAccess")]),
             IamRole::new(AUDIT, &[DEPLOY]).with_external_id("s3cr3t-id"),
+            IamRole::new(GLASS, &[&role_arn("100000000001", "AdministratorAccess")]).with_mfa(MFA),
         ],
         ..Config::default()
     });
@@ -681,5 +684,25 @@ fn the_federation_endpoint_takes_chained_credentials_without_a_session_duration(
     assert_eq!(
         (tokens[1].account_id.as_str(), tokens[1].role_name.as_str()),
         ("100000000002", "Deploy")
+    );
+}
+
+#[test]
+fn assume_role_asks_for_the_mfa_code_the_trust_policy_requires() {
+    let (emulator, admin, _) = chain_emulator();
+    let serial = "&SerialNumber=arn%3Aaws%3Aiam%3A%3A100000000001%3Amfa%2Fjane";
+    for (extra, status) in [
+        ("", 403),
+        (serial, 403),
+        (&format!("{serial}&TokenCode=12345")[..], 403),
+        ("&SerialNumber=other&TokenCode=123456", 403),
+        (&format!("{serial}&TokenCode=123456")[..], 200),
+    ] {
+        let (got, body) = assume(&emulator, &admin, GLASS, extra);
+        assert_eq!(got, status, "{extra}: {body}");
+    }
+    assert_eq!(
+        emulator.assumed_roles()[0].token_code.as_deref(),
+        Some("123456")
     );
 }
