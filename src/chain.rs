@@ -60,18 +60,27 @@ impl Reported for ChainError {
 
 /// The credentials at the end of `chain`, assumed with `base` (the
 /// credentials of the Identity Center role); STS is reached in the chain's
-/// region, else `fallback_region`. Expires at the earliest of the chain.
+/// region, else `AWS_REGION`, else `fallback_region` (the Identity Center
+/// session's). Expires at the earliest of the chain.
 pub fn assume(
     ctx: &Context,
     base: &RoleCredentials,
     chain: &Chain,
     fallback_region: &str,
 ) -> anyhow::Result<RoleCredentials> {
-    let region = chain.region.as_deref().unwrap_or(fallback_region);
+    let region = chain
+        .region
+        .as_deref()
+        .or(ctx.aws_region.as_deref())
+        .unwrap_or(fallback_region);
+    let legacy = chain.legacy_endpoints.unwrap_or_else(|| {
+        ctx.sts_regional_endpoints
+            .as_deref()
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("legacy"))
+    });
     let net = ctx.net(region)?;
-    let client = |credentials: &RoleCredentials| {
-        StsClient::new(&net.config, region, chain.legacy_endpoints, credentials)
-    };
+    let client =
+        |credentials: &RoleCredentials| StsClient::new(&net.config, region, legacy, credentials);
     // The person's name, for every hop that names no session of its own.
     let person = if chain.hops.iter().any(|hop| hop.session_name.is_none()) {
         let arn = net
@@ -146,20 +155,19 @@ pub fn session_name_from_arn(arn: &str) -> String {
     target::session_name_of(session).unwrap_or_else(|| "ssokey".to_owned())
 }
 
-/// The code of the MFA device `serial`, typed on the terminal, as the AWS
-/// CLI asks for it.
+/// The code of the MFA device `serial`, typed on the terminal without an
+/// echo, as the AWS CLI asks for it.
 fn mfa_code(ctx: &Context, serial: &str, role_arn: &str) -> Result<Secret, ChainError> {
     if !(ctx.stdin_is_terminal && ctx.stderr_is_terminal) {
         return Err(ChainError::MfaNeedsTerminal {
             role_arn: role_arn.to_owned(),
         });
     }
-    crate::ui::ask(format_args!("Enter MFA code for {serial}:"));
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(ChainError::MfaUnread)?;
-    Ok(Secret::new(line.trim()))
+    let code = dialoguer::Password::new()
+        .with_prompt(format!("Enter MFA code for {}", crate::ui::escape(serial)))
+        .interact_on(&dialoguer::console::Term::stderr())
+        .map_err(|dialoguer::Error::IO(err)| ChainError::MfaUnread(err))?;
+    Ok(Secret::new(code.trim()))
 }
 
 #[cfg(test)]

@@ -40,6 +40,10 @@ pub struct Context {
     pub aws_region_set: bool,
     /// That region: `AWS_REGION`, else `AWS_DEFAULT_REGION`.
     pub aws_region: Option<String>,
+    /// `AWS_STS_REGIONAL_ENDPOINTS`: `legacy` sends a role chain's STS calls
+    /// in botocore's legacy regions to the global endpoint, unless the
+    /// profile's `sts_regional_endpoints` says otherwise.
+    pub sts_regional_endpoints: Option<String>,
     /// `AWS_ENDPOINT_URL_SIGNIN`, `AWS_ENDPOINT_URL` and
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, for the console's sign-in.
     pub federation_endpoints: crate::console::EndpointVariables,
@@ -155,6 +159,7 @@ impl Context {
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             aws_region: non_empty("AWS_REGION").or_else(|| non_empty("AWS_DEFAULT_REGION")),
+            sts_regional_endpoints: non_empty("AWS_STS_REGIONAL_ENDPOINTS"),
             federation_endpoints: crate::console::EndpointVariables {
                 signin: non_empty("AWS_ENDPOINT_URL_SIGNIN"),
                 global: non_empty("AWS_ENDPOINT_URL"),

@@ -58,8 +58,9 @@ pub struct Chain {
     /// The `region` of the profile, else of the nearest source profile that
     /// has one: STS's regional endpoint.
     pub region: Option<String>,
-    /// `sts_regional_endpoints = legacy`.
-    pub legacy_endpoints: bool,
+    /// `sts_regional_endpoints` of the profile, else of the nearest source
+    /// profile that has one: `Some(true)` for `legacy`.
+    pub legacy_endpoints: Option<bool>,
 }
 
 /// One hop of a chain: a role that STS assumes with the credentials of the
@@ -89,8 +90,9 @@ impl Chain {
     }
 
     /// A stable name for the chain, for its cache entry and lock: a digest
-    /// of every hop and the endpoint settings, so that a changed profile
-    /// never finds the credentials of the old one.
+    /// of what each hop asks STS for, so that a changed profile never finds
+    /// the credentials of the old one. (Which endpoint answers changes
+    /// nothing in the credentials.)
     pub fn id(&self) -> String {
         use sha2::Digest as _;
         use std::fmt::Write as _;
@@ -100,12 +102,6 @@ impl Chain {
             digest.update(value.len().to_le_bytes());
             digest.update(value.as_bytes());
         };
-        field(self.region.as_deref());
-        field(Some(if self.legacy_endpoints {
-            "legacy"
-        } else {
-            "regional"
-        }));
         for hop in &self.hops {
             field(Some(&hop.role_arn));
             field(hop.external_id.as_deref());
@@ -376,7 +372,7 @@ fn base(
         chain: Chain {
             hops,
             region,
-            legacy_endpoints: legacy.unwrap_or(false),
+            legacy_endpoints: legacy,
         },
     })
 }
@@ -645,7 +641,8 @@ mod tests {
         assert_eq!(last.session_name.as_deref(), Some("auditor"));
         // The profile's own region and endpoint setting first, then the chain's.
         assert_eq!(audit.chain.region.as_deref(), Some("us-west-2"));
-        assert!(audit.chain.legacy_endpoints);
+        assert_eq!(audit.chain.legacy_endpoints, Some(true));
+        assert_eq!(profile("self").unwrap().chain.legacy_endpoints, None);
         assert_eq!(
             profile("deploy").unwrap().chain.region.as_deref(),
             Some("eu-west-1")

@@ -8,12 +8,15 @@ use std::process::Output;
 
 use crate::awscli::aws;
 use crate::harness::{Run, TestEnv, config};
+use crate::terminal::Tmux;
 use sso_emulator::{IamRole, Op, role_arn};
 
 const DEPLOY: &str = "arn:aws:iam::222233334444:role/Deploy";
 const AUDIT: &str = "arn:aws:iam::555566667777:role/Audit";
 const EXTERNAL_ID: &str = "ext-42";
 const PERSON: &str = "jane.doe@example.com";
+const GLASS: &str = "arn:aws:iam::222233334444:role/BreakGlass";
+const MFA: &str = "arn:aws:iam::100000000001:mfa/jane";
 
 /// Admin in 100000000001 may assume Deploy; Deploy may assume Audit with
 /// the external id.
@@ -41,6 +44,7 @@ fn signed_in() -> TestEnv {
         iam_roles: vec![
             IamRole::new(DEPLOY, &[&role_arn("100000000001", "Admin")]),
             IamRole::new(AUDIT, &[DEPLOY]).with_external_id(EXTERNAL_ID),
+            IamRole::new(GLASS, &[&role_arn("100000000001", "Admin")]).with_mfa(MFA),
         ],
         ..config()
     });
@@ -347,12 +351,44 @@ fn sts_refusals_name_the_role_and_the_hop() {
         &["hop 2 of 2", AUDIT, "profile 'audit'", "external id"],
     );
     env.write_config(&format!(
-        "{PROFILES}\n[profile mfa]\nrole_arn = {DEPLOY}\nsource_profile = base\nmfa_serial = arn:aws:iam::100000000001:mfa/jane\n"
+        "{PROFILES}\n[profile mfa]\nrole_arn = {GLASS}\nsource_profile = base\nmfa_serial = {MFA}\n"
     ));
     fails(
         &env,
         &["credential-process", "--profile", "mfa"],
         1,
         &["MFA code", "no terminal"],
+    );
+}
+
+#[test]
+fn mfa_serial_asks_for_the_code_on_the_terminal_without_echoing_it() {
+    let env = signed_in();
+    env.write_config(&format!(
+        "{PROFILES}\n[profile glass]\nrole_arn = {GLASS}\nsource_profile = base\nmfa_serial = {MFA}\n"
+    ));
+    let term = Tmux::start(&env);
+    term.wait_for("bash-");
+    term.type_text(
+        "ssokey credential-process --profile glass > glass.json; printf 'rc%s\\n' $?",
+        true,
+    );
+    term.wait_for(&format!("Enter MFA code for {MFA}"));
+    term.type_text("246810", true);
+    let mut screen = String::new();
+    crate::harness::wait_until(std::time::Duration::from_secs(20), "the run's end", || {
+        screen = term.screen();
+        screen.lines().any(|line| line.starts_with("rc"))
+    });
+    assert!(screen.lines().any(|line| line == "rc0"), "{screen}");
+    assert!(!screen.contains("246810"), "the code was echoed:\n{screen}");
+    let assumed = env.emulator.assumed_roles();
+    assert_eq!(assumed.len(), 1);
+    assert_eq!(
+        (
+            assumed[0].role_arn.as_str(),
+            assumed[0].token_code.as_deref()
+        ),
+        (GLASS, Some("246810"))
     );
 }
