@@ -95,6 +95,24 @@ fn one_hop_and_two_hops_from_profiles_each_named_after_the_person() {
     assert_eq!(again.json(), two.json());
     assert_eq!(env.emulator.count(Op::AssumeRole), 3);
     env.assert_no_secret_leaked(&[&one.stderr, &two.stderr, &again.stderr]);
+
+    // Cached under the session, so that logout deletes them with the rest.
+    let chained = |env: &TestEnv| {
+        env.keychain_items()
+            .into_iter()
+            .filter(|(user, _)| user.contains("/chain/"))
+            .count()
+    };
+    assert_eq!(chained(&env), 2, "{:?}", env.keychain_items());
+    env.run(&["logout"]).success();
+    assert_eq!(chained(&env), 0);
+    assert!(
+        env.fast_tier_keys()
+            .iter()
+            .all(|key| !key.contains("/chain/")),
+        "{:?}",
+        env.fast_tier_keys()
+    );
 }
 
 #[test]

@@ -173,3 +173,40 @@ impl Args {
         format!("export AWS_ENDPOINT_URL={url}\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_roles_and_the_user_name_reach_the_config() {
+        let flags = [
+            "--iam-role",
+            "arn:aws:iam::222233334444:role/Deploy=arn:aws:iam::100000000001:role/Admin, arn:aws:iam::100000000002:role/Admin",
+            "--iam-role=arn:aws:iam::222233334444:role/Audit=arn:aws:iam::222233334444:role/Deploy",
+            "--user-name",
+            "jane@example.com",
+        ];
+        let config = parse(flags.iter().map(|f| (*f).to_owned()))
+            .unwrap()
+            .config();
+        assert_eq!(config.iam_roles.len(), 2);
+        assert_eq!(
+            config.iam_roles[0].trusted,
+            [
+                "arn:aws:iam::100000000001:role/Admin",
+                "arn:aws:iam::100000000002:role/Admin"
+            ]
+        );
+        assert_eq!(
+            config.iam_roles[1].arn,
+            "arn:aws:iam::222233334444:role/Audit"
+        );
+        assert_eq!(config.user_name, "jane@example.com");
+        assert!(parse(["--iam-role".to_owned(), "no-equals".to_owned()].into_iter()).is_err());
+        assert_eq!(
+            parse(std::iter::empty()).unwrap().config().user_name,
+            crate::ROLE_SESSION_NAME
+        );
+    }
+}
