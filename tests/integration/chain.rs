@@ -388,7 +388,7 @@ fn mfa_serial_asks_for_the_code_on_the_terminal_without_echoing_it() {
     let term = Tmux::start(&env);
     term.wait_for("bash-");
     term.type_text(
-        "ssokey credential-process --profile glass > glass.json; printf 'rc%s\\n' $?",
+        "ssokey credential-process --profile glass > /dev/null; printf 'rc%s\\n' $?",
         true,
     );
     term.wait_for(&format!("Enter MFA code for {MFA}"));
