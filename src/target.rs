@@ -79,6 +79,13 @@ pub struct Hop {
     pub profile: Option<String>,
 }
 
+impl Hop {
+    /// The account of the role: the fifth field of its ARN.
+    pub fn account_id(&self) -> Option<&str> {
+        self.role_arn.split(':').nth(4).filter(|id| !id.is_empty())
+    }
+}
+
 /// The longest session that STS gives a role assumed with role credentials,
 /// and the shortest it gives any role (seconds).
 pub const CHAINED_MAX_SECS: u32 = 3600;

@@ -138,9 +138,12 @@ pub fn for_target(
     command: &str,
 ) -> anyhow::Result<(Server, String)> {
     let (first, label) = fetch::credentials(ctx, session_flag, &wanted, options, command)?;
-    let account_id = match &wanted.account {
-        AccountRef::Id(id) => Some(id.clone()),
-        AccountRef::Name(_) => None,
+    // The account of the credentials served: the chain's last role's, else
+    // the target's.
+    let account_id = match (wanted.chain.hops.last(), &wanted.account) {
+        (Some(last), _) => last.account_id().map(str::to_owned),
+        (None, AccountRef::Id(id)) => Some(id.clone()),
+        (None, AccountRef::Name(_)) => None,
     };
     let (ctx, session, margin) = (ctx.clone(), session_flag.map(str::to_owned), options.margin);
     let command = command.to_owned();

@@ -212,12 +212,20 @@ fn exec_server_serves_the_chained_role_to_the_aws_cli() {
     );
     let args = ["exec", "--server", "--profile", "deploy", "--", "sh", "-c"];
     let mut command = env.command(&args);
-    command.arg(&script);
+    // The server's own answer names the account of the chained role.
+    command.arg(format!(
+        "{script} && curl -fsS -H \"Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN\" \
+         \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" | grep -o '\"AccountId\": *\"[0-9]*\"' >&2"
+    ));
     let run = Run::from(&command.output().unwrap(), &args);
     run.success();
     assert_eq!(
         run.json()["Arn"],
         format!("arn:aws:sts::222233334444:assumed-role/Deploy/{PERSON}")
+    );
+    assert!(
+        run.stderr.contains("222233334444") && !run.stderr.contains("100000000001"),
+        "{run}"
     );
     assert_eq!(env.emulator.count(Op::AssumeRole), 1);
 }
