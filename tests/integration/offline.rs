@@ -47,7 +47,7 @@ fn the_offline_guide_runs_as_written() {
     let script = format!(
         "set -e\n\
          # A user's shell: no endpoint but the guide's, ssokey and aws on PATH.\n\
-         unset AWS_ENDPOINT_URL_SSO AWS_ENDPOINT_URL_SSO_OIDC AWS_REGION AWS_DEFAULT_REGION\n\
+         unset AWS_ENDPOINT_URL_SSO AWS_ENDPOINT_URL_SSO_OIDC AWS_ENDPOINT_URL_STS AWS_REGION AWS_DEFAULT_REGION\n\
          export PATH='{}':'{}':\"$PATH\"\n{}",
         ssokey.parent().unwrap().display(),
         aws.parent().unwrap().display(),
