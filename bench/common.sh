@@ -157,5 +157,5 @@ stop_processes() {
 # with_ssokey_env CMD...: run CMD with ssokey's view of the world.
 with_ssokey_env() {
     AWS_CONFIG_FILE=$HOME/.aws/config AWS_SHARED_CREDENTIALS_FILE=$HOME/.aws/credentials \
-        AWS_ENDPOINT_URL_SSO=$url AWS_ENDPOINT_URL_SSO_OIDC=$url "$@"
+        AWS_ENDPOINT_URL_SSO=$url AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_STS=$url "$@"
 }
