@@ -78,7 +78,7 @@ pub fn assume(
             .as_deref()
             .is_some_and(|value| value.trim().eq_ignore_ascii_case("legacy"))
     });
-    let net = ctx.net(region)?;
+    let net = ctx.net(region, None)?;
     let client =
         |credentials: &RoleCredentials| StsClient::new(&net.config, region, legacy, credentials);
     // The person's name, for every hop that names no session of its own.

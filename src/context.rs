@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::aws::http::{Policy, TrustError, choose_ca_bundle};
 use crate::aws::net::Net;
 use crate::config_file::{self, ConfigError, ConfigFile};
 use crate::store::choice::{Choice, Setting};
@@ -44,6 +45,8 @@ pub struct Context {
     /// in botocore's legacy regions to the global endpoint, unless the
     /// profile's `sts_regional_endpoints` says otherwise.
     pub sts_regional_endpoints: Option<String>,
+    /// `AWS_CA_BUNDLE`: the CA bundle that wins over any `ca_bundle`.
+    pub aws_ca_bundle: Option<String>,
     /// `AWS_ENDPOINT_URL_SIGNIN`, `AWS_ENDPOINT_URL` and
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, for the console's sign-in.
     pub federation_endpoints: crate::console::EndpointVariables,
@@ -76,6 +79,10 @@ pub struct Context {
     reads: Arc<Reads>,
 }
 
+/// What a network client is made for: a region, and the `[sso-session]`
+/// whose `ca_bundle` it may trust.
+type NetKey = (String, Option<String>);
+
 /// The files a run reads, each at most once and only when first asked: the
 /// AWS config file and ssokey's remembered sessions.
 #[derive(Debug)]
@@ -87,7 +94,7 @@ struct Reads {
     damage_told: std::sync::atomic::AtomicBool,
     /// The network client (a runtime and the SDK's configuration) of each
     /// region the run has talked to.
-    nets: Mutex<Vec<(String, Arc<Net>)>>,
+    nets: Mutex<Vec<(NetKey, Arc<Net>)>>,
 }
 
 /// The `ssokey_keychain` of the `[sso-session]` named `name`. A config file
@@ -160,6 +167,7 @@ impl Context {
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             aws_region: non_empty("AWS_REGION").or_else(|| non_empty("AWS_DEFAULT_REGION")),
             sts_regional_endpoints: non_empty("AWS_STS_REGIONAL_ENDPOINTS"),
+            aws_ca_bundle: non_empty("AWS_CA_BUNDLE"),
             federation_endpoints: crate::console::EndpointVariables {
                 signin: non_empty("AWS_ENDPOINT_URL_SIGNIN"),
                 global: non_empty("AWS_ENDPOINT_URL"),
@@ -217,20 +225,51 @@ impl Context {
             .get_or_init(|| State::load(&self.config_dir))
     }
 
-    /// The network client for `region`, made the first time any part of the
-    /// run asks for it.
-    pub fn net(&self, region: &str) -> anyhow::Result<Arc<Net>> {
+    /// The HTTP client policy of a run on the portal whose `[sso-session]`
+    /// section is `sso_session` (none for a remembered session): the proxy
+    /// from the environment, and the CA bundle that wins (`AWS_CA_BUNDLE`,
+    /// else `ca_bundle` of the profile `AWS_PROFILE` names or `default`, else
+    /// that of the section).
+    pub fn http_policy(&self, sso_session: Option<&str>) -> Result<Policy, TrustError> {
+        // A config file that does not parse names no bundle here: the
+        // commands that read it say what is wrong with it.
+        let config = if self.aws_ca_bundle.is_some() {
+            None
+        } else {
+            self.config().ok().flatten()
+        };
+        let profile_name = self.aws_profile.as_deref().unwrap_or("default");
+        let profile = config.and_then(|config| config.profile(profile_name));
+        let section = sso_session.and_then(|name| config?.sso_session(name));
+        let bundle = choose_ca_bundle(
+            self.aws_ca_bundle.as_deref(),
+            profile
+                .as_ref()
+                .and_then(|p| Some((p.name(), p.get("ca_bundle")?))),
+            section
+                .as_ref()
+                .and_then(|s| Some((s.name.as_str(), s.ca_bundle.as_deref()?))),
+        );
+        Policy::new(bundle)
+    }
+
+    /// The network client for `region`, on the portal whose `[sso-session]`
+    /// section is `sso_session` (see [`Self::http_policy`]), made the first
+    /// time any part of the run asks for it.
+    pub fn net(&self, region: &str, sso_session: Option<&str>) -> anyhow::Result<Arc<Net>> {
         let mut nets = self
             .reads
             .nets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, net)) = nets.iter().find(|(r, _)| r == region) {
+        let key = (region.to_owned(), sso_session.map(str::to_owned));
+        if let Some((_, net)) = nets.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(net));
         }
         tracing::debug!(region, "starting the network client");
-        let net = Arc::new(Net::new(region)?);
-        nets.push((region.to_owned(), Arc::clone(&net)));
+        let policy = self.http_policy(sso_session)?;
+        let net = Arc::new(Net::new(region, &policy)?);
+        nets.push((key, Arc::clone(&net)));
         Ok(net)
     }
 

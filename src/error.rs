@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::auth::AuthError;
 use crate::aws::federation::FederationError;
+use crate::aws::http::TrustError;
 use crate::aws::net::NetError;
 use crate::aws::oidc::OidcError;
 use crate::aws::sdk::{CallError, InsecureEndpoint};
@@ -57,6 +58,7 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         FederationError,
         InsecureEndpoint,
         NetError,
+        TrustError,
         ConsoleError,
         ChainError,
         BrowserError,

@@ -269,7 +269,7 @@ pub fn obtain(
 /// A fresh listing from the portal; nothing is printed unless all of it came.
 fn fetch_all(ctx: &Context, session: &Session, concurrency: usize) -> anyhow::Result<Listing> {
     let keychain = Keychain::open(&session.keychain_choice(ctx))?;
-    let net = ctx.net(&session.region)?;
+    let net = ctx.net(&session.region, session.section())?;
     let portal = PortalClient::without_retries(&net.config);
     let (result, _) = auth::with_access_token(ctx, &keychain, session, &net, |token| {
         net.block_on(fetch(

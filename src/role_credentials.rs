@@ -169,7 +169,7 @@ impl<'a> Roles<'a> {
         options: &Options,
     ) -> anyhow::Result<RoleCredentials> {
         tracing::debug!(account = %account, role, refresh = options.refresh, "fetching credentials");
-        let net = self.ctx.net(&session.region)?;
+        let net = self.ctx.net(&session.region, session.section())?;
         let account_id = match account {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => self.account_id_by_name(session, &net, name)?,
@@ -239,7 +239,7 @@ impl<'a> Roles<'a> {
         let account_id = match &wanted.account {
             AccountRef::Id(id) => id.clone(),
             AccountRef::Name(name) => {
-                let net = self.ctx.net(&session.region)?;
+                let net = self.ctx.net(&session.region, session.section())?;
                 self.account_id_by_name(session, &net, name)?
             }
         };

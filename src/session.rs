@@ -137,6 +137,11 @@ impl SessionError {
 }
 
 impl Session {
+    /// The name of its `[sso-session]` section, when it comes from one.
+    pub fn section(&self) -> Option<&str> {
+        (self.origin == Origin::ConfigFile).then_some(self.name.as_str())
+    }
+
     /// The choice of the store that keeps this session's tokens:
     /// `SSOKEY_KEYCHAIN`, else its `ssokey_keychain`, else `auto`.
     pub fn keychain_choice(&self, ctx: &Context) -> Choice {

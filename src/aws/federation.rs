@@ -5,18 +5,10 @@
 //! requires, so neither the URL nor the answer is ever logged or put in an
 //! error: errors name the host and the status only.
 
-use std::time::Duration;
-
-use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-
+use crate::aws::http::{Policy, SendError, host_of};
 use crate::exit::{Exit, Reported};
 use crate::secret::Secret;
 
-/// How long the whole call may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer read: a sign-in token is about a kilobyte.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -44,7 +36,7 @@ impl FederationError {
             }
             FederationError::Insecure(_) => crate::aws::sdk::InsecureEndpoint::hint().to_owned(),
             FederationError::Unreachable { .. } => {
-                "check the network, or the proxy (HTTPS_PROXY is not used for the sign-in service)"
+                "check your network connection and any HTTPS_PROXY, NO_PROXY or AWS_CA_BUNDLE, then try again"
                     .to_owned()
             }
             FederationError::Refused { .. } => {
@@ -57,85 +49,29 @@ impl FederationError {
     }
 }
 
-/// The scheme and host of `url`, for messages: never its path or query.
-fn host_of(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    format!("{scheme}://{host}")
-}
-
-/// `GET url` (the URL of [`crate::console::signin_token_url`]), and the
-/// sign-in token in the answer.
-pub async fn signin_token(url: &Secret) -> Result<Secret, FederationError> {
+/// `GET url` (the URL of [`crate::console::signin_token_url`]) through the
+/// run's HTTP client (`policy`: its proxy and trust store), and the sign-in
+/// token in the answer.
+pub async fn signin_token(policy: &Policy, url: &Secret) -> Result<Secret, FederationError> {
     // The query carries the session key: never in clear text over a network.
     crate::aws::sdk::check_secure(url.expose())?;
     let host = host_of(url.expose());
-    let uri: hyper::Uri = url
-        .expose()
-        .parse()
-        .map_err(|_| FederationError::BadEndpoint { host: host.clone() })?;
-    // The machine's roots (SSL_CERT_FILE too), as the SDK's client trusts.
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|err| FederationError::Unreachable {
-            host: host.clone(),
-            cause: format!("no TLS roots: {err}"),
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let request = hyper::Request::get(uri)
-        .header(
-            hyper::header::USER_AGENT,
-            concat!("ssokey/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Empty::new())
-        .map_err(|_| FederationError::BadEndpoint { host: host.clone() })?;
-    let call = async {
-        let response =
-            client
-                .request(request)
-                .await
-                .map_err(|err| FederationError::Unreachable {
-                    host: host.clone(),
-                    cause: cause_of(&err),
-                })?;
-        let status = response.status();
-        let body = Limited::new(response.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| FederationError::Malformed { host: host.clone() })?
-            .to_bytes();
-        Ok::<_, FederationError>((status, body))
-    };
-    let (status, body) =
-        tokio::time::timeout(TIMEOUT, call)
-            .await
-            .map_err(|_| FederationError::Unreachable {
-                host: host.clone(),
-                cause: "the request timed out".to_owned(),
-            })??;
-    if !status.is_success() {
-        tracing::debug!(%host, status = status.as_u16(), "the sign-in service refused");
+    let answer = policy
+        .send("GET", url, MAX_BODY)
+        .await
+        .map_err(|err| match err {
+            SendError::BadUrl { host } => FederationError::BadEndpoint { host },
+            SendError::Unreachable { host, cause } => FederationError::Unreachable { host, cause },
+            SendError::Malformed { host } => FederationError::Malformed { host },
+        })?;
+    if !(200..300).contains(&answer.status) {
+        tracing::debug!(%host, status = answer.status, "the sign-in service refused");
         return Err(FederationError::Refused {
             host,
-            status: status.as_u16(),
+            status: answer.status,
         });
     }
-    crate::console::parse_signin_token(&body).ok_or(FederationError::Malformed { host })
-}
-
-/// The innermost cause of a failed request, by `Display`: the legacy
-/// client's own message says only "client error (Connect)".
-fn cause_of(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
-    while let Some(source) = next {
-        text = format!("{text}: {source}");
-        next = source.source();
-    }
-    text
+    crate::console::parse_signin_token(&answer.body).ok_or(FederationError::Malformed { host })
 }
 
 impl Reported for FederationError {
@@ -147,22 +83,5 @@ impl Reported for FederationError {
             FederationError::Insecure(_) => Exit::Usage,
             _ => Exit::Failure,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_name_the_host_only() {
-        assert_eq!(
-            host_of("https://signin.aws.amazon.com/federation?Action=getSigninToken&Session=x"),
-            "https://signin.aws.amazon.com"
-        );
-        assert_eq!(
-            host_of("http://127.0.0.1:4567?Session=x"),
-            "http://127.0.0.1:4567"
-        );
     }
 }

@@ -1,9 +1,10 @@
-//! The network edge: the SDK set-up and its errors, the sign-in service
+//! The network edge: the one HTTP client policy, the SDK set-up and its errors, the sign-in service
 //! (sso-oidc), the portal (sso), the pacing of a listing's requests, and the
 //! sign-in service's federation endpoint (for the console), and STS (for
 //! role chaining).
 
 pub mod federation;
+pub mod http;
 pub mod net;
 pub mod oidc;
 pub mod pace;

@@ -4,6 +4,7 @@
 
 use aws_config::SdkConfig;
 
+use super::http::Policy;
 use super::sdk::{InsecureEndpoint, check_secure, load, runtime};
 use crate::exit::{Exit, Reported};
 
@@ -28,9 +29,9 @@ impl Net {
     /// for the OIDC service and the portal (as the SDK resolves them from
     /// the `AWS_ENDPOINT_URL*` variables and the config file) are checked
     /// by [`check_secure`] before any call.
-    pub fn new(region: &str) -> Result<Self, NetError> {
+    pub fn new(region: &str, policy: &Policy) -> Result<Self, NetError> {
         let runtime = runtime()?;
-        let config = runtime.block_on(load(region));
+        let config = runtime.block_on(load(region, policy));
         let endpoints = runtime.block_on(async {
             [
                 super::oidc::endpoint(&config).await.ok(),

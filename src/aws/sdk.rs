@@ -19,14 +19,16 @@ const MAX_ATTEMPTS: u32 = 6;
 /// here, so that the clients built from it honour them. No AWS credentials are
 /// needed: every call ssokey makes is authorized by a bearer token or a client
 /// secret.
-pub async fn load(region: &str) -> SdkConfig {
+/// Every call goes through the client of `policy` (proxy and trust store).
+pub async fn load(region: &str, policy: &super::http::Policy) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
+        .http_client(policy.sdk_client())
         .no_credentials()
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(Duration::from_secs(20))
+                .connect_timeout(super::http::CONNECT_TIMEOUT)
+                .read_timeout(super::http::READ_TIMEOUT)
                 .operation_attempt_timeout(Duration::from_secs(30))
                 .operation_timeout(Duration::from_secs(90))
                 .build(),
@@ -281,7 +283,7 @@ impl Reported for CallError {
 pub(crate) fn hint_for(err: &CallError) -> String {
     match err {
         CallError::Unreachable { cause, .. } if cause.contains("certificate") => {
-            "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point SSL_CERT_FILE at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
+            "the service's TLS certificate is not trusted: behind a proxy that inspects TLS, point AWS_CA_BUNDLE (or ca_bundle in the config file, or SSL_CERT_FILE) at the proxy's CA certificate; otherwise check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC".to_owned()
         }
         CallError::Unreachable {
             host: Some(host),

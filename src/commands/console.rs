@@ -52,8 +52,10 @@ pub fn run(
         .map_err(|_| ConsoleError::BadRegion(region.clone()))?;
     let endpoint = console::endpoint(&region, &ctx.federation_endpoints);
     tracing::debug!(%endpoint, %region, "asking for a sign-in token");
+    let policy = ctx.http_policy(session.section())?;
     let runtime = crate::aws::sdk::runtime().context("could not start the network runtime")?;
     let token = runtime.block_on(crate::aws::federation::signin_token(
+        &policy,
         &console::signin_token_url(&endpoint, &role_credentials),
     ))?;
     let url = console::login_url(

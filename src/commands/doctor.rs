@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use crate::aws::net::Net;
 use crate::aws::portal::PortalClient;
 use crate::cli::{DoctorArgs, Output};
 use crate::config_file;
@@ -74,7 +73,7 @@ pub fn run(
         sessions.retain(|s| s.name == name);
     }
     for session in &sessions {
-        checks.push(doctor::clock(&session.name, skew(&session.region)));
+        checks.push(doctor::clock(&session.name, skew(ctx, session)));
     }
     checks.push(doctor::path(&path_fact(config)));
 
@@ -266,8 +265,10 @@ fn is_executable(path: &Path) -> bool {
 
 /// Local time minus the portal's, in seconds, from the Date header of an
 /// answer (to a request that the portal refuses: no side effect).
-fn skew(region: &str) -> Result<i64, String> {
-    let net = Net::new(region).map_err(|err| err.to_string())?;
+fn skew(ctx: &Context, session: &session::Session) -> Result<i64, String> {
+    let net = ctx
+        .net(&session.region, session.section())
+        .map_err(|err| crate::error::one_line(&err))?;
     let portal = PortalClient::new(&net.config);
     let before = SystemTime::now();
     let server = net

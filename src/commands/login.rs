@@ -27,7 +27,7 @@ pub fn run(
     let session = super::setup::resolve_or_ask(ctx, &request)?;
     let mut state = ctx.sessions().clone();
     let keychain = Keychain::open(&session.keychain_choice(ctx))?;
-    let net = ctx.net(&session.region)?;
+    let net = ctx.net(&session.region, session.section())?;
     // The user is here: auto sign-in may start again, whatever comes next.
     sign_in::cool_down::clear(ctx, &session.name);
     sign_in::signed_out::clear(ctx, &session.name);

@@ -75,7 +75,7 @@ fn logout(ctx: &Context, keychain: &Keychain, session: &Session) -> anyhow::Resu
 /// Calls the portal's Logout with a usable token (renewed first if it is due),
 /// so that the sign-in ends on the portal too, refresh token included.
 fn end_portal_session(ctx: &Context, keychain: &Keychain, session: &Session) -> anyhow::Result<()> {
-    let net = ctx.net(&session.region)?;
+    let net = ctx.net(&session.region, session.section())?;
     let token = match auth::access_token(ctx, keychain, session, &net) {
         Ok(token) => token,
         // Nothing usable is left to end on the portal.

@@ -250,6 +250,9 @@ pub struct SsoSession {
     /// `region`: the region of the profiles that use the session (what
     /// `ssokey profiles` writes in them); `None` when missing or empty.
     pub profile_region: Option<String>,
+    /// `ca_bundle`: a PEM file of CA certificates to trust besides the
+    /// system's (see [`crate::aws::http`]); `None` when missing or empty.
+    pub ca_bundle: Option<String>,
 }
 
 /// A profile, merged over its duplicate sections.

@@ -236,6 +236,7 @@ impl ConfigFile {
             keychain: get("ssokey_keychain"),
             auto_login: get("ssokey_auto_login"),
             profile_region: get("region"),
+            ca_bundle: get("ca_bundle"),
         })
     }
 
@@ -428,6 +429,7 @@ mod tests {
                 keychain: None,
                 auto_login: None,
                 profile_region: Some("eu-central-1".into()),
+                ca_bundle: None,
             })
         );
         assert_eq!(
@@ -440,6 +442,7 @@ mod tests {
                 keychain: None,
                 auto_login: None,
                 profile_region: None,
+                ca_bundle: None,
             })
         );
         assert_eq!(file.sso_session("dev"), None);

@@ -170,7 +170,9 @@ fn sign_in(ctx: &Context, name: &str, command: &str) -> anyhow::Result<bool> {
         command: command.to_owned(),
         cause: cause.into(),
     };
-    let net = ctx.net(&session.region).map_err(failed)?;
+    let net = ctx
+        .net(&session.region, session.section())
+        .map_err(failed)?;
     match super::sign_in(ctx, &keychain, &session, &net, how) {
         Ok(token) => {
             crate::ui::say(format_args!(

@@ -363,6 +363,11 @@ impl TestEnv {
         self.env.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Takes `key` out of the environment that ssokey is given.
+    pub fn unset_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
     /// Ends the private D-Bus session: no keychain can be reached any more.
     pub fn stop_keyring(&mut self) {
         self.keyring = None;

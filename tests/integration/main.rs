@@ -39,6 +39,7 @@ mod login;
 mod logout;
 mod offline;
 mod profiles;
+mod proxy;
 mod server;
 mod shells;
 mod sign_ins;

@@ -30,7 +30,7 @@ fn openssl(dir: &Path, args: &str) {
 
 /// A CA (ca.pem) and a certificate for 127.0.0.1 that it signed (leaf.pem,
 /// leaf.key), in `dir`.
-fn make_certificates(dir: &Path) {
+pub fn make_certificates(dir: &Path) {
     openssl(
         dir,
         "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ssokey-test-CA \
@@ -55,13 +55,13 @@ fn make_certificates(dir: &Path) {
 
 /// socat terminating TLS on a free loopback port and passing the plain
 /// stream to the emulator; killed on drop.
-struct Terminator {
+pub struct Terminator {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Terminator {
-    fn start(dir: &Path, backend: std::net::SocketAddr) -> Terminator {
+    pub fn start(dir: &Path, backend: std::net::SocketAddr) -> Terminator {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
