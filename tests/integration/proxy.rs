@@ -1,12 +1,16 @@
 //! Company networks, with real parts: every call ssokey makes (sign-in,
 //! listing, role credentials, the console's sign-in token) goes through a
 //! forwarding proxy from Debian (tinyproxy, which logs each `CONNECT`), and
-//! `NO_PROXY` bypasses it. The emulator sits behind TLS terminators (socat,
-//! one per service, so that the proxy's log says which service a tunnel was
-//! for), and the stand-in browser reaches it directly.
+//! `NO_PROXY` bypasses it; behind a TLS-inspecting proxy (mitmproxy, from
+//! PyPI, with its own CA) nothing works until that CA is trusted through
+//! `AWS_CA_BUNDLE` or `ca_bundle`, and then the daily flow does. The
+//! emulator sits behind TLS terminators (socat, one per service, so that the
+//! proxy's log says which service a tunnel was for), and the stand-in
+//! browser reaches it directly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::harness::{TestEnv, config, wait_until};
@@ -204,4 +208,194 @@ fn every_call_goes_through_the_proxy_and_no_proxy_bypasses_it() {
         env.emulator.count(sso_emulator::Op::GetRoleCredentials),
         calls + 1
     );
+}
+
+/// The `mitmdump` executable, installed once per test run if it is not
+/// there yet (tests/setup-mitmproxy, which .ci/run calls).
+fn mitmdump() -> &'static PathBuf {
+    static MITMDUMP: OnceLock<PathBuf> = OnceLock::new();
+    MITMDUMP.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(root.join("tests/setup-mitmproxy"))
+            .output()
+            .expect("tests/setup-mitmproxy runs");
+        assert!(
+            out.status.success(),
+            "tests/setup-mitmproxy could not install mitmproxy:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+/// mitmproxy (`mitmdump`) on a free loopback port, inspecting TLS with a CA
+/// of its own (made in `confdir` at its first start) and trusting the
+/// services' CA upstream; every request it sees is written to its log.
+/// Killed on drop.
+struct Mitmproxy {
+    child: Child,
+    port: u16,
+    confdir: PathBuf,
+    log: PathBuf,
+}
+
+impl Mitmproxy {
+    fn start(dir: &Path, upstream_ca: &Path, addon: Option<&Path>) -> Mitmproxy {
+        let port = free_port();
+        let confdir = dir.join("mitmproxy");
+        let log = dir.join("mitmproxy.log");
+        let mut command = Command::new(mitmdump());
+        command
+            .args(["--listen-host", "127.0.0.1", "--listen-port"])
+            .arg(port.to_string())
+            .arg("--set")
+            .arg(format!("confdir={}", confdir.display()))
+            .arg("--set")
+            .arg(format!(
+                "ssl_verify_upstream_trusted_ca={}",
+                upstream_ca.display()
+            ))
+            // Upstream only when a request comes: the test's made-up hosts
+            // are answered by the addon, never looked up.
+            .args(["--set", "connection_strategy=lazy"])
+            .args(["--set", "flow_detail=1"])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null());
+        if let Some(addon) = addon {
+            command.arg("-s").arg(addon);
+        }
+        let child = command.spawn().unwrap();
+        let proxy = Mitmproxy {
+            child,
+            port,
+            confdir,
+            log,
+        };
+        wait_until(Duration::from_mins(1), "mitmproxy to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && proxy.ca().is_file()
+        });
+        proxy
+    }
+
+    /// Its CA certificate, which a company hands its people.
+    fn ca(&self) -> PathBuf {
+        self.confdir.join("mitmproxy-ca-cert.pem")
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What it logged: one line per request it inspected.
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Mitmproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The daily flow, each command of which must succeed: a listing, role
+/// credentials fetched anew, the console's sign-in URL.
+fn daily_flow(env: &TestEnv, session: &[&str]) {
+    let mut list = vec!["list"];
+    list.extend(session);
+    env.run(&list).success();
+    let mut credentials = vec![
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+        "--refresh",
+    ];
+    credentials.extend(session);
+    let run = env.run(&credentials);
+    run.success();
+    assert_eq!(
+        run.json()["AccessKeyId"],
+        env.emulator
+            .last_role_credentials()
+            .unwrap()
+            .access_key_id
+            .as_str()
+    );
+    let mut console = vec![
+        "console",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+        "--print",
+    ];
+    console.extend(session);
+    let run = env.run(&console);
+    run.success();
+    assert!(run.stdout.contains("SigninToken="), "{run}");
+}
+
+#[test]
+fn an_inspecting_proxy_works_once_its_ca_is_trusted_by_aws_ca_bundle_or_ca_bundle() {
+    let mut env = TestEnv::with_config(config());
+    let dir = env.root().join("net");
+    std::fs::create_dir(&dir).unwrap();
+    let _tls = Tls::start(&mut env, &dir);
+    let mitm = Mitmproxy::start(&dir, &dir.join("ca.pem"), None);
+    env.set_env("HTTPS_PROXY", &mitm.url());
+    let ca = mitm.ca().display().to_string();
+
+    // Its CA not trusted: the sign-in fails before anything is stored.
+    env.login()
+        .failure(1)
+        .stderr_has("invalid peer certificate")
+        .stderr_has("AWS_CA_BUNDLE");
+    assert!(
+        env.keychain_items().is_empty(),
+        "{:?}",
+        env.keychain_items()
+    );
+
+    // AWS_CA_BUNDLE: sign-in and the daily flow, each call seen by the proxy.
+    env.set_env("AWS_CA_BUNDLE", &ca);
+    env.login().success();
+    daily_flow(&env, &[]);
+    let log = mitm.log();
+    for path in [
+        "/client/register",
+        "/token",
+        "/assignment/accounts",
+        "/federation/credentials",
+        "/federation?Action=getSigninTok",
+    ] {
+        assert!(log.contains(path), "{path} not inspected:\n{log}");
+    }
+
+    // ca_bundle of the default profile instead.
+    env.unset_env("AWS_CA_BUNDLE");
+    env.write_config(&format!("[default]\nca_bundle = {ca}\n"));
+    daily_flow(&env, &[]);
+
+    // ca_bundle of an [sso-session] section: its sign-in and daily flow.
+    env.write_config(&format!(
+        "[sso-session corp]\nsso_start_url = https://corp-test.awsapps.com/start\n\
+         sso_region = us-east-1\nca_bundle = {ca}\n"
+    ));
+    env.run(&["login", "--session", "corp"]).success();
+    daily_flow(&env, &["--session", "corp"]);
+
+    // Without it again: refused, and a bundle that is not one stops the run.
+    env.write_config("[sso-session corp]\nsso_start_url = https://corp-test.awsapps.com/start\nsso_region = us-east-1\n");
+    env.run(&["list", "--session", "corp", "--refresh"])
+        .failure(1)
+        .stderr_has("invalid peer certificate");
+    env.set_env("AWS_CA_BUNDLE", &dir.join("leaf.key").display().to_string());
+    env.run(&["list", "--session", "corp", "--refresh"])
+        .failure(2)
+        .stderr_has("holds no certificate")
+        .stderr_has("hint: point AWS_CA_BUNDLE");
 }
