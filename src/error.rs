@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use crate::auth::AuthError;
 use crate::aws::federation::FederationError;
-use crate::aws::http::TrustError;
+use crate::aws::http::{SendError, TrustError};
 use crate::aws::net::NetError;
 use crate::aws::oidc::OidcError;
 use crate::aws::sdk::{CallError, InsecureEndpoint};
+use crate::aws::vanity::VanityError;
 use crate::browser::BrowserError;
 use crate::config_file::ConfigError;
 
@@ -59,6 +60,8 @@ fn reported<'e>(cause: &'e (dyn std::error::Error + 'static)) -> Option<&'e dyn 
         InsecureEndpoint,
         NetError,
         TrustError,
+        SendError,
+        VanityError,
         ConsoleError,
         ChainError,
         BrowserError,

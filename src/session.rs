@@ -6,7 +6,10 @@ use crate::context::Context;
 use crate::exit::{Exit, Reported};
 use crate::start_url::{StartUrl, StartUrlError, validate_region};
 use crate::store::choice::{Choice, Setting};
-use crate::store::sessions::{Remembered, State};
+use crate::store::sessions::{Remembered, Resolved, State};
+
+/// The start URLs on custom domains looked up so far, by normal form.
+type Lookups = std::collections::BTreeMap<String, Resolved>;
 
 /// The scope that makes the portal issue refresh tokens.
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
@@ -88,6 +91,12 @@ pub enum SessionError {
         prefix: &'static str,
         given: String,
     },
+    /// A start URL on a company's own domain whose portal has not been
+    /// looked up yet (`login` does that).
+    #[error(
+        "the start URL {0} is on a custom domain, and ssokey has not yet looked up the AWS access portal it leads to"
+    )]
+    Unresolved(String),
     #[error(transparent)]
     StartUrl(#[from] StartUrlError),
     #[error("'{0}' is not a usable session name: use letters, digits, '-', '_' and '.'")]
@@ -121,6 +130,9 @@ impl SessionError {
                 format!("add '{key} = ...' to [sso-session {name}]")
             }
             Self::MissingRegion => "add --region, e.g. --region us-east-1".to_owned(),
+            Self::Unresolved(start_url) => {
+                format!("run: ssokey login --start-url {start_url} (it looks the portal up once)")
+            }
             Self::RegionConflict { host, .. } => {
                 format!("drop --region (or sso_region), or set it to {host}")
             }
@@ -176,13 +188,73 @@ impl State {
     }
 }
 
+/// For `login`: when the session's start URL (`--start-url`, or the
+/// `sso_start_url` of the `[sso-session]` that `--session` names) is on a
+/// custom domain that has not been looked up yet, looks up the AWS portal it
+/// leads to (one request, through the run's HTTP client) and returns the
+/// remembered state with it, saved; `None` when there is nothing to look up.
+pub fn look_up_custom_domain(
+    ctx: &Context,
+    request: &SessionSpec,
+) -> anyhow::Result<Option<State>> {
+    let config = ctx.config().ok().flatten();
+    let section = request
+        .session
+        .as_deref()
+        .and_then(|name| config?.sso_session(name));
+    let (typed, region) = match (&request.start_url, &section) {
+        (Some(url), _) => (url.clone(), request.region.clone()),
+        (None, Some(section)) => match &section.start_url {
+            Some(url) => (url.clone(), section.region.clone()),
+            None => return Ok(None),
+        },
+        (None, None) => return Ok(None),
+    };
+    // A start URL that does not parse is refused by the resolution.
+    let Ok(url) = StartUrl::parse(&typed) else {
+        return Ok(None);
+    };
+    let state = ctx.sessions();
+    if !crate::aws::vanity::is_custom_domain(&url) || state.resolved.contains_key(url.as_str()) {
+        return Ok(None);
+    }
+    let policy = ctx.http_policy(section.as_ref().map(|s| s.name.as_str()))?;
+    let runtime = crate::aws::sdk::runtime()?;
+    let found = runtime.block_on(crate::aws::vanity::resolve(
+        &policy,
+        &url,
+        region.as_deref(),
+    ))?;
+    crate::ui::say(format_args!(
+        "The start URL {} leads to the AWS access portal {} ({}).",
+        url.as_str(),
+        found.portal_url,
+        found.region
+    ));
+    let mut state = state.clone();
+    state.resolved.insert(
+        url.as_str().to_owned(),
+        Resolved {
+            portal_url: found.portal_url,
+            region: found.region,
+        },
+    );
+    if let Err(err) = state.save(&ctx.config_dir) {
+        crate::ui::warning(format_args!(
+            "could not remember where the start URL leads in {}: {err}",
+            ctx.config_dir.display()
+        ));
+    }
+    Ok(Some(state))
+}
+
 /// Every session that ssokey knows of: the config file's, then remembered ones.
 pub fn known(config: Option<&ConfigFile>, state: &State) -> Vec<Session> {
     let mut sessions: Vec<Session> = config
         .map(ConfigFile::sso_sessions)
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|s| from_config(&s, "").ok())
+        .filter_map(|s| from_config(&s, "", &state.resolved).ok())
         .collect();
     for (name, remembered) in &state.sessions {
         if !sessions.iter().any(|s| &s.name == name) {
@@ -228,7 +300,7 @@ pub fn resolve(
     state: &State,
 ) -> Result<Session, SessionError> {
     if let Some(start_url) = &request.start_url {
-        return from_command_line(request, start_url, config, config_path);
+        return from_command_line(request, start_url, config, config_path, &state.resolved);
     }
     if let Some(name) = &request.session {
         return by_name(name, config, config_path, state);
@@ -240,7 +312,7 @@ pub fn resolve(
     }
     let configured = config.map(ConfigFile::sso_sessions).unwrap_or_default();
     match configured.as_slice() {
-        [only] => return from_config(only, config_path),
+        [only] => return from_config(only, config_path, &state.resolved),
         [] => {}
         several => {
             return Err(SessionError::Ambiguous(
@@ -263,9 +335,10 @@ fn from_command_line(
     start_url: &str,
     config: Option<&ConfigFile>,
     config_path: &str,
+    lookups: &Lookups,
 ) -> Result<Session, SessionError> {
     let url = StartUrl::parse(start_url)?;
-    let region = region_for(&url, request.region.as_deref())?;
+    let (portal_url, region) = portal_of(&url, request.region.as_deref(), lookups)?;
     let name = match &request.session {
         Some(name) => name.clone(),
         None => url.session_name(),
@@ -284,13 +357,37 @@ fn from_command_line(
     }
     Ok(Session {
         name,
-        start_url: url.as_str().to_owned(),
+        start_url: portal_url,
         region,
         scopes: vec![DEFAULT_SCOPE.to_owned()],
         origin: Origin::CommandLine,
         keychain: None,
         auto_login: None,
     })
+}
+
+/// The start URL that ssokey sends for `url`, and the session's region: for
+/// a custom domain, the AWS portal it was found to lead to (its region, or
+/// the one given); otherwise `url` itself and [`region_for`].
+fn portal_of(
+    url: &StartUrl,
+    given: Option<&str>,
+    lookups: &Lookups,
+) -> Result<(String, String), SessionError> {
+    if let Some(found) = lookups.get(url.as_str()) {
+        let portal = StartUrl::parse(&found.portal_url)?;
+        let region = match region_for(&portal, given) {
+            Err(SessionError::MissingRegion) => Ok(found.region.clone()),
+            other => other,
+        }?;
+        return Ok((portal.as_str().to_owned(), region));
+    }
+    match region_for(url, given) {
+        Err(SessionError::MissingRegion) if crate::aws::vanity::is_custom_domain(url) => {
+            Err(SessionError::Unresolved(url.as_str().to_owned()))
+        }
+        other => Ok((url.as_str().to_owned(), other?)),
+    }
 }
 
 /// The session's region: the one given, which must agree with the one the
@@ -327,7 +424,7 @@ fn by_name(
     state: &State,
 ) -> Result<Session, SessionError> {
     if let Some(section) = config.and_then(|c| c.sso_session(name)) {
-        return from_config(&section, config_path);
+        return from_config(&section, config_path, &state.resolved);
     }
     if let Some(remembered) = state.sessions.get(name) {
         return Ok(from_remembered(name, remembered));
@@ -339,7 +436,11 @@ fn by_name(
     })
 }
 
-fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, SessionError> {
+fn from_config(
+    section: &SsoSession,
+    config_path: &str,
+    lookups: &Lookups,
+) -> Result<Session, SessionError> {
     let incomplete = |key| SessionError::Incomplete {
         name: section.name.clone(),
         config: config_path.to_owned(),
@@ -353,11 +454,10 @@ fn from_config(section: &SsoSession, config_path: &str) -> Result<Session, Sessi
     // the listing cache): `[sso-session ../x]` must not reach a path.
     validate_name(&section.name)?;
     let url = StartUrl::parse(&start_url)?;
-    let region = match region_for(&url, section.region.as_deref()) {
+    let (start_url, region) = match portal_of(&url, section.region.as_deref(), lookups) {
         Err(SessionError::MissingRegion) => Err(incomplete("sso_region")),
         other => other,
     }?;
-    let start_url = url.as_str().to_owned();
     let scopes = if section.registration_scopes.is_empty() {
         vec![DEFAULT_SCOPE.to_owned()]
     } else {

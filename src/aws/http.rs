@@ -281,6 +281,18 @@ pub enum SendError {
     Malformed { host: String },
 }
 
+impl Reported for SendError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "check your network connection and any HTTPS_PROXY, NO_PROXY or AWS_CA_BUNDLE, then try again"
+                .to_owned(),
+        )
+    }
+    fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+}
+
 /// The scheme and host of `url`, for messages: never its path or query.
 pub fn host_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));

@@ -24,8 +24,21 @@ pub fn run(
         start_url: args.start_url.clone(),
         region: args.region.clone(),
     };
-    let session = super::setup::resolve_or_ask(ctx, &request)?;
-    let mut state = ctx.sessions().clone();
+    let (session, mut state) = match session::look_up_custom_domain(ctx, &request)? {
+        Some(state) => {
+            let config = if request.session.is_none() {
+                ctx.config().ok().flatten()
+            } else {
+                ctx.config()?
+            };
+            let path = ctx.aws_config_file.display().to_string();
+            (session::resolve(&request, config, &path, &state)?, state)
+        }
+        None => (
+            super::setup::resolve_or_ask(ctx, &request)?,
+            ctx.sessions().clone(),
+        ),
+    };
     let keychain = Keychain::open(&session.keychain_choice(ctx))?;
     let net = ctx.net(&session.region, session.section())?;
     // The user is here: auto sign-in may start again, whatever comes next.

@@ -17,6 +17,21 @@ pub struct State {
     pub last: Option<String>,
     #[serde(default)]
     pub sessions: BTreeMap<String, Remembered>,
+    /// The AWS portal that each start URL on a company's own domain
+    /// redirected to when it was looked up (at `login`), by the start URL's
+    /// normal form: later runs make no request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resolved: BTreeMap<String, Resolved>,
+}
+
+/// Where a start URL on a company's own domain leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolved {
+    /// The AWS portal's start URL, in its normal form.
+    pub portal_url: String,
+    /// The region of the portal: from its host, or as given at the lookup.
+    pub region: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

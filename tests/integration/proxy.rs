@@ -240,7 +240,8 @@ struct Mitmproxy {
 }
 
 impl Mitmproxy {
-    fn start(dir: &Path, upstream_ca: &Path, addon: Option<&Path>) -> Mitmproxy {
+    /// `hosts`: the made-up hosts it answers itself (tests/mitm-hosts.py).
+    fn start(dir: &Path, upstream_ca: &Path, hosts: Option<&serde_json::Value>) -> Mitmproxy {
         let port = free_port();
         let confdir = dir.join("mitmproxy");
         let log = dir.join("mitmproxy.log");
@@ -262,8 +263,12 @@ impl Mitmproxy {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::null());
-        if let Some(addon) = addon {
-            command.arg("-s").arg(addon);
+        if let Some(hosts) = hosts {
+            let addon = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mitm-hosts.py");
+            command
+                .arg("-s")
+                .arg(addon)
+                .env("SSOKEY_TEST_HOSTS", hosts.to_string());
         }
         let child = command.spawn().unwrap();
         let proxy = Mitmproxy {
@@ -290,6 +295,14 @@ impl Mitmproxy {
     /// What it logged: one line per request it inspected.
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The requests it saw for `host`.
+    fn requests_to(&self, host: &str) -> usize {
+        self.log()
+            .lines()
+            .filter(|line| line.contains(&format!(" https://{host}/")))
+            .count()
     }
 }
 
@@ -398,4 +411,88 @@ fn an_inspecting_proxy_works_once_its_ca_is_trusted_by_aws_ca_bundle_or_ca_bundl
         .failure(2)
         .stderr_has("holds no certificate")
         .stderr_has("hint: point AWS_CA_BUNDLE");
+}
+
+/// The AWS portal that the made-up company domain redirects to: its host
+/// names the region, eu-central-1, which no command line gives.
+const PORTAL: &str = "https://ssoins-7223abcd12345678.portal.eu-central-1.app.aws";
+
+#[test]
+fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_portal() {
+    let mut env = TestEnv::with_config(config());
+    let dir = env.root().join("net");
+    std::fs::create_dir(&dir).unwrap();
+    let _tls = Tls::start(&mut env, &dir);
+    let hosts = serde_json::json!({
+        "sso.example.test": {"status": 302, "location": format!("{PORTAL}/start?from=vanity")},
+        "nohead.example.test": {"status": 302, "head": 405, "location": PORTAL},
+        "away.example.test": {"status": 302, "location": "https://login.example.net/idp"},
+        "twice.example.test": {"status": 301, "location": "https://sso.example.test/"},
+        "plain.example.test": {"status": 302, "location": PORTAL.replace("https:", "http:")},
+        "here.example.test": {"status": 200},
+    });
+    let mitm = Mitmproxy::start(&dir, &dir.join("ca.pem"), Some(&hosts));
+    env.set_env("HTTPS_PROXY", &mitm.url());
+    env.set_env("AWS_CA_BUNDLE", &mitm.ca().display().to_string());
+
+    // One HEAD through the proxy; the session keeps the typed URL's name and
+    // takes the region from the portal's host.
+    let login = |url: &str| env.run(&["login", "--start-url", url]);
+    login("https://sso.example.test")
+        .success()
+        .stderr_has(&format!(
+            "leads to the AWS access portal {PORTAL} (eu-central-1)"
+        ));
+    assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
+    let status = env.run(&["status", "--output", "json"]).success().json();
+    let row = &status.as_array().unwrap()[0];
+    assert_eq!(row["session"], "sso.example.test", "{status}");
+    assert_eq!(row["region"], "eu-central-1", "{status}");
+    let sessions = std::fs::read_to_string(env.home.join(".config/ssokey/sessions.json")).unwrap();
+    assert!(
+        sessions.contains("\"https://sso.example.test\""),
+        "{sessions}"
+    );
+
+    // Later runs make no request to the company's domain.
+    login("https://sso.example.test").success();
+    daily_flow(&env, &["--session", "sso.example.test"]);
+    assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
+
+    // A server that refuses HEAD is asked with GET.
+    login("https://nohead.example.test").success();
+    let log = mitm.log();
+    assert!(log.contains("HEAD https://nohead.example.test/"), "{log}");
+    assert!(log.contains("GET https://nohead.example.test/"), "{log}");
+
+    // Refused, each naming where it ended, before any sign-in.
+    let registered = env.emulator.count(sso_emulator::Op::RegisterClient);
+    for (url, says) in [
+        (
+            "https://away.example.test",
+            "it ends at https://login.example.net/idp, which is not a host of AWS",
+        ),
+        // One redirect only: the second host is never asked.
+        (
+            "https://twice.example.test",
+            "it ends at https://sso.example.test, which is not a host of AWS",
+        ),
+        ("https://plain.example.test", "which is not https"),
+        (
+            "https://here.example.test",
+            "it ends at https://here.example.test, which is not a host of AWS",
+        ),
+    ] {
+        let run = login(url);
+        run.failure(2)
+            .stderr_has(says)
+            .stderr_has("hint: use the URL of your AWS access portal");
+        assert!(run.stdout.is_empty(), "{run}");
+    }
+    assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
+    assert_eq!(mitm.requests_to("login.example.net"), 0, "{}", mitm.log());
+    assert_eq!(
+        env.emulator.count(sso_emulator::Op::RegisterClient),
+        registered
+    );
 }
