@@ -261,6 +261,109 @@ pub fn clock(session: &str, skew: Result<i64, String>) -> Check {
     }
 }
 
+/// The proxy that https calls go through, as the environment names it.
+pub struct ProxyFact {
+    /// The variable that names it (`HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`...).
+    pub var: String,
+    /// Its URL, any password masked.
+    pub shown: String,
+    /// `NO_PROXY` (or `no_proxy`), when set.
+    pub no_proxy: Option<String>,
+    /// Whether the proxy accepts a connection.
+    pub answers: Result<(), String>,
+}
+
+pub fn proxy(fact: Option<&ProxyFact>) -> Check {
+    let Some(fact) = fact else {
+        return Check::ok(
+            "proxy",
+            "none: connections go straight to the services (HTTPS_PROXY and ALL_PROXY are unset)",
+        );
+    };
+    let bypass = fact.no_proxy.as_deref().map_or_else(String::new, |hosts| {
+        format!(", except for NO_PROXY={hosts}")
+    });
+    match &fact.answers {
+        Ok(()) => Check::ok("proxy", format!("{}={}{bypass}", fact.var, fact.shown)),
+        Err(error) => Check::fail(
+            "proxy",
+            format!("{}={} does not answer: {error}", fact.var, fact.shown),
+            format!(
+                "fix or unset {}; NO_PROXY lists the hosts reached without it",
+                fact.var
+            ),
+        ),
+    }
+}
+
+/// Which certificates the run trusts.
+pub enum TrustFact {
+    /// The system's store (or `SSL_CERT_FILE` instead of it) alone.
+    System { ssl_cert_file: Option<String> },
+    /// Plus a CA bundle, named by `source`.
+    Bundle {
+        path: String,
+        source: String,
+        ssl_cert_file: Option<String>,
+    },
+    /// A CA bundle that cannot be used: every call is refused.
+    Broken { error: String },
+}
+
+pub fn ca_bundle(fact: &TrustFact) -> Check {
+    let store = |ssl_cert_file: &Option<String>| {
+        ssl_cert_file.as_ref().map_or_else(
+            || "the system's certificate store".to_owned(),
+            |file| format!("SSL_CERT_FILE={file}"),
+        )
+    };
+    match fact {
+        TrustFact::System { ssl_cert_file } => Check::ok(
+            "ca-bundle",
+            format!(
+                "none: {} alone (AWS_CA_BUNDLE and ca_bundle are unset)",
+                store(ssl_cert_file)
+            ),
+        ),
+        TrustFact::Bundle {
+            path,
+            source,
+            ssl_cert_file,
+        } => Check::ok(
+            "ca-bundle",
+            format!("{path} ({source}), and {}", store(ssl_cert_file)),
+        ),
+        TrustFact::Broken { error } => Check::fail(
+            "ca-bundle",
+            error.clone(),
+            "point AWS_CA_BUNDLE (or ca_bundle in the config file) at a PEM file of CA certificates, or unset it",
+        ),
+    }
+}
+
+/// Whether the session's OIDC service and portal answer over TCP and TLS,
+/// through the proxy and with the trust above: each endpoint, and what
+/// reaching it gave.
+pub fn network(session: &str, reached: &[(String, Result<(), String>)]) -> Check {
+    let failed: Vec<String> = reached
+        .iter()
+        .filter_map(|(endpoint, result)| Some(format!("{endpoint}: {}", result.as_ref().err()?)))
+        .collect();
+    if failed.is_empty() {
+        let endpoints: Vec<&str> = reached.iter().map(|(e, _)| e.as_str()).collect();
+        Check::ok(
+            "network",
+            format!("'{session}' reaches {}", endpoints.join(" and ")),
+        )
+    } else {
+        Check::fail(
+            "network",
+            format!("'{session}' cannot reach {}", failed.join("; ")),
+            "check the network, HTTPS_PROXY and NO_PROXY; behind a proxy that inspects TLS, trust its CA with AWS_CA_BUNDLE or ca_bundle",
+        )
+    }
+}
+
 /// Which ssokey the profiles run.
 pub struct PathFact {
     /// This program.
@@ -389,6 +492,58 @@ pub fn render(checks: &[Check]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_proxy_is_shown_masked_and_must_answer() {
+        let fact = |answers| ProxyFact {
+            var: "HTTPS_PROXY".to_owned(),
+            shown: "http://me:***@proxy:3128".to_owned(),
+            no_proxy: Some(".corp".to_owned()),
+            answers,
+        };
+        let ok = proxy(Some(&fact(Ok(()))));
+        assert_eq!(ok.verdict, Verdict::Ok);
+        assert_eq!(
+            ok.detail,
+            "HTTPS_PROXY=http://me:***@proxy:3128, except for NO_PROXY=.corp"
+        );
+        let dead = proxy(Some(&fact(Err("connection refused".to_owned()))));
+        assert_eq!(dead.verdict, Verdict::Fail);
+        assert!(dead.detail.ends_with("does not answer: connection refused"));
+        assert_eq!(proxy(None).verdict, Verdict::Ok);
+    }
+
+    #[test]
+    fn the_ca_bundle_and_the_network_say_what_they_found() {
+        let bundle = ca_bundle(&TrustFact::Bundle {
+            path: "/etc/corp.pem".to_owned(),
+            source: "AWS_CA_BUNDLE".to_owned(),
+            ssl_cert_file: None,
+        });
+        assert_eq!(
+            bundle.detail,
+            "/etc/corp.pem (AWS_CA_BUNDLE), and the system's certificate store"
+        );
+        let broken = ca_bundle(&TrustFact::Broken {
+            error: "cannot read".to_owned(),
+        });
+        assert_eq!(broken.verdict, Verdict::Fail);
+        let reached = [
+            ("https://oidc.eu-west-1.amazonaws.com".to_owned(), Ok(())),
+            (
+                "https://portal.sso.eu-west-1.amazonaws.com".to_owned(),
+                Err("invalid peer certificate".to_owned()),
+            ),
+        ];
+        let check = network("work", &reached);
+        assert_eq!(check.verdict, Verdict::Fail);
+        assert_eq!(
+            check.detail,
+            "'work' cannot reach https://portal.sso.eu-west-1.amazonaws.com: invalid peer certificate"
+        );
+        assert_eq!(network("work", &reached[..1]).verdict, Verdict::Ok);
+    }
+
     use super::*;
 
     #[test]

@@ -1,5 +1,6 @@
 //! `ssokey doctor`: gathers the facts (the config file, D-Bus, the keychain,
-//! the browser opener, each portal's clock, the ssokey on the PATH) and prints
+//! the browser opener, each portal's clock, the ssokey on the PATH, the
+//! proxy, the CA bundle, whether each portal can be reached) and prints
 //! the verdicts of [`crate::doctor`].
 
 use std::path::{Path, PathBuf};
@@ -76,6 +77,11 @@ pub fn run(
         checks.push(doctor::clock(&session.name, skew(ctx, session)));
     }
     checks.push(doctor::path(&path_fact(config)));
+    checks.push(doctor::proxy(proxy_fact().as_ref()));
+    checks.push(doctor::ca_bundle(&trust_fact(ctx)));
+    for session in &sessions {
+        checks.push(doctor::network(&session.name, &reach(ctx, session)));
+    }
 
     let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
     let out = match args.output {
@@ -261,6 +267,112 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path) -> bool {
     path.is_file()
+}
+
+/// The proxy of https calls, as the SDK's client reads it, and whether it
+/// accepts a connection.
+fn proxy_fact() -> Option<doctor::ProxyFact> {
+    let (var, shown) = crate::aws::http::proxy_shown(Context::var)?;
+    let raw = Context::var(&var).unwrap_or_default();
+    let no_proxy = Context::var("NO_PROXY")
+        .or_else(|| Context::var("no_proxy"))
+        .filter(|v| !v.trim().is_empty());
+    Some(doctor::ProxyFact {
+        var,
+        shown,
+        no_proxy,
+        answers: connect_to(raw.trim()),
+    })
+}
+
+/// A TCP connection to the host and port of a proxy URL.
+fn connect_to(url: &str) -> Result<(), String> {
+    use std::net::ToSocketAddrs as _;
+    let with_scheme = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    };
+    let uri: hyper::Uri = with_scheme
+        .parse()
+        .map_err(|_| "it is not a URL".to_owned())?;
+    let host = uri.host().ok_or_else(|| "it names no host".to_owned())?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|err| err.to_string())?
+        .collect();
+    let mut last = Err("its host has no address".to_owned());
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(err) => last = Err(err.to_string()),
+        }
+    }
+    last
+}
+
+/// The CA bundle of the run (`AWS_CA_BUNDLE`, else the profile's
+/// `ca_bundle`), and whether it can be used.
+fn trust_fact(ctx: &Context) -> doctor::TrustFact {
+    let ssl_cert_file = Context::var("SSL_CERT_FILE").filter(|v| !v.is_empty());
+    match ctx.http_policy(None) {
+        Ok(policy) => match policy.ca_bundle {
+            Some(bundle) => doctor::TrustFact::Bundle {
+                path: bundle.path.display().to_string(),
+                source: bundle.source.to_string(),
+                ssl_cert_file,
+            },
+            None => doctor::TrustFact::System { ssl_cert_file },
+        },
+        Err(err) => doctor::TrustFact::Broken {
+            error: err.to_string(),
+        },
+    }
+}
+
+/// Each endpoint of the session (the OIDC service, the portal), and whether
+/// a connection to it, through the run's HTTP client (proxy, trust),
+/// completes TCP and TLS: one HEAD request that carries nothing, answered
+/// with any status.
+fn reach(ctx: &Context, session: &session::Session) -> Vec<(String, Result<(), String>)> {
+    let failed = |what: &str, err: String| vec![(what.to_owned(), Err(err))];
+    let policy = match ctx.http_policy(session.section()) {
+        Ok(policy) => policy,
+        Err(err) => return failed("its endpoints", err.to_string()),
+    };
+    let net = match ctx.net(&session.region, session.section()) {
+        Ok(net) => net,
+        Err(err) => return failed("its endpoints", crate::error::one_line(&err)),
+    };
+    let endpoints = net.block_on(async {
+        [
+            crate::aws::oidc::endpoint(&net.config).await.ok(),
+            crate::aws::portal::endpoint(&net.config).await,
+        ]
+    });
+    endpoints
+        .into_iter()
+        .flatten()
+        .map(|endpoint| {
+            let url = crate::secret::Secret::new(endpoint.clone());
+            let result = net
+                .block_on(policy.send("HEAD", &url, 1024))
+                .map(drop)
+                .map_err(|err| match err {
+                    crate::aws::http::SendError::Unreachable { cause, .. } => cause,
+                    other => other.to_string(),
+                });
+            (crate::aws::http::host_of(&endpoint), result)
+        })
+        .collect()
 }
 
 /// Local time minus the portal's, in seconds, from the Date header of an

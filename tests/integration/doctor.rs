@@ -53,6 +53,9 @@ fn a_working_setup_passes_every_check() {
             ("browser", "ok"),
             ("clock", "ok"),
             ("path", "ok"),
+            ("proxy", "ok"),
+            ("ca-bundle", "ok"),
+            ("network", "ok"),
         ]),
         "{run}"
     );
@@ -87,6 +90,9 @@ fn each_broken_part_is_named_with_its_fix() {
     env.set_env("BROWSER", "no-such-browser-program");
     env.set_env("SSOKEY_KEYCHAIN", "secret-service");
     env.stop_keyring();
+    // A proxy that does not answer (https only: the emulator is reached
+    // over plain http, so the clock and the network are still checked).
+    env.set_env("HTTPS_PROXY", "http://corp:pr0xy-s3cret@127.0.0.1:1");
     let run = env.run(&["doctor", "--output", "json"]);
     assert_eq!(run.code, Some(1), "{run}");
     let json = run.json();
@@ -99,12 +105,25 @@ fn each_broken_part_is_named_with_its_fix() {
             ("browser", "fail"),
             ("clock", "fail"),
             ("path", "warn"),
+            ("proxy", "fail"),
+            ("ca-bundle", "ok"),
+            ("network", "ok"),
         ]),
         "{run}"
     );
+    // Every check that is not ok says its fix; an ok one says none.
     for check in json.as_array().unwrap() {
-        assert!(check["fix"].is_string(), "{check}");
+        assert_eq!(
+            check["fix"].is_string(),
+            check["verdict"] != "ok",
+            "{check}"
+        );
     }
+    assert_eq!(
+        json[6]["detail"].as_str().unwrap(),
+        "HTTPS_PROXY=http://corp:***@127.0.0.1:1 does not answer: Connection refused (os error 111)",
+    );
+    assert!(!run.stdout.contains("pr0xy-s3cret") && !run.stderr.contains("pr0xy-s3cret"));
     let clock = json[4]["detail"].as_str().unwrap();
     assert!(
         clock.ends_with("behind the portal of 'ssokey-test'"),

@@ -135,6 +135,22 @@ impl Tls {
     }
 }
 
+/// `doctor`'s verdict and detail of the check `name` (the first of that name).
+fn doctor_check(env: &TestEnv, name: &str) -> (String, String) {
+    let run = env.run(&["doctor", "--output", "json"]);
+    let json = run.json();
+    let check = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no {name} check\n{run}"));
+    (
+        check["verdict"].as_str().unwrap().to_owned(),
+        check["detail"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// Runs `args`, which must succeed, and the tunnels it asked the proxy for.
 fn tunnels_of(env: &TestEnv, proxy: &Tinyproxy, args: &[&str]) -> Vec<String> {
     let before = proxy.connects().len();
@@ -184,7 +200,7 @@ fn every_call_goes_through_the_proxy_and_no_proxy_bypasses_it() {
         "--refresh",
     ];
     let tunnels = tunnels_of(&env, &proxy, &credentials);
-    assert_eq!(tunnels, [portal], "role credentials");
+    assert_eq!(tunnels, std::slice::from_ref(&portal), "role credentials");
 
     let console = [
         "console",
@@ -196,6 +212,30 @@ fn every_call_goes_through_the_proxy_and_no_proxy_bypasses_it() {
     ];
     let tunnels = tunnels_of(&env, &proxy, &console);
     assert_eq!(tunnels, [signin], "console");
+
+    // doctor shows the proxy, its password masked, and reaches both
+    // services through it.
+    let before = proxy.connects().len();
+    let (verdict, detail) = doctor_check(&env, "proxy");
+    assert_eq!(verdict, "ok");
+    assert_eq!(
+        detail,
+        format!(
+            "HTTPS_PROXY=http://{PROXY_USER}:***@127.0.0.1:{}",
+            proxy.port
+        )
+    );
+    let (verdict, detail) = doctor_check(&env, "network");
+    assert_eq!(verdict, "ok", "{detail}");
+    assert_eq!(
+        detail,
+        format!("'ssokey-test' reaches https://{oidc} and https://{portal}")
+    );
+    let tunnels = proxy.connects()[before..].to_vec();
+    assert!(
+        tunnels.contains(&oidc) && tunnels.contains(&portal),
+        "doctor: {tunnels:?}"
+    );
 
     // NO_PROXY, then no_proxy: straight to the services, the proxy unused.
     let calls = env.emulator.count(sso_emulator::Op::GetRoleCredentials);
@@ -388,8 +428,23 @@ fn an_inspecting_proxy_works_once_its_ca_is_trusted_by_aws_ca_bundle_or_ca_bundl
         assert!(log.contains(path), "{path} not inspected:\n{log}");
     }
 
-    // ca_bundle of the default profile instead.
+    // doctor names the bundle and reaches both services through the proxy;
+    // without the bundle, it says they cannot be reached, and why.
+    let (verdict, detail) = doctor_check(&env, "ca-bundle");
+    assert_eq!(
+        (verdict.as_str(), detail),
+        (
+            "ok",
+            format!("{ca} (AWS_CA_BUNDLE), and the system's certificate store")
+        )
+    );
+    assert_eq!(doctor_check(&env, "network").0, "ok");
     env.unset_env("AWS_CA_BUNDLE");
+    let (verdict, detail) = doctor_check(&env, "network");
+    assert_eq!(verdict, "fail");
+    assert!(detail.contains("invalid peer certificate"), "{detail}");
+
+    // ca_bundle of the default profile instead.
     env.write_config(&format!("[default]\nca_bundle = {ca}\n"));
     daily_flow(&env, &[]);
 
