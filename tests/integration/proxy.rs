@@ -1,7 +1,8 @@
 //! Company networks, with real parts: every call ssokey makes (sign-in,
 //! listing, role credentials, the console's sign-in token) goes through a
 //! forwarding proxy from Debian (tinyproxy, which logs each `CONNECT`), and
-//! `NO_PROXY` bypasses it; behind a TLS-inspecting proxy (mitmproxy, from
+//! `NO_PROXY` bypasses it, and so does the lookup of a start URL on a
+//! company's own domain; behind a TLS-inspecting proxy (mitmproxy, from
 //! PyPI, with its own CA) nothing works until that CA is trusted through
 //! `AWS_CA_BUNDLE` or `ca_bundle`, and then the daily flow does. The
 //! emulator sits behind TLS terminators (socat, one per service, so that the
@@ -39,15 +40,20 @@ struct Tinyproxy {
 }
 
 impl Tinyproxy {
-    fn start(dir: &Path) -> Tinyproxy {
+    /// `upstream`: the port of a proxy on loopback that tinyproxy hands the
+    /// made-up `.example.test` hosts to (mitmproxy, which answers them).
+    fn start(dir: &Path, upstream: Option<u16>) -> Tinyproxy {
         let port = free_port();
+        let upstream = upstream.map_or_else(String::new, |port| {
+            format!("Upstream http 127.0.0.1:{port} \".example.test\"\n")
+        });
         let log = dir.join("tinyproxy.log");
         let conf = dir.join("tinyproxy.conf");
         std::fs::write(
             &conf,
             format!(
                 "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Connect\n\
-                 MaxClients 50\nAllow 127.0.0.1\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\n",
+                 MaxClients 50\nAllow 127.0.0.1\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\n{upstream}",
                 log.display()
             ),
         )
@@ -170,7 +176,14 @@ fn every_call_goes_through_the_proxy_and_no_proxy_bypasses_it() {
     std::fs::create_dir(&dir).unwrap();
     let tls = Tls::start(&mut env, &dir);
     env.set_env("SSL_CERT_FILE", &dir.join("ca.pem").display().to_string());
-    let proxy = Tinyproxy::start(&dir);
+    // The company's domain, a made-up host that mitmproxy answers behind
+    // tinyproxy, redirects to the portal.
+    let hosts = serde_json::json!({
+        "sso.example.test": {"status": 302, "location": PORTAL},
+    });
+    let mitm = Mitmproxy::start(&dir, &dir.join("ca.pem"), Some(&hosts));
+    env.set_env("AWS_CA_BUNDLE", &mitm.ca().display().to_string());
+    let proxy = Tinyproxy::start(&dir, Some(mitm.port));
     env.set_env("HTTPS_PROXY", &proxy.url());
     let oidc = format!("127.0.0.1:{}", tls.oidc.port);
     let portal = format!("127.0.0.1:{}", tls.portal.port);
@@ -248,6 +261,12 @@ fn every_call_goes_through_the_proxy_and_no_proxy_bypasses_it() {
         env.emulator.count(sso_emulator::Op::GetRoleCredentials),
         calls + 1
     );
+
+    // The lookup of a start URL on a custom domain goes through the proxy
+    // too (NO_PROXY still sends the sign-in itself straight to loopback).
+    let vanity = ["login", "--start-url", "https://sso.example.test"];
+    assert_eq!(tunnels_of(&env, &proxy, &vanity), ["sso.example.test:443"]);
+    assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
 }
 
 /// The `mitmdump` executable, installed once per test run if it is not
