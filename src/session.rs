@@ -738,6 +738,56 @@ mod tests {
     }
 
     #[test]
+    fn a_custom_domain_takes_the_portal_it_was_found_to_lead_to() {
+        let vanity = "https://sso.example.com";
+        let from_flag = SessionSpec {
+            start_url: Some(vanity.to_owned()),
+            ..SessionSpec::default()
+        };
+        let section = config("[sso-session corp]\nsso_start_url = https://sso.example.com/\n");
+        let by_name = SessionSpec::named(Some("corp"));
+        // Not looked up yet: login must look it up first.
+        let none = State::default();
+        for request in [&from_flag, &by_name] {
+            assert_eq!(
+                resolve(request, Some(&section), "c", &none).unwrap_err(),
+                SessionError::Unresolved(vanity.to_owned())
+            );
+        }
+        // Looked up: the portal's URL is sent, its region used, and the
+        // session keeps the name of the URL as typed.
+        let mut state = State::default();
+        state.resolved.insert(
+            vanity.to_owned(),
+            Resolved {
+                portal_url: "https://ssoins-1234.portal.eu-central-1.app.aws".to_owned(),
+                region: "eu-central-1".to_owned(),
+            },
+        );
+        let session = resolve(&from_flag, None, "c", &state).unwrap();
+        assert_eq!(session.name, "sso.example.com");
+        assert_eq!(
+            session.start_url,
+            "https://ssoins-1234.portal.eu-central-1.app.aws"
+        );
+        assert_eq!(session.region, "eu-central-1");
+        let session = resolve(&by_name, Some(&section), "c", &state).unwrap();
+        assert_eq!(
+            (session.name.as_str(), session.region.as_str()),
+            ("corp", "eu-central-1")
+        );
+        // A region given that the portal's host contradicts is refused.
+        let conflicting = SessionSpec {
+            region: Some("us-east-1".to_owned()),
+            ..from_flag.clone()
+        };
+        assert!(matches!(
+            resolve(&conflicting, None, "c", &state),
+            Err(SessionError::RegionConflict { .. })
+        ));
+    }
+
+    #[test]
     fn a_portal_host_that_names_its_region_needs_no_region() {
         let url = "https://ssoins-7223a8e3a2b1c4d5.portal.eu-west-1.app.aws/#/";
         let session = resolve(
