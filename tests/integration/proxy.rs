@@ -570,3 +570,51 @@ fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_po
         registered
     );
 }
+
+#[test]
+fn http_proxy_carries_plain_http_and_all_proxy_stands_in_for_https_proxy() {
+    let mut env = TestEnv::with_config(config());
+    let dir = env.root().join("net");
+    std::fs::create_dir(&dir).unwrap();
+    let proxy = Tinyproxy::start(&dir, None);
+    let requests = || {
+        std::fs::read_to_string(&proxy.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| Some(line.split_once("): ")?.1.to_owned()))
+            .filter(|request| !request.starts_with("CONNECT") && request.contains(" http://"))
+            .collect::<Vec<_>>()
+    };
+
+    // The emulator over plain http on loopback: HTTP_PROXY carries it, with
+    // the proxy's password, which never shows.
+    env.set_env("HTTP_PROXY", &proxy.url());
+    let run = env.login();
+    run.success();
+    assert!(!run.stderr.contains(PROXY_PASSWORD), "{run}");
+    let emulator = env.emulator.url();
+    let seen = requests();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with(&format!("POST {emulator}/token "))),
+        "{seen:?}"
+    );
+
+    // Over https, with HTTPS_PROXY unset: ALL_PROXY.
+    env.unset_env("HTTP_PROXY");
+    let tls = Tls::start(&mut env, &dir);
+    env.set_env("SSL_CERT_FILE", &dir.join("ca.pem").display().to_string());
+    env.set_env("all_proxy", &proxy.url());
+    let credentials = [
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+        "--refresh",
+    ];
+    assert_eq!(
+        tunnels_of(&env, &proxy, &credentials),
+        [format!("127.0.0.1:{}", tls.portal.port)]
+    );
+}
