@@ -43,8 +43,19 @@ fn ask(ctx: &Context, request: &SessionSpec) -> anyhow::Result<Session> {
          (paste it from the browser as it is).",
     );
     let url = ask_until("Start URL:", read_start_url)?;
+    // A company's own domain: the portal it leads to says the region.
+    let looked_up = if crate::aws::vanity::is_custom_domain(&url) {
+        let spec = SessionSpec {
+            session: request.session.clone(),
+            start_url: Some(url.as_str().to_owned()),
+            region: None,
+        };
+        Some(session::look_up_custom_domain(ctx, &spec)?.unwrap_or_else(|| ctx.sessions().clone()))
+    } else {
+        None
+    };
     // (`--region` comes only with `--start-url`, which skips these questions.)
-    let region = if url.region().is_some() {
+    let region = if url.region().is_some() || looked_up.is_some() {
         None
     } else {
         crate::ui::say(
@@ -59,7 +70,8 @@ fn ask(ctx: &Context, request: &SessionSpec) -> anyhow::Result<Session> {
         region,
     };
     let path = &ctx.aws_config_file;
-    let session = session::resolve(&spec, None, &path.display().to_string(), ctx.sessions())?;
+    let state = looked_up.as_ref().unwrap_or_else(|| ctx.sessions());
+    let session = session::resolve(&spec, None, &path.display().to_string(), state)?;
 
     let original = config_edit::read(path)?;
     let mut config = ConfigFile::parse(&original).map_err(|err| err.in_file(path))?;

@@ -522,6 +522,8 @@ fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_po
     let row = &status.as_array().unwrap()[0];
     assert_eq!(row["session"], "sso.example.test", "{status}");
     assert_eq!(row["region"], "eu-central-1", "{status}");
+    // The portal's URL is what the sign-in service is given.
+    assert_eq!(env.emulator.last_start_url().as_deref(), Some(PORTAL));
     let sessions = std::fs::read_to_string(env.home.join(".config/ssokey/sessions.json")).unwrap();
     assert!(
         sessions.contains("\"https://sso.example.test\""),
@@ -617,4 +619,41 @@ fn http_proxy_carries_plain_http_and_all_proxy_stands_in_for_https_proxy() {
         tunnels_of(&env, &proxy, &credentials),
         [format!("127.0.0.1:{}", tls.portal.port)]
     );
+}
+
+/// The first run on a terminal: a start URL on the company's domain is
+/// looked up (through the proxy) instead of asking for the region.
+#[test]
+fn the_first_run_looks_up_a_vanity_domain_instead_of_asking_the_region() {
+    let mut env = TestEnv::with_config(config());
+    let dir = env.root().join("net");
+    std::fs::create_dir(&dir).unwrap();
+    let _tls = Tls::start(&mut env, &dir);
+    let hosts = serde_json::json!({
+        "sso.example.test": {"status": 302, "location": PORTAL},
+    });
+    let mitm = Mitmproxy::start(&dir, &dir.join("ca.pem"), Some(&hosts));
+    env.set_env("HTTPS_PROXY", &mitm.url());
+    env.set_env("AWS_CA_BUNDLE", &mitm.ca().display().to_string());
+    let term = crate::terminal::Tmux::start(&env);
+    term.wait_for("bash-");
+    let out = env.root().join("out");
+    term.type_text(
+        &format!("ssokey login > '{}'; echo \"status=$?\"", out.display()),
+        true,
+    );
+    term.wait_for("Start URL:");
+    term.type_text("https://sso.example.test", true);
+    let screen = term.wait_for("Write it? [Y/n]");
+    assert!(!screen.contains("Region:"), "{screen}");
+    assert!(screen.contains("+sso_region = eu-central-1"), "{screen}");
+    term.type_text("n", true);
+    let mut screen = String::new();
+    wait_until(Duration::from_secs(20), "the login to end", || {
+        screen = term.screen();
+        screen.lines().any(|line| line.starts_with("status="))
+    });
+    assert!(screen.lines().any(|line| line == "status=0"), "{screen}");
+    assert_eq!(env.emulator.last_start_url().as_deref(), Some(PORTAL));
+    assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
 }
