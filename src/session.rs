@@ -190,7 +190,8 @@ impl State {
 
 /// For `login`: when the session's start URL (`--start-url`, or the
 /// `sso_start_url` of the `[sso-session]` that `--session` names) is on a
-/// custom domain that has not been looked up yet, looks up the AWS portal it
+/// custom domain that has not been looked up yet and no region is given
+/// with it, looks up the AWS portal it
 /// leads to (one request, through the run's HTTP client) and returns the
 /// remembered state with it, saved; `None` when there is nothing to look up.
 pub fn look_up_custom_domain(
@@ -210,6 +211,11 @@ pub fn look_up_custom_domain(
         },
         (None, None) => return Ok(None),
     };
+    // A region given with it (--region, sso_region) keeps the URL as the
+    // portal, as before: no request is made.
+    if region.is_some() {
+        return Ok(None);
+    }
     // A start URL that does not parse is refused by the resolution.
     let Ok(url) = StartUrl::parse(&typed) else {
         return Ok(None);
@@ -220,11 +226,7 @@ pub fn look_up_custom_domain(
     }
     let policy = ctx.http_policy(section.as_ref().map(|s| s.name.as_str()))?;
     let runtime = crate::aws::sdk::runtime()?;
-    let found = runtime.block_on(crate::aws::vanity::resolve(
-        &policy,
-        &url,
-        region.as_deref(),
-    ))?;
+    let found = runtime.block_on(crate::aws::vanity::resolve(&policy, &url, None))?;
     crate::ui::say(format_args!(
         "The start URL {} leads to the AWS access portal {} ({}).",
         url.as_str(),

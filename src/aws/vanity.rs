@@ -75,7 +75,9 @@ impl Reported for VanityError {
             VanityError::Unreachable { .. } => {
                 "check your network connection and any HTTPS_PROXY, NO_PROXY or AWS_CA_BUNDLE, then try again".to_owned()
             }
-            VanityError::NoRegion { .. } => "add --region (or sso_region)".to_owned(),
+            VanityError::NoRegion { final_url, .. } => {
+                format!("sign in to that portal with its region: ssokey login --start-url {final_url} --region REGION")
+            }
             _ => "use the URL of your AWS access portal itself, like https://NAME.awsapps.com/start or https://ssoins-ID.portal.REGION.app.aws (your administrator has it)".to_owned(),
         })
     }

@@ -541,6 +541,17 @@ fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_po
     assert!(log.contains("HEAD https://nohead.example.test/"), "{log}");
     assert!(log.contains("GET https://nohead.example.test/"), "{log}");
 
+    // With --region the URL is used as it is: no lookup.
+    env.run(&[
+        "login",
+        "--start-url",
+        "https://here.example.test",
+        "--region",
+        "us-east-1",
+    ])
+    .success();
+    assert_eq!(mitm.requests_to("here.example.test"), 0, "{}", mitm.log());
+
     // Refused, each naming where it ended, before any sign-in.
     let registered = env.emulator.count(sso_emulator::Op::RegisterClient);
     for (url, says) in [
