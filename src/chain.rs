@@ -61,12 +61,15 @@ impl Reported for ChainError {
 /// The credentials at the end of `chain`, assumed with `base` (the
 /// credentials of the Identity Center role); STS is reached in the chain's
 /// region, else `AWS_REGION`, else `fallback_region` (the Identity Center
-/// session's). Expires at the earliest of the chain.
+/// session's), through the HTTP client of that session's `[sso-session]`
+/// (`sso_session`, whose `ca_bundle` it trusts). Expires at the earliest of
+/// the chain.
 pub fn assume(
     ctx: &Context,
     base: &RoleCredentials,
     chain: &Chain,
     fallback_region: &str,
+    sso_session: Option<&str>,
 ) -> anyhow::Result<RoleCredentials> {
     let region = chain
         .region
@@ -78,7 +81,7 @@ pub fn assume(
             .as_deref()
             .is_some_and(|value| value.trim().eq_ignore_ascii_case("legacy"))
     });
-    let net = ctx.net(region, None)?;
+    let net = ctx.net(region, sso_session)?;
     let client =
         |credentials: &RoleCredentials| StsClient::new(&net.config, region, legacy, credentials);
     // The person's name, for every hop that names no session of its own.

@@ -147,6 +147,22 @@ pub struct CompletionsArgs {
     pub install: bool,
 }
 
+impl Command {
+    /// The profile that `--profile` names for the commands that take one:
+    /// the run's profile, as botocore's `--profile` is, whose settings (such
+    /// as `ca_bundle`) apply to every call of the run.
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Self::Env(EnvArgs { target, .. })
+            | Self::CredentialProcess(CredentialProcessArgs { target, .. })
+            | Self::Exec(ExecArgs { target, .. })
+            | Self::Serve(ServeArgs { target, .. })
+            | Self::Console(ConsoleArgs { target, .. }) => target.profile.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 // Which role in which account. (Not a doc comment: with `defer`, a flattened
 // struct's doc comment would become the subcommand's about.)
 #[derive(Debug, Default, Args)]

@@ -37,6 +37,9 @@ pub struct Context {
     pub stderr_color: bool,
     /// `AWS_PROFILE`: the target when no other is given.
     pub aws_profile: Option<String>,
+    /// The run's profile, as botocore takes it: `--profile`, else
+    /// `AWS_PROFILE`. Its `ca_bundle` applies to every call of the run.
+    pub run_profile: Option<String>,
     /// Whether `AWS_REGION` or `AWS_DEFAULT_REGION` names a region.
     pub aws_region_set: bool,
     /// That region: `AWS_REGION`, else `AWS_DEFAULT_REGION`.
@@ -140,7 +143,7 @@ pub fn lock_wait(value: Option<&str>) -> Duration {
 pub const EXEC_TARGET_VAR: &str = "SSOKEY_EXEC_TARGET";
 
 impl Context {
-    pub fn from_process(color: Color) -> anyhow::Result<Self> {
+    pub fn from_process(color: Color, profile_flag: Option<&str>) -> anyhow::Result<Self> {
         let home = dirs::home_dir().context("cannot find your home directory (set HOME)")?;
         let config_dir = paths::config_dir(&home);
         let cache_dir = paths::cache_dir(&home);
@@ -163,6 +166,9 @@ impl Context {
             stdout_color: ui::use_color(color, std::io::stdout().is_terminal(), ui::no_color()),
             stderr_color: ui::use_color(color, stderr_is_terminal, ui::no_color()),
             aws_profile: non_empty("AWS_PROFILE"),
+            run_profile: profile_flag
+                .map(str::to_owned)
+                .or_else(|| non_empty("AWS_PROFILE")),
             aws_region_set: non_empty("AWS_REGION").is_some()
                 || non_empty("AWS_DEFAULT_REGION").is_some(),
             aws_region: non_empty("AWS_REGION").or_else(|| non_empty("AWS_DEFAULT_REGION")),
@@ -228,7 +234,8 @@ impl Context {
     /// The HTTP client policy of a run on the portal whose `[sso-session]`
     /// section is `sso_session` (none for a remembered session): the proxy
     /// from the environment, and the CA bundle that wins (`AWS_CA_BUNDLE`,
-    /// else `ca_bundle` of the profile `AWS_PROFILE` names or `default`, else
+    /// else `ca_bundle` of the run's profile (`--profile`, else `AWS_PROFILE`,
+    /// else `default`), else
     /// that of the section).
     pub fn http_policy(&self, sso_session: Option<&str>) -> Result<Policy, TrustError> {
         // A config file that does not parse names no bundle here: the
@@ -238,7 +245,7 @@ impl Context {
         } else {
             self.config().ok().flatten()
         };
-        let profile_name = self.aws_profile.as_deref().unwrap_or("default");
+        let profile_name = self.run_profile.as_deref().unwrap_or("default");
         let profile = config.and_then(|config| config.profile(profile_name));
         let section = sso_session.and_then(|name| config?.sso_session(name));
         let bundle = choose_ca_bundle(

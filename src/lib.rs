@@ -57,7 +57,9 @@ pub fn run(cli: cli::Cli) -> ExitCode {
     if let Err(err) = core_dumps::forbid() {
         tracing::warn!("could not forbid core dumps of this process: {err}");
     }
-    match context::Context::from_process(cli.color).and_then(|ctx| commands::run(cli, &ctx)) {
+    match context::Context::from_process(cli.color, cli.command.profile())
+        .and_then(|ctx| commands::run(cli, &ctx))
+    {
         Ok(code) => code,
         Err(err) => error::report(&err),
     }

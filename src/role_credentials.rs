@@ -280,7 +280,13 @@ impl<'a> Roles<'a> {
             Some(base) if !options.refresh => base,
             _ => self.get(session, &AccountRef::Id(account_id.clone()), role, options)?,
         };
-        let credentials = chain::assume(self.ctx, &base, &wanted.chain, &session.region)?;
+        let credentials = chain::assume(
+            self.ctx,
+            &base,
+            &wanted.chain,
+            &session.region,
+            session.section(),
+        )?;
         if let Err(err) = self.cache.store(
             &session.name,
             &key,

@@ -304,7 +304,7 @@ pub fn profiles() -> Vec<CompletionCandidate> {
 }
 
 fn local() -> Option<Context> {
-    Context::from_process(crate::ui::Color::Never).ok()
+    Context::from_process(crate::ui::Color::Never, None).ok()
 }
 
 /// Every assignment of `listings`.

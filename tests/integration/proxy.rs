@@ -372,6 +372,22 @@ impl Drop for Mitmproxy {
     }
 }
 
+/// Runs `args`, a `credential-process` that must succeed with the
+/// credentials the emulator issued last.
+fn fresh_credentials(env: &TestEnv, args: &[&str]) {
+    let run = env.run(args);
+    run.success();
+    assert_eq!(
+        run.json()["AccessKeyId"],
+        env.emulator
+            .last_role_credentials()
+            .unwrap()
+            .access_key_id
+            .as_str(),
+        "{run}"
+    );
+}
+
 /// The daily flow, each command of which must succeed: a listing, role
 /// credentials fetched anew, the console's sign-in URL.
 fn daily_flow(env: &TestEnv, session: &[&str]) {
@@ -387,16 +403,7 @@ fn daily_flow(env: &TestEnv, session: &[&str]) {
         "--refresh",
     ];
     credentials.extend(session);
-    let run = env.run(&credentials);
-    run.success();
-    assert_eq!(
-        run.json()["AccessKeyId"],
-        env.emulator
-            .last_role_credentials()
-            .unwrap()
-            .access_key_id
-            .as_str()
-    );
+    fresh_credentials(env, &credentials);
     let mut console = vec![
         "console",
         "--account",
@@ -466,6 +473,20 @@ fn an_inspecting_proxy_works_once_its_ca_is_trusted_by_aws_ca_bundle_or_ca_bundl
     // ca_bundle of the default profile instead.
     env.write_config(&format!("[default]\nca_bundle = {ca}\n"));
     daily_flow(&env, &[]);
+
+    // ca_bundle of the profile that --profile names: the run's profile, as
+    // in botocore, for the portal's call and for the console's.
+    env.write_config(&format!(
+        "[profile work]\nssokey_session = ssokey-test\nssokey_account_id = {ACCOUNT}\n\
+         ssokey_role_name = Admin\nregion = us-east-1\nca_bundle = {ca}\n"
+    ));
+    fresh_credentials(
+        &env,
+        &["credential-process", "--profile", "work", "--refresh"],
+    );
+    let run = env.run(&["console", "--profile", "work", "--print"]);
+    run.success();
+    assert!(run.stdout.contains("SigninToken="), "{run}");
 
     // ca_bundle of an [sso-session] section: its sign-in and daily flow.
     env.write_config(&format!(
@@ -667,4 +688,147 @@ fn the_first_run_looks_up_a_vanity_domain_instead_of_asking_the_region() {
     assert!(screen.lines().any(|line| line == "status=0"), "{screen}");
     assert_eq!(env.emulator.last_start_url().as_deref(), Some(PORTAL));
     assert_eq!(mitm.requests_to("sso.example.test"), 1, "{}", mitm.log());
+}
+
+/// The STS hosts that the proxy answers for the test below.
+const STS_HOSTS: [&str; 6] = [
+    "sts.us-east-1.amazonaws.com",
+    "sts.eu-west-1.amazonaws.com",
+    "sts.ap-east-1.amazonaws.com",
+    "sts-fips.us-east-1.amazonaws.com",
+    "sts.us-east-1.api.aws",
+    "sts.amazonaws.com",
+];
+
+/// A role chain's STS calls go to the endpoint botocore picks for them: the
+/// region of the profile, else `AWS_REGION`, else the session's; FIPS and
+/// dual-stack; the global endpoint for `sts_regional_endpoints = legacy` in
+/// botocore's legacy regions. The calls go through the inspecting proxy,
+/// which answers each STS host itself (403), so that nothing leaves the
+/// machine and its log says which host was asked.
+#[test]
+fn a_role_chains_sts_calls_go_to_the_endpoint_botocore_picks() {
+    const DEPLOY: &str = "arn:aws:iam::222233334444:role/Deploy";
+    let mut env = TestEnv::with_config(config());
+    let dir = env.root().join("net");
+    std::fs::create_dir(&dir).unwrap();
+    let hosts = STS_HOSTS;
+    let answers: serde_json::Map<String, serde_json::Value> = hosts
+        .iter()
+        .map(|host| ((*host).to_owned(), serde_json::json!({"status": 403})))
+        .collect();
+    let mitm = Mitmproxy::start(
+        &dir,
+        Path::new("/etc/ssl/certs/ca-certificates.crt"),
+        Some(&serde_json::Value::Object(answers)),
+    );
+    env.login().success();
+    // The Identity Center role's credentials, cached: the runs below need
+    // no portal, only STS.
+    env.run(&[
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+    ])
+    .success();
+    env.write_config(&format!(
+        "[profile base]\nssokey_session = ssokey-test\nssokey_account_id = {ACCOUNT}\n\
+         ssokey_role_name = Admin\n\n\
+         [profile deploy]\nrole_arn = {DEPLOY}\nsource_profile = base\n\
+         role_session_name = jane\nregion = eu-west-1\n\n\
+         [profile deploy-legacy]\nrole_arn = {DEPLOY}\nsource_profile = base\n\
+         role_session_name = jane\nregion = eu-west-1\nsts_regional_endpoints = legacy\n"
+    ));
+    env.set_env("HTTPS_PROXY", &mitm.url());
+    env.set_env("AWS_CA_BUNDLE", &mitm.ca().display().to_string());
+    // The SDK's defaults, not the emulator, for every service.
+    env.set_env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+    let flags = [
+        "credential-process",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "Admin",
+        "--assume-role",
+        DEPLOY,
+        "--role-session-name",
+        "jane",
+    ];
+    let profile = |name: &'static str| vec!["credential-process", "--profile", name];
+    let cases: [StsCase; 8] = [
+        (&[], flags.to_vec(), "sts.us-east-1.amazonaws.com"),
+        (
+            &[("AWS_REGION", "ap-east-1")],
+            flags.to_vec(),
+            "sts.ap-east-1.amazonaws.com",
+        ),
+        (
+            &[("AWS_REGION", "ap-east-1")],
+            profile("deploy"),
+            "sts.eu-west-1.amazonaws.com",
+        ),
+        (
+            &[("AWS_USE_FIPS_ENDPOINT", "true")],
+            flags.to_vec(),
+            "sts-fips.us-east-1.amazonaws.com",
+        ),
+        (
+            &[("AWS_USE_DUALSTACK_ENDPOINT", "true")],
+            flags.to_vec(),
+            "sts.us-east-1.api.aws",
+        ),
+        (
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "legacy")],
+            flags.to_vec(),
+            "sts.amazonaws.com",
+        ),
+        (
+            &[
+                ("AWS_STS_REGIONAL_ENDPOINTS", "legacy"),
+                ("AWS_REGION", "ap-east-1"),
+            ],
+            flags.to_vec(),
+            "sts.ap-east-1.amazonaws.com",
+        ),
+        (&[], profile("deploy-legacy"), "sts.amazonaws.com"),
+    ];
+    for (vars, args, host) in cases {
+        for (key, value) in vars {
+            env.set_env(key, value);
+        }
+        assert_eq!(
+            hosts_asked(&env, &mitm, &hosts, &args),
+            [host],
+            "{vars:?} {args:?}\n{}",
+            mitm.log()
+        );
+        for (key, _) in vars {
+            env.unset_env(key);
+        }
+    }
+}
+
+/// An environment to set, a command line, and the STS host it must ask.
+type StsCase<'a> = (&'a [(&'a str, &'a str)], Vec<&'a str>, &'a str);
+
+/// Runs `args`, which STS's 403 must fail with nothing on stdout, and which
+/// of `hosts` it asked through `mitm`.
+fn hosts_asked<'a>(
+    env: &TestEnv,
+    mitm: &Mitmproxy,
+    hosts: &[&'a str],
+    args: &[&str],
+) -> Vec<&'a str> {
+    let asked: Vec<usize> = hosts.iter().map(|h| mitm.requests_to(h)).collect();
+    let run = env.run(args);
+    run.failure(1);
+    assert_eq!(run.stdout, "", "{run}");
+    hosts
+        .iter()
+        .zip(asked)
+        .filter(|(host, before)| mitm.requests_to(host) > *before)
+        .map(|(host, _)| *host)
+        .collect()
 }
