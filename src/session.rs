@@ -211,11 +211,9 @@ pub fn look_up_custom_domain(
         },
         (None, None) => return Ok(None),
     };
-    // A region given with it (--region, sso_region) keeps the URL as the
-    // portal, as before: no request is made.
-    if region.is_some() {
-        return Ok(None);
-    }
+    // A region given with it (--region, sso_region) does not make the URL
+    // a portal: it is looked up all the same, as the AWS CLI does, and the
+    // region serves only a portal whose host names none.
     // A start URL that does not parse is refused by the resolution.
     let Ok(url) = StartUrl::parse(&typed) else {
         return Ok(None);
@@ -226,7 +224,11 @@ pub fn look_up_custom_domain(
     }
     let policy = ctx.http_policy(section.as_ref().map(|s| s.name.as_str()))?;
     let runtime = crate::aws::sdk::runtime()?;
-    let found = runtime.block_on(crate::aws::vanity::resolve(&policy, &url, None))?;
+    let found = runtime.block_on(crate::aws::vanity::resolve(
+        &policy,
+        &url,
+        region.as_deref(),
+    ))?;
     crate::ui::say(format_args!(
         "The start URL {} leads to the AWS access portal {} ({}).",
         url.as_str(),

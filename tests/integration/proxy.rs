@@ -562,7 +562,8 @@ fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_po
     assert!(log.contains("HEAD https://nohead.example.test/"), "{log}");
     assert!(log.contains("GET https://nohead.example.test/"), "{log}");
 
-    // With --region the URL is used as it is: no lookup.
+    // With --region too, the URL is looked up, as the AWS CLI does: the
+    // region given does not make a company's page a portal.
     env.run(&[
         "login",
         "--start-url",
@@ -570,8 +571,19 @@ fn a_vanity_domain_is_looked_up_once_through_the_proxy_and_must_end_on_an_aws_po
         "--region",
         "us-east-1",
     ])
-    .success();
-    assert_eq!(mitm.requests_to("here.example.test"), 0, "{}", mitm.log());
+    .failure(2)
+    .stderr_has("it ends at https://here.example.test, which is not a host of AWS");
+    assert_eq!(mitm.requests_to("here.example.test"), 1, "{}", mitm.log());
+    // And a portal that the lookup finds keeps its host's region.
+    env.run(&[
+        "login",
+        "--start-url",
+        "https://sso.example.test",
+        "--region",
+        "us-east-1",
+    ])
+    .failure(2)
+    .stderr_has("eu-central-1");
 
     // Refused, each naming where it ended, before any sign-in.
     let registered = env.emulator.count(sso_emulator::Op::RegisterClient);

@@ -139,7 +139,7 @@ fn refused(run: &Run, suggestion: &str) {
 
 #[test]
 fn a_typo_of_an_aws_domain_is_refused_with_the_url_meant() {
-    let env = TestEnv::new();
+    let mut env = TestEnv::new();
     for (typed, suggestion) in [
         (
             "https://acme.awsapp.com/start",
@@ -175,20 +175,22 @@ fn a_typo_of_an_aws_domain_is_refused_with_the_url_meant() {
         "https://work.awsapps.com/start",
     );
     assert_eq!(env.emulator.count(Op::RegisterClient), 0);
-    // A custom domain is still one: signed in to as typed.
+    // A custom domain is still one: not refused as a typo, but looked up
+    // (tests/integration/proxy.rs follows such lookups). Here the lookup
+    // goes to a proxy that is not there, so that nothing leaves the machine.
     env.write_config("");
-    env.run(&[
+    env.set_env("HTTPS_PROXY", "http://127.0.0.1:9");
+    let run = env.run(&[
         "login",
         "--start-url",
         "https://sso.example.com/start/",
         "--region",
         "eu-west-1",
-    ])
-    .success();
-    assert_eq!(
-        env.emulator.last_start_url().as_deref(),
-        Some("https://sso.example.com/start")
-    );
+    ]);
+    run.failure(1).stderr_has("https://sso.example.com/start");
+    assert!(!run.stderr.contains("did you mean"), "{run}");
+    assert!(run.stdout.is_empty(), "{run}");
+    assert_eq!(env.emulator.count(Op::RegisterClient), 0);
 }
 
 #[test]
