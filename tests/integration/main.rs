@@ -47,3 +47,4 @@ mod status;
 mod terminal;
 mod tls;
 mod verbose;
+mod version;
