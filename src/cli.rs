@@ -9,10 +9,24 @@ use clap_complete::ArgValueCandidates;
 use crate::output::render::Shell;
 use crate::ui::Color;
 
+/// What `ssokey --version` prints after the name: the version, then the
+/// commit, the target and the day it was built (from build.rs), so that a
+/// downloaded binary says what it is. `-V` prints the version alone.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("SSOKEY_COMMIT"),
+    "\ntarget: ",
+    env!("SSOKEY_TARGET"),
+    "\nbuilt: ",
+    env!("SSOKEY_BUILD_DATE"),
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ssokey",
     version,
+    long_version = LONG_VERSION,
     about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials",
     long_about = "Sign in to AWS IAM Identity Center once, then get short-lived AWS credentials.\n\n\
         ssokey signs in to your AWS access portal in the browser (the authorization code with \
@@ -508,7 +522,11 @@ mod man_pages {
 
     fn render(command: clap::Command) -> String {
         let mut out = Vec::new();
-        clap_mangen::Man::new(command).render(&mut out).unwrap();
+        // The man pages name the version only: the commit and the build
+        // date of --version would change them at every commit.
+        clap_mangen::Man::new(command.long_version(None::<&str>))
+            .render(&mut out)
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -92,3 +92,29 @@ fn the_readme_shows_the_install_and_the_test_command() {
         readme.lines().count()
     );
 }
+
+/// The install section names the archives that .ci/dist builds, before
+/// `cargo install`, and how to check them against SHA256SUMS.
+#[test]
+fn the_readme_names_the_archives_first_and_how_to_check_them() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let install = &readme[readme.find("## Install").unwrap()..];
+    let install = &install[..install[3..].find("\n## ").unwrap()];
+    let list = std::process::Command::new(root().join(".ci/dist"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    let names = String::from_utf8(list.stdout).unwrap();
+    let cargo_install = install.find("cargo install --locked --path .").unwrap();
+    for name in names.lines() {
+        // The Windows archive of a release is the MSVC build's.
+        let name = name
+            .replace(version, "VERSION")
+            .replace("windows-gnu", "windows-msvc");
+        let at = install.find(&format!("`{name}`"));
+        assert!(at.is_some_and(|at| at < cargo_install), "{name}\n{install}");
+    }
+    assert!(install.contains("sha256sum --check"), "{install}");
+}

@@ -50,3 +50,4 @@ mod status;
 mod terminal;
 mod tls;
 mod verbose;
+mod version;
