@@ -360,9 +360,7 @@ fn the_static_binary_signs_in_and_hands_out_credentials_in_an_empty_root() {
         ldd_says.contains("not a dynamic executable") || ldd_says.contains("statically linked"),
         "ldd: {ldd_says}"
     );
-    let headers = run_ok(Command::new("readelf").args(["-ldW"]).arg(root.binary()));
-    assert!(!headers.contains("INTERP"), "{headers}");
-    assert!(!headers.contains("(NEEDED)"), "{headers}");
+    static_pie(&root.binary());
     say(&format!("ldd: {}", ldd_says.trim()));
 
     let emulator = Emulator::start(Config {
@@ -465,7 +463,7 @@ fn the_static_binary_signs_in_and_hands_out_credentials_in_an_empty_root() {
 }
 
 /// The arm64 build cannot run here; its headers say what it is: a static
-/// executable for AArch64, with no program interpreter and no shared library.
+/// PIE for AArch64, with no program interpreter and no shared library.
 #[test]
 fn the_arm64_binary_is_static_too() {
     let Some(dir) = dist_dir() else {
@@ -483,8 +481,20 @@ fn the_arm64_binary_is_static_too() {
     let binary = unpacked
         .path()
         .join(format!("ssokey-{VERSION}-{target}/ssokey"));
-    let headers = run_ok(Command::new("readelf").args(["-hldW"]).arg(&binary));
+    let headers = static_pie(&binary);
     assert!(headers.contains("AArch64"), "{headers}");
+}
+
+/// The ELF headers of `binary`, which must be a static PIE: no program
+/// interpreter, no shared library, and loaded at a random address (ASLR),
+/// as the glibc build is.
+fn static_pie(binary: &Path) -> String {
+    let headers = run_ok(Command::new("readelf").args(["-hldW"]).arg(binary));
     assert!(!headers.contains("INTERP"), "{headers}");
     assert!(!headers.contains("(NEEDED)"), "{headers}");
+    assert!(
+        headers.contains("DYN (Position-Independent Executable file)"),
+        "{headers}"
+    );
+    headers
 }
