@@ -22,7 +22,7 @@ use crate::store::keys;
 use crate::store::lock::{Lock, LockError};
 use crate::store::paths;
 use crate::store::raw::KeychainError;
-use crate::store::role_cache::RoleCache;
+use crate::store::role_cache::{Generation, RoleCache};
 use crate::target::{self, AccountRef, Target, TargetError};
 
 pub struct Options {
@@ -210,18 +210,7 @@ impl<'a> Roles<'a> {
                 return Err(call.explain(&account_id, role, err));
             }
         };
-        if let Err(err) = self.cache.store(
-            &session.name,
-            &key,
-            &credentials,
-            &generation,
-            clock::now(),
-            options.margin,
-        ) {
-            crate::ui::warning(format_args!(
-                "could not cache the credentials ({err}); the next run fetches new ones"
-            ));
-        }
+        self.store(&session.name, &key, &credentials, &generation, options);
         Ok(credentials)
     }
 
@@ -287,11 +276,26 @@ impl<'a> Roles<'a> {
             &session.region,
             session.section(),
         )?;
+        self.store(&session.name, &key, &credentials, &generation, options);
+        Ok(credentials)
+    }
+
+    /// Caches `credentials` under `key`, unless the session's cache moved on
+    /// since `generation`; a cache that cannot be written only costs the next
+    /// run a fetch, so it is a warning.
+    fn store(
+        &self,
+        session: &str,
+        key: &str,
+        credentials: &RoleCredentials,
+        generation: &Generation,
+        options: &Options,
+    ) {
         if let Err(err) = self.cache.store(
-            &session.name,
-            &key,
-            &credentials,
-            &generation,
+            session,
+            key,
+            credentials,
+            generation,
             clock::now(),
             options.margin,
         ) {
@@ -299,7 +303,6 @@ impl<'a> Roles<'a> {
                 "could not cache the credentials ({err}); the next run fetches new ones"
             ));
         }
-        Ok(credentials)
     }
 
     /// Resolves an account name, which must be unique: from the listing cache

@@ -301,8 +301,9 @@ pub fn host_of(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-/// The error and its sources, by `Display`, each said once.
-fn cause_of(err: &(dyn std::error::Error + 'static)) -> String {
+/// The error and its sources, by `Display` only, each said once: the SDK's
+/// `Debug` forms are for developers.
+pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = String::new();
     let mut next = Some(err);
     while let Some(err) = next {

@@ -117,7 +117,7 @@ impl CallError {
             {
                 Self::Malformed {
                     op,
-                    cause: chain(err),
+                    cause: super::http::cause_of(err),
                 }
             }
             SdkError::ServiceError(service) => {
@@ -146,11 +146,11 @@ impl CallError {
             SdkError::DispatchFailure(_) => Self::Unreachable {
                 op,
                 host: None,
-                cause: chain(err),
+                cause: super::http::cause_of(err),
             },
             _ => Self::Malformed {
                 op,
-                cause: chain(err),
+                cause: super::http::cause_of(err),
             },
         }
     }
@@ -200,24 +200,6 @@ impl CallError {
 /// `SlowDownException`.
 fn is_throttling_code(code: &str) -> bool {
     code.contains("Throttl") || code.contains("TooManyRequests") || code.contains("SlowDown")
-}
-
-/// The error and its sources, by `Display` only, each said once: the SDK's
-/// `Debug` forms are for developers.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = String::new();
-    let mut next = Some(err);
-    while let Some(err) = next {
-        let part = err.to_string();
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-        next = err.source();
-    }
-    text
 }
 
 /// A single-threaded runtime for the few network calls a command makes.
